@@ -1,0 +1,147 @@
+"""The event catalogue: every `event.action` the product emits, with its level and required fields.
+
+This module is the contract between the service, the Kibana saved searches and the watcher. Call
+sites name an `Action` member, never a string, so a misspelt action cannot ship. Field names are
+Elastic Common Schema names, flat and dotted (`"error.type"`), with domain fields under `amf1.*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+import structlog
+
+Level = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class Action(StrEnum):
+    """Values of `event.action`."""
+
+    SERVICE_STARTED = "service-started"
+    SERVICE_STOPPED = "service-stopped"
+    MODEL_LOAD_SUCCEEDED = "model-load-succeeded"
+    MODEL_LOAD_FAILED = "model-load-failed"
+    MODEL_STATUS = "model-status"
+    PREDICTION_SUCCEEDED = "prediction-succeeded"
+    PREDICTION_FAILED = "prediction-failed"
+    REQUEST_REJECTED = "request-rejected"
+    HTTP_ACCESS = "http-access"
+    FEEDBACK_RECEIVED = "feedback-received"
+    DRIFT_DETECTED = "drift-detected"
+    MISSING_DATA_RATE = "missing-data-rate"
+    MODEL_PERFORMANCE = "model-performance"
+    DATA_FRESHNESS = "data-freshness"
+    SHIPPER_DROPPED = "shipper-dropped"
+    LOG = "log"
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """What an action means, its default level and the fields every such event carries."""
+
+    level: Level
+    required: frozenset[str]
+    description: str
+
+
+_MODEL = frozenset({"amf1.model.name", "amf1.model.version"})
+_HTTP = frozenset(
+    {"http.request.method", "url.path", "http.response.status_code", "event.duration"}
+)
+_ERROR = frozenset({"error.type", "error.message"})
+
+CATALOGUE: Final[Mapping[Action, EventSpec]] = {
+    Action.SERVICE_STARTED: EventSpec("info", frozenset(), "The service process started."),
+    Action.SERVICE_STOPPED: EventSpec("info", frozenset(), "The service process stopped."),
+    Action.MODEL_LOAD_SUCCEEDED: EventSpec(
+        "info", _MODEL | {"amf1.model.sha256"}, "A model file and its metadata loaded."
+    ),
+    Action.MODEL_LOAD_FAILED: EventSpec(
+        "error",
+        _ERROR | {"amf1.model.name"},
+        "A model could not be loaded (missing, corrupt, checksum or schema mismatch).",
+    ),
+    Action.MODEL_STATUS: EventSpec(
+        "info",
+        frozenset({"amf1.model.name", "amf1.model.loaded"}),
+        "Periodic report of whether a model is loaded (warning level when it is not).",
+    ),
+    Action.PREDICTION_SUCCEEDED: EventSpec(
+        "info",
+        _HTTP | _MODEL | {"amf1.prediction.id"},
+        "The one access event of a prediction request that answered 2xx.",
+    ),
+    Action.PREDICTION_FAILED: EventSpec(
+        "error",
+        _HTTP | _ERROR | {"amf1.model.name"},
+        "The one access event of a prediction request that answered 5xx.",
+    ),
+    Action.REQUEST_REJECTED: EventSpec(
+        "warning",
+        _HTTP | {"error.type", "error.message"},
+        "A client error (4xx): never counted as a prediction error.",
+    ),
+    Action.HTTP_ACCESS: EventSpec(
+        "info", _HTTP, "The one access event of a non-prediction request that answered 2xx/3xx."
+    ),
+    Action.FEEDBACK_RECEIVED: EventSpec(
+        "info",
+        _HTTP | {"amf1.prediction.id"},
+        "The actual outcome of an earlier prediction was recorded.",
+    ),
+    Action.DRIFT_DETECTED: EventSpec(
+        "warning",
+        _MODEL | {"amf1.drift.feature", "amf1.drift.score", "amf1.drift.threshold"},
+        "A feature's recent inputs drifted from the training reference.",
+    ),
+    Action.MISSING_DATA_RATE: EventSpec(
+        "info",
+        _MODEL | {"amf1.data.missing_rate"},
+        "Share of missing input values in the recent window (warning level above 5 %).",
+    ),
+    Action.MODEL_PERFORMANCE: EventSpec(
+        "info",
+        _MODEL | {"amf1.performance.metric", "amf1.performance.value"},
+        "Rolling MAE (stage 1) or Brier score (stage 2) from feedback; level by threshold.",
+    ),
+    Action.DATA_FRESHNESS: EventSpec(
+        "info",
+        _MODEL | {"amf1.data.age_s"},
+        "Age of the data the loaded model was trained on, in seconds.",
+    ),
+    Action.SHIPPER_DROPPED: EventSpec(
+        "warning",
+        frozenset({"amf1.shipper.dropped_count"}),
+        "The log shipper's buffer was full and dropped events (lowest levels first).",
+    ),
+    Action.LOG: EventSpec(
+        "info", frozenset(), "A line from a library's standard logging (uvicorn, lightgbm...)."
+    ),
+}
+
+_logger = structlog.get_logger("amf1")
+
+
+def emit(
+    action: Action,
+    message: str,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    level: Level | None = None,
+) -> None:
+    """Log one catalogue event.
+
+    Args:
+        action: what happened; its catalogue entry gives the default level.
+        message: a human sentence (ECS `message`).
+        fields: ECS/`amf1.*` fields, flat and dotted.
+        level: overrides the catalogue level (e.g. a model-performance event over its threshold).
+    """
+    spec = CATALOGUE[action]
+    event: dict[str, Any] = {"event.action": action.value}
+    if fields:
+        event.update(fields)
+    getattr(_logger, level or spec.level)(message, **event)
