@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 # Packages whose `cli` module adds subcommands, in help order.
-_COMMAND_MODULES = ("service.cli",)
+_COMMAND_MODULES = ("service.cli", "elk.cli", "kibana.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
