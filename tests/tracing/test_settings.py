@@ -1,0 +1,58 @@
+"""Tracing settings: defaults, environment, explicit arguments."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from tracing.settings import Settings
+
+
+def test_defaults_sample_everything_over_grpc_to_local_jaeger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without environment, spans go over OTLP/gRPC to 127.0.0.1:4317 and every trace is kept."""
+    for name in ("AMF1_OTLP_ENDPOINT", "AMF1_TRACING_SAMPLER_RATIO", "AMF1_OTLP_PROTOCOL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.tracing_enabled
+    assert settings.otlp_protocol == "grpc"
+    assert settings.otlp_endpoint == "http://127.0.0.1:4317"
+    assert settings.tracing_sampler_ratio == 1.0
+
+
+def test_environment_configures_and_explicit_argument_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AMF1_* variables set the values; an argument to Settings() beats them."""
+    monkeypatch.setenv("AMF1_TRACING_SAMPLER_RATIO", "0.25")
+    monkeypatch.setenv("AMF1_OTLP_PROTOCOL", "http")
+    assert Settings().tracing_sampler_ratio == 0.25
+    assert Settings().otlp_protocol == "http"
+    assert Settings(tracing_sampler_ratio=0.5).tracing_sampler_ratio == 0.5
+
+
+def test_ratio_outside_zero_one_is_refused() -> None:
+    """A sampler ratio above 1 is a configuration error, not silently clamped."""
+    with pytest.raises(ValidationError, match="tracing_sampler_ratio"):
+        Settings(tracing_sampler_ratio=1.5)
+
+
+def test_batch_larger_than_queue_is_refused() -> None:
+    """The error names both settings so the operator knows what to fix."""
+    with pytest.raises(ValidationError, match="AMF1_TRACING_BATCH_SIZE"):
+        Settings(tracing_queue_size=10, tracing_batch_size=20)
+
+
+def test_http_endpoint_gets_the_traces_path_once() -> None:
+    """The OTLP/HTTP base URL becomes .../v1/traces, also when already given in full."""
+    assert (
+        Settings(otlp_http_endpoint="http://h:4318/").traces_http_url == "http://h:4318/v1/traces"
+    )
+    full = "http://h:4318/v1/traces"
+    assert Settings(otlp_http_endpoint=full).traces_http_url == full
+
+
+def test_jaeger_ui_defaults_to_query_url() -> None:
+    """Links use AMF1_JAEGER_UI_URL when set, else the query URL."""
+    assert Settings(jaeger_query_url="http://q:16686/").ui_base_url == "http://q:16686"
+    ui = Settings(jaeger_query_url="http://q:16686", jaeger_ui_url="https://jaeger.example")
+    assert ui.ui_base_url == "https://jaeger.example"

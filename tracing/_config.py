@@ -1,0 +1,201 @@
+"""All global state of the `tracing` package: the configured provider, its processor and tracer.
+
+`configure()` is called once per process (the service's app factory, the watcher, the CLI);
+`shutdown()` flushes within a bounded time. Any failure while setting up logs one event and leaves
+the process without tracing: observability never stops the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from logshipping.events import Action, emit
+from tracing.drops import (
+    EXPORT_PATH_LOGGERS,
+    AccountedBatchSpanProcessor,
+    CountingSpanExporter,
+    DropAccountant,
+    DropTotals,
+    RateLimitFilter,
+)
+from tracing.settings import Settings
+
+INSTRUMENTATION_NAME = "amf1"
+
+
+@dataclass(slots=True)
+class Tracing:
+    """What `configure()` built; the package keeps exactly one (or none)."""
+
+    settings: Settings
+    provider: TracerProvider
+    processor: AccountedBatchSpanProcessor
+    accountant: DropAccountant
+    tracer: trace.Tracer
+    log_filters: list[tuple[logging.Logger, RateLimitFilter]] = field(default_factory=list)
+
+
+_current: Tracing | None = None
+_NOOP_TRACER = trace.NoOpTracer()
+
+
+def configure(
+    settings: Settings | None = None,
+    *,
+    service_version: str = "0.0.0",
+    service_name: str | None = None,
+    exporter: SpanExporter | None = None,
+    set_global: bool = True,
+) -> bool:
+    """Set up tracing for this process; returns whether spans are now recorded.
+
+    Args:
+        settings: defaults to `Settings()` read from the environment.
+        service_version: `service.version` of the resource.
+        service_name: overrides `settings.service_name`.
+        exporter: replaces the OTLP exporter (tests pass an in-memory one).
+        set_global: also install the provider as OpenTelemetry's global one (only the first
+            provider of a process can be global; tests pass False).
+
+    A second call replaces the first set-up (after shutting it down). Never raises: a failure
+    is logged and tracing stays off.
+    """
+    global _current  # noqa: PLW0603 - the one piece of process state, kept in this module
+    shutdown()
+    try:
+        settings = settings or Settings()
+        if not settings.tracing_enabled:
+            return False
+        _current = _build(
+            settings, service_name or settings.service_name, service_version, exporter
+        )
+    except Exception as exc:  # noqa: BLE001 - observability must never stop the service
+        emit(
+            Action.LOG,
+            "tracing set-up failed; the process continues without traces",
+            {"error.type": type(exc).__name__, "error.message": str(exc)},
+            level="error",
+        )
+        return False
+    if set_global and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        trace.set_tracer_provider(_current.provider)
+    return True
+
+
+def _build(
+    settings: Settings, service_name: str, service_version: str, exporter: SpanExporter | None
+) -> Tracing:
+    resource = Resource.create(
+        {
+            "service.name": service_name,
+            "service.version": service_version,
+            "deployment.environment.name": settings.environment,
+            "host.name": socket.gethostname(),
+            "process.pid": os.getpid(),
+        }
+    )
+    accountant = DropAccountant(settings.tracing_drop_log_interval_s)
+    inner = exporter if exporter is not None else _otlp_exporter(settings)
+    processor = AccountedBatchSpanProcessor(
+        CountingSpanExporter(inner, accountant),
+        accountant,
+        max_queue_size=settings.tracing_queue_size,
+        max_export_batch_size=settings.tracing_batch_size,
+        schedule_delay_millis=settings.tracing_schedule_delay_ms,
+        shutdown_timeout_millis=settings.tracing_shutdown_timeout_s * 1000,
+    )
+    provider = TracerProvider(
+        resource=resource,
+        sampler=ParentBased(root=TraceIdRatioBased(settings.tracing_sampler_ratio)),
+    )
+    provider.add_span_processor(processor)
+    # W3C trace context only: the one format the clients of this API send; baggage is unused.
+    propagate.set_global_textmap(TraceContextTextMapPropagator())
+    return Tracing(
+        settings=settings,
+        provider=provider,
+        processor=processor,
+        accountant=accountant,
+        tracer=provider.get_tracer(INSTRUMENTATION_NAME),
+        log_filters=_rate_limit_export_logs(settings.tracing_drop_log_interval_s),
+    )
+
+
+def _otlp_exporter(settings: Settings) -> SpanExporter:
+    # Imported here: each exporter pulls in its transport (grpc or requests) at import time.
+    if settings.otlp_protocol == "http":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter as HttpExporter,
+        )
+
+        return HttpExporter(
+            endpoint=settings.traces_http_url, timeout=settings.tracing_export_timeout_s
+        )
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415
+        OTLPSpanExporter as GrpcExporter,
+    )
+
+    return GrpcExporter(endpoint=settings.otlp_endpoint, timeout=settings.tracing_export_timeout_s)
+
+
+def _rate_limit_export_logs(interval_s: float) -> list[tuple[logging.Logger, RateLimitFilter]]:
+    installed = []
+    for name in EXPORT_PATH_LOGGERS:
+        logger = logging.getLogger(name)
+        log_filter = RateLimitFilter(interval_s)
+        logger.addFilter(log_filter)
+        installed.append((logger, log_filter))
+    return installed
+
+
+def shutdown() -> None:
+    """Export queued spans within `AMF1_TRACING_SHUTDOWN_TIMEOUT_S`, then stop; idempotent."""
+    global _current
+    state, _current = _current, None
+    if state is None:
+        return
+    try:
+        state.provider.shutdown()
+    except Exception as exc:  # noqa: BLE001 - shutdown must finish even if the exporter is broken
+        emit(
+            Action.LOG,
+            "tracing shutdown failed; queued spans may be lost",
+            {"error.type": type(exc).__name__, "error.message": str(exc)},
+            level="warning",
+        )
+    finally:
+        for logger, log_filter in state.log_filters:
+            logger.removeFilter(log_filter)
+
+
+def current() -> Tracing | None:
+    """The active set-up, or None when tracing is off."""
+    return _current
+
+
+def tracer() -> trace.Tracer:
+    """The tracer for the product's own spans (a no-op tracer when tracing is off)."""
+    state = _current
+    return state.tracer if state is not None else _NOOP_TRACER
+
+
+def drop_totals() -> DropTotals:
+    """Spans lost since `configure()` (zeros when tracing is off)."""
+    state = _current
+    return state.accountant.totals if state is not None else DropTotals(0, 0)
+
+
+def force_flush(timeout_millis: int = 5_000) -> bool:
+    """Export everything queued now (tests, CLI commands about to exit)."""
+    state = _current
+    return state.provider.force_flush(timeout_millis) if state is not None else True

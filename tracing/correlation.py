@@ -1,0 +1,47 @@
+"""Log/trace correlation: the active span's ids on every log event, and links into Jaeger.
+
+`add_trace_context` is a structlog processor; `logshipping.configure(extra_processors=[...])`
+runs it for every event. It reads the span from OpenTelemetry's context (a contextvar), so it is
+right per request and per task without any global that the request path mutates.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from structlog.typing import EventDict, WrappedLogger
+
+from tracing.settings import Settings
+
+TRACE_ID = "trace.id"
+SPAN_ID = "span.id"
+
+
+def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Add `trace.id` (32 hex digits) and `span.id` (16) of the active span, as Jaeger shows them.
+
+    Outside a span the event is left as it is; ids already present are kept.
+    """
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        if TRACE_ID not in event_dict:
+            event_dict[TRACE_ID] = trace.format_trace_id(span_context.trace_id)
+        if SPAN_ID not in event_dict:
+            event_dict[SPAN_ID] = trace.format_span_id(span_context.span_id)
+    return event_dict
+
+
+def current_trace_id() -> str | None:
+    """The active trace id in hex, or None outside a span."""
+    span_context = trace.get_current_span().get_span_context()
+    return trace.format_trace_id(span_context.trace_id) if span_context.is_valid else None
+
+
+def trace_url(trace_id: str, settings: Settings | None = None) -> str:
+    """Link to one trace in the Jaeger UI (`AMF1_JAEGER_UI_URL`, else the query URL)."""
+    return f"{(settings or Settings()).ui_base_url}/trace/{trace_id}"
+
+
+def trace_url_template(settings: Settings | None = None, placeholder: str = "{{value}}") -> str:
+    """Link pattern with a placeholder for the trace id (Kibana's URL field format uses
+    `{{value}}`)."""
+    return trace_url(placeholder, settings)

@@ -1,0 +1,79 @@
+"""FastAPI instrumentation: one server span per request and the trace id on every response.
+
+The per-message `receive`/`send` spans of the ASGI instrumentation are left out (they answer no
+question and each costs as much as a real span). The trace id goes back to the client in the
+`X-Trace-Id` header, written by a response propagator that the ASGI middleware calls on the
+response start, which also covers the 500 answers of Starlette's error middleware.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.propagators import (
+    ResponsePropagator,
+    set_global_response_propagator,
+)
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.propagators import textmap
+
+from logshipping.events import Action, emit
+from tracing import _config
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+TRACE_ID_HEADER = "X-Trace-Id"
+
+
+class TraceIdHeaderPropagator(ResponsePropagator):
+    """Writes the 32-hex-digit trace id of the server span into the response headers."""
+
+    def inject(
+        self,
+        carrier: Any,
+        context: Context | None = None,
+        setter: textmap.Setter[Any] = textmap.default_setter,
+    ) -> None:
+        """Add the header to an ASGI `http.response.start` message (other messages untouched)."""
+        if isinstance(carrier, dict) and carrier.get("type") != "http.response.start":
+            return
+        span_context = trace.get_current_span(context).get_span_context()
+        if span_context.is_valid:
+            setter.set(carrier, TRACE_ID_HEADER, trace.format_trace_id(span_context.trace_id))
+
+
+def instrument_app(app: FastAPI) -> bool:
+    """Trace `app`'s requests with the provider of `tracing.configure()`.
+
+    Call it after `configure()` and before the app serves (Starlette builds its middleware stack
+    on the first ASGI message, the lifespan start included). Returns whether the app is now
+    instrumented; without tracing configured it does nothing. Never raises.
+    """
+    state = _config.current()
+    if state is None:
+        return False
+    try:
+        # Imported here: the instrumentation imports FastAPI and Starlette internals.
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: PLC0415
+
+        set_global_response_propagator(TraceIdHeaderPropagator())  # type: ignore[no-untyped-call]
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=state.provider,
+            # No metrics pipeline exists in this product; a no-op provider keeps the
+            # instrumentation's histograms off the request path.
+            meter_provider=NoOpMeterProvider(),
+            exclude_spans=["receive", "send"],
+        )
+    except Exception as exc:  # noqa: BLE001 - observability must never stop the service
+        emit(
+            Action.LOG,
+            "FastAPI tracing instrumentation failed; requests are served untraced",
+            {"error.type": type(exc).__name__, "error.message": str(exc)},
+            level="error",
+        )
+        return False
+    return True
