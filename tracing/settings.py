@@ -25,7 +25,7 @@ class Settings(BaseSettings):
         default=True, description="Create and export spans; false -> no tracing at all."
     )
     service_name: str = Field(
-        default="amf1-api", description="`service.name` of the spans (and of the log events)."
+        default="amf1-service", description="`service.name` of the spans (and of the log events)."
     )
     environment: str = Field(
         default="development", description="`deployment.environment.name` of the spans."

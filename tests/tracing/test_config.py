@@ -25,7 +25,7 @@ def test_spans_carry_service_version_environment_and_host(memory: MemoryTracing)
     with tracing.tracer().start_as_current_span("work"):
         pass
     resource = memory.span("work").resource.attributes
-    assert resource["service.name"] == "amf1-api"
+    assert resource["service.name"] == "amf1-service"
     assert resource["service.version"] == "1.2.3"
     assert resource["deployment.environment.name"] == "development"
     assert resource["host.name"] == socket.gethostname()
