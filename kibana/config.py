@@ -1,0 +1,95 @@
+"""Load and cross-check the watcher's configuration: rules + saved searches + field mapping.
+
+Everything that can be wrong with the configuration is found here, at load time: an unknown
+saved search, a field the mapping does not have, a query that cannot be translated, a saved
+search on another data view. `amf1 watch --once` turns these into a non-zero exit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kibana.errors import ConfigurationError
+from kibana.mapping import FieldTypes
+from kibana.rules import MetricCondition, RatioCondition, Rule, load_rules
+from kibana.saved_objects import SavedSearch, load_saved_searches
+from kibana.translate import Query
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule with its saved search(es) translated to query DSL."""
+
+    rule: Rule
+    search: SavedSearch
+    query: Query
+    numerator_query: Query | None = None
+
+    @property
+    def time_field(self) -> str:
+        return self.search.time_field
+
+
+def _check_field(rule: Rule, label: str, name: str, types: FieldTypes) -> None:
+    if name not in types:
+        raise ConfigurationError(f"rule {rule.id!r}: field {label}: {name!r} is not in the mapping")
+
+
+def compile_rule(
+    rule: Rule, searches: dict[str, SavedSearch], types: FieldTypes, index_prefix: str
+) -> CompiledRule:
+    """Resolve and translate one rule's searches.
+
+    Raises:
+        ConfigurationError: naming the rule and the field at fault.
+    """
+    search = searches.get(rule.search)
+    if search is None:
+        raise ConfigurationError(f"rule {rule.id!r}: field search: no saved search {rule.search!r}")
+    if search.index_pattern != f"{index_prefix}*":
+        raise ConfigurationError(
+            f"rule {rule.id!r}: field search: {rule.search!r} runs on {search.index_pattern!r}, "
+            f"not on {index_prefix}*"
+        )
+    numerator_query = None
+    condition = rule.condition
+    if isinstance(condition, RatioCondition):
+        numerator = searches.get(condition.numerator)
+        if numerator is None:
+            raise ConfigurationError(
+                f"rule {rule.id!r}: field condition.numerator: no saved search "
+                f"{condition.numerator!r}"
+            )
+        numerator_query = numerator.compile(types)
+    if isinstance(condition, MetricCondition):
+        _check_field(rule, "condition.field", condition.field, types)
+    if rule.group_by:
+        _check_field(rule, "group_by", rule.group_by, types)
+    try:
+        query = search.compile(types)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"rule {rule.id!r}: field search: {exc}") from exc
+    return CompiledRule(rule, search, query, numerator_query)
+
+
+def load_config(
+    rules_file: Path, saved_objects_dir: Path, types: FieldTypes, index_prefix: str
+) -> list[CompiledRule]:
+    """Every rule of `rules_file`, compiled against the saved searches and mapping.
+
+    Raises:
+        ConfigurationError: one message listing every problem found.
+    """
+    rules = load_rules(rules_file)
+    searches = load_saved_searches(saved_objects_dir)
+    compiled: list[CompiledRule] = []
+    problems: list[str] = []
+    for rule in rules:
+        try:
+            compiled.append(compile_rule(rule, searches, types, index_prefix))
+        except ConfigurationError as exc:
+            problems.append(f"{rules_file}: {exc}")
+    if problems:
+        raise ConfigurationError("\n".join(problems))
+    return compiled

@@ -1,0 +1,107 @@
+"""The rules file is validated on load, with errors naming the file, the rule and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kibana.config import load_config
+from kibana.errors import ConfigurationError
+from kibana.mapping import load_template_file
+from kibana.rules import load_rules
+from kibana.settings import Settings
+
+SETTINGS = Settings()
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_rules_compile_against_shipped_searches_and_template() -> None:
+    """Every shipped rule resolves its saved searches and fields: `amf1 watch` starts."""
+    types = load_template_file(SETTINGS.index_template_file)
+    compiled = load_config(SETTINGS.rules_file, SETTINGS.saved_objects_dir, types, "amf1-logs-")
+    assert {c.rule.id for c in compiled} == {
+        "model-load-failure",
+        "model-not-loaded",
+        "prediction-errors",
+        "drift-warning",
+        "stage1-degradation",
+        "stage2-degradation",
+        "high-latency",
+        "missing-data",
+        "stale-data",
+        "silence",
+    }
+
+
+def test_shipped_runbook_exists_for_every_rule() -> None:
+    """Every rule links to a runbook page that exists in the repository."""
+    root = Path(__file__).resolve().parents[2]
+    for rule in load_rules(SETTINGS.rules_file):
+        assert (root / rule.runbook_path).is_file(), rule.runbook_path
+
+
+def test_error_names_file_rule_and_field(tmp_path: Path) -> None:
+    """A bad value is reported with the file, the rule id and the field path."""
+    path = _write(
+        tmp_path,
+        "rules:\n  - id: r1\n    title: T\n    search: s\n    window: 5 minutes\n"
+        "    condition: {type: count}\n    critical: 0\n",
+    )
+    with pytest.raises(ConfigurationError) as err:
+        load_rules(path)
+    assert f"{path}: rule 'r1': field window:" in str(err.value)
+
+
+def test_unknown_condition_field_is_refused(tmp_path: Path) -> None:
+    """A typo inside the condition is an error naming that nested field."""
+    path = _write(
+        tmp_path,
+        "rules:\n  - id: r2\n    title: T\n    search: s\n    window: 5m\n"
+        "    condition: {type: ratio, numerator: x, min_sampel: 3}\n    critical: 0\n",
+    )
+    with pytest.raises(ConfigurationError, match=r"rule 'r2': field condition\.ratio\.min_sampel"):
+        load_rules(path)
+
+
+def test_rule_without_threshold_is_refused(tmp_path: Path) -> None:
+    """A rule must say at which value it warns or pages."""
+    path = _write(
+        tmp_path,
+        "rules:\n  - id: r3\n    title: T\n    search: s\n    window: 1m\n"
+        "    condition: {type: count}\n",
+    )
+    with pytest.raises(ConfigurationError, match="r3"):
+        load_rules(path)
+
+
+def test_unknown_saved_search_and_field_are_refused(tmp_path: Path) -> None:
+    """A rule naming a missing saved search, or a field not in the mapping, fails to load."""
+    path = _write(
+        tmp_path,
+        "rules:\n"
+        "  - {id: a, title: T, search: nope, window: 1m, condition: {type: count}, critical: 0}\n"
+        "  - id: b\n    title: T\n    search: amf1-search-predictions\n    window: 1m\n"
+        "    condition: {type: metric, field: no.such, agg: max}\n    critical: 0\n",
+    )
+    types = load_template_file(SETTINGS.index_template_file)
+    with pytest.raises(ConfigurationError) as err:
+        load_config(path, SETTINGS.saved_objects_dir, types, "amf1-logs-")
+    assert "rule 'a': field search: no saved search 'nope'" in str(err.value)
+    assert "rule 'b': field condition.field: 'no.such'" in str(err.value)
+
+
+def test_durations_accept_units(tmp_path: Path) -> None:
+    """Windows read as 90, 30s, 5m, 1h."""
+    path = _write(
+        tmp_path,
+        "rules:\n"
+        "  - {id: a, title: T, search: s, window: 5m, condition: {type: count}, critical: 0}\n"
+        "  - {id: b, title: T, search: s, window: 90, condition: {type: count}, critical: 0}\n",
+    )
+    assert [r.window for r in load_rules(path)] == [300.0, 90.0]
