@@ -1,0 +1,102 @@
+"""The Logstash and collector configs say what elk/rules.py says, and nothing drifts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from elk import render_collector, rendered, rules
+
+
+def _collector() -> dict[str, Any]:
+    loaded = yaml.safe_load(rendered.COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _logstash() -> str:
+    return rendered.LOGSTASH_PIPELINE.read_text(encoding="utf-8")
+
+
+def test_committed_configs_are_the_rendering_of_the_rules() -> None:
+    """Editing the rules without `amf1 elk render` (or a config by hand) fails here."""
+    assert rendered.stale() == []
+
+
+@pytest.mark.parametrize(("action", "tag"), sorted(rules.ACTION_TAGS.items()))
+def test_both_engines_tag_each_domain_action(action: str, tag: str) -> None:
+    """Each action -> tag pair of the table appears in Logstash and in the collector."""
+    assert re.search(
+        rf'\[event\.action\] == "{action}" \{{\s*mutate {{ add_tag => \["{tag}"\]', _logstash()
+    )
+    assert f'append(body["tags"], "{tag}") where body["event.action"] == "{action}"' in (
+        render_collector.statements()
+    )
+
+
+@pytest.mark.parametrize(("spelling", "level"), sorted(rules.LEVEL_SYNONYMS.items()))
+def test_both_engines_know_each_level_synonym(spelling: str, level: str) -> None:
+    """Every synonym of the table is normalised by both engines to the same level."""
+    if spelling == level:
+        return
+    logstash_branch = re.search(
+        rf'\[log\.level\] (?:== "{spelling}"|in \[[^\]]*"{spelling}"[^\]]*\]) \{{\s*'
+        rf'mutate {{ replace => {{ "\[log\.level\]" => "(\w+)" }}',
+        _logstash(),
+    )
+    assert logstash_branch is not None and logstash_branch.group(1) == level
+    collector_rule = next(
+        s for s in render_collector.statements() if f'body["log.level"] == "{spelling}"' in s
+    )
+    assert collector_rule.startswith(f'set(body["log.level"], "{level}")')
+
+
+def test_both_engines_use_the_same_grok_and_failure_tag() -> None:
+    """The plain-text grok and the parse-failure tag are the table's, verbatim, in both."""
+    statements = "\n".join(render_collector.statements())
+    for engine in (_logstash(), statements):
+        assert rules.PLAIN_TEXT_GROK in engine
+        assert rules.PARSE_FAILURE_TAG in engine
+        assert rules.TIMESTAMP_FIELD in engine
+
+
+def test_logstash_indexes_by_utc_day_with_event_id_as_document_id() -> None:
+    """Logstash writes amf1-logs-YYYY.MM.dd (its @timestamp is UTC) with _id = event.id."""
+    text = _logstash()
+    assert 'index => "amf1-logs-%{+YYYY.MM.dd}"' in text
+    assert 'document_id => "%{[event.id]}"' in text
+    assert "json_lines" in text
+    assert "beats {" in text
+
+
+def test_collector_listens_parses_and_exports_as_agreed() -> None:
+    """tcplog on the Logstash port, JSON parsing with a fallback, bodymap, _id and disk queue."""
+    config = _collector()
+    receiver = config["receivers"]["tcplog"]
+    assert receiver["listen_address"].endswith("${env:AMF1_LOGSTASH_PORT:-5000}")
+    operators = {op["id"]: op for op in receiver["operators"]}
+    assert operators["parse_json"]["on_error"] == "send_quiet"
+    assert operators["route_by_shape"]["default"] == "parsed"
+    exporter = config["exporters"]["elasticsearch"]
+    assert exporter["mapping"]["mode"] == "bodymap"
+    assert exporter["logs_dynamic_id"]["enabled"] is True
+    assert "logs_index" not in exporter
+    assert exporter["sending_queue"]["storage"] in config["extensions"]
+    assert config["service"]["pipelines"]["logs"]["processors"] == [
+        "memory_limiter",
+        "transform/amf1",
+        "batch",
+    ]
+
+
+def test_collector_names_the_daily_index_from_the_event_time() -> None:
+    """The index comes from the record's time (set from @timestamp), not the collector clock."""
+    statements = render_collector.statements()
+    assert any(s.startswith('set(time, Time(body["@timestamp"]') for s in statements)
+    assert statements[-2] == (
+        'set(attributes["elasticsearch.index"], '
+        'Concat(["amf1-logs-", FormatTime(time, "%Y.%m.%d")], ""))'
+    )
