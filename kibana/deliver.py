@@ -1,0 +1,103 @@
+"""Send the pending Slack deliveries of an alert, each exactly once across watchers.
+
+A delivery is claimed (an optimistic-concurrency write naming this watcher, valid for
+`claim_ttl_s`) before it is sent, and removed after Slack accepted it. A failed send stays
+pending with a backoff (or Slack's Retry-After). If Elasticsearch fails between the send and the
+removal, the id is remembered in memory so the message is not sent again when it returns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+
+from kibana.alerting import AlertState, Delivery
+from kibana.errors import StateConflictError
+from kibana.notify import SendResult, SlackNotifier
+from kibana.state_store import StateStore, Versioned
+
+_log = structlog.get_logger("amf1.kibana.deliver")
+_MAX_BACKOFF_S = 300.0
+_WRITE_ATTEMPTS = 5
+
+
+def _due(delivery: Delivery, now: datetime) -> bool:
+    unclaimed = delivery.claimed_until is None or delivery.claimed_until <= now
+    return delivery.next_attempt_at <= now and unclaimed
+
+
+class Deliverer:
+    """Works through one alert's pending deliveries, oldest first."""
+
+    def __init__(
+        self, store: StateStore, notifier: SlackNotifier, instance: str, claim_ttl_s: float
+    ) -> None:
+        self._store = store
+        self._notifier = notifier
+        self._instance = instance
+        self._claim_ttl = timedelta(seconds=claim_ttl_s)
+        self._sent_not_recorded: set[str] = set()
+
+    def deliver(self, rule: str, group: str, now: datetime) -> None:
+        """Send what is due for (rule, group); stops at the first failure to keep the order."""
+        current = self._store.get_alert(rule, group)
+        for delivery in list(current.doc.pending):
+            if delivery.id in self._sent_not_recorded:
+                current = self._record(current, delivery.id, SendResult(ok=True), now)
+                continue
+            if not _due(delivery, now):
+                return
+            claimed = self._claim(current, delivery.id, now)
+            if claimed is None:
+                return  # another watcher holds it
+            result = self._notifier.send(delivery.channel, delivery.payload)
+            if result.ok:
+                self._sent_not_recorded.add(delivery.id)
+                _log.info("alert-delivered", rule=rule, group=group, kind=delivery.kind)
+            else:
+                _log.warning("alert-delivery-failed", rule=rule, group=group, reason=result.error)
+            current = self._record(claimed, delivery.id, result, now)
+            if not result.ok:
+                return
+
+    def _claim(
+        self, current: Versioned[AlertState], delivery_id: str, now: datetime
+    ) -> Versioned[AlertState] | None:
+        doc = current.doc.model_copy(deep=True)
+        for delivery in doc.pending:
+            if delivery.id == delivery_id:
+                delivery.claimed_by = self._instance
+                delivery.claimed_until = now + self._claim_ttl
+        try:
+            return self._store.put_alert(current, doc)
+        except StateConflictError:
+            return None
+
+    def _record(
+        self,
+        current: Versioned[AlertState],
+        delivery_id: str,
+        result: SendResult,
+        now: datetime,
+    ) -> Versioned[AlertState]:
+        """Remove a sent delivery, or release a failed one with its next attempt time."""
+        for _ in range(_WRITE_ATTEMPTS):
+            doc = current.doc.model_copy(deep=True)
+            if result.ok:
+                doc.pending = [d for d in doc.pending if d.id != delivery_id]
+            else:
+                for delivery in doc.pending:
+                    if delivery.id == delivery_id:
+                        delivery.attempts += 1
+                        wait = result.retry_after_s or min(2.0**delivery.attempts, _MAX_BACKOFF_S)
+                        delivery.next_attempt_at = now + timedelta(seconds=wait)
+                        delivery.claimed_by = delivery.claimed_until = None
+            try:
+                stored = self._store.put_alert(current, doc)
+            except StateConflictError:
+                current = self._store.get_alert(doc.rule, doc.group)
+                continue
+            self._sent_not_recorded.discard(delivery_id)
+            return stored
+        return current

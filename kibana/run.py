@@ -1,0 +1,32 @@
+"""Assemble a watcher from settings: client, field types, compiled rules, Slack notifier."""
+
+from __future__ import annotations
+
+from kibana.backend import field_types, make_client
+from kibana.config import load_config
+from kibana.notify import SlackNotifier
+from kibana.settings import Settings
+from kibana.watcher import Watcher
+
+
+def build_watcher(settings: Settings) -> Watcher:
+    """A ready watcher.
+
+    Raises:
+        ConfigurationError: the rules, saved searches or mapping are unusable.
+        BackendUnavailableError: no template file and Elasticsearch cannot give the mapping.
+    """
+    es = make_client(settings)
+    rules = load_config(
+        settings.rules_file,
+        settings.saved_objects_dir,
+        field_types(settings, es),
+        settings.index_prefix,
+    )
+    notifier = SlackNotifier(
+        {channel: settings.webhook_for(channel) for channel in ("critical", "alerts")},
+        timeout_s=settings.slack_timeout_s,
+        max_retries=settings.slack_max_retries,
+        max_retry_after_s=settings.slack_max_retry_after_s,
+    )
+    return Watcher(settings, rules, es, notifier)

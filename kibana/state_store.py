@@ -1,0 +1,128 @@
+"""Alert state in an Elasticsearch index, written with optimistic concurrency.
+
+Two kinds of documents, both read with real-time GETs (never a search, which could miss a write
+not yet refreshed):
+
+- `alert:<rule>:<digest of group>`: an `AlertState` (status, severity, pending Slack deliveries...)
+  at the top level of `_source`, plus `kind: alert` (the operator tools read these);
+- `rule:<rule>`: the rule's cursor (`evaluated_up_to`) and the groups still active (`kind: rule`).
+
+Every write carries `if_seq_no`/`if_primary_term` of the version read (or `op_type=create`), so
+of two watchers applying the same transition exactly one wins; the loser gets `StateConflictError`,
+re-reads and finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from pydantic import BaseModel, Field
+
+from kibana.alerting import AlertState
+from kibana.errors import BackendUnavailableError, StateConflictError
+
+M = TypeVar("M", bound=BaseModel)
+
+_MAPPINGS = {"dynamic": False, "properties": {"kind": {"type": "keyword"}}}
+
+
+class RuleCursor(BaseModel):
+    """How far a rule has been evaluated, and which of its groups still need visits."""
+
+    rule: str
+    evaluated_up_to: datetime | None = None
+    active_groups: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Versioned(Generic[M]):
+    """A document and the version it was read at (None: it does not exist yet)."""
+
+    doc: M
+    seq_no: int | None = None
+    primary_term: int | None = None
+
+
+def alert_id(rule: str, group: str) -> str:
+    # Group values are arbitrary field values; a digest keeps the _id short and safe.
+    digest = hashlib.sha256(group.encode("utf-8")).hexdigest()[:24]
+    return f"alert:{rule}:{digest}"
+
+
+def _unavailable(exc: Exception) -> BackendUnavailableError:
+    return BackendUnavailableError(f"state store: {type(exc).__name__}: {exc}")
+
+
+class StateStore:
+    """Read and write watcher state in one index."""
+
+    def __init__(self, es: Elasticsearch, index: str) -> None:
+        self._es = es
+        self._index = index
+
+    def ensure_index(self) -> None:
+        """Create the state index if missing (one shard; replicas auto-expand on a cluster)."""
+        try:
+            if not self._es.indices.exists(index=self._index):
+                self._es.indices.create(
+                    index=self._index,
+                    settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+                    mappings=_MAPPINGS,
+                )
+        except ApiError as exc:
+            if getattr(exc, "error", "") != "resource_already_exists_exception":
+                raise _unavailable(exc) from exc
+        except TransportError as exc:
+            raise _unavailable(exc) from exc
+
+    def _get(self, doc_id: str, model: type[M], default: M) -> Versioned[M]:
+        try:
+            response = self._es.get(index=self._index, id=doc_id)
+        except NotFoundError:
+            return Versioned(default)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        source = {k: v for k, v in response["_source"].items() if k != "kind"}
+        return Versioned(
+            model.model_validate(source),
+            response["_seq_no"],
+            response["_primary_term"],
+        )
+
+    def _put(self, doc_id: str, current: Versioned[M], doc: M, kind: str) -> Versioned[M]:
+        body: dict[str, Any] = {"kind": kind, **doc.model_dump(mode="json")}
+        try:
+            if current.seq_no is None:
+                response = self._es.index(
+                    index=self._index, id=doc_id, document=body, op_type="create"
+                )
+            else:
+                response = self._es.index(
+                    index=self._index,
+                    id=doc_id,
+                    document=body,
+                    if_seq_no=current.seq_no,
+                    if_primary_term=current.primary_term,
+                )
+        except ConflictError as exc:
+            raise StateConflictError(doc_id) from exc
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return Versioned(doc, response["_seq_no"], response["_primary_term"])
+
+    def get_alert(self, rule: str, group: str) -> Versioned[AlertState]:
+        return self._get(alert_id(rule, group), AlertState, AlertState(rule=rule, group=group))
+
+    def put_alert(self, current: Versioned[AlertState], doc: AlertState) -> Versioned[AlertState]:
+        """Write `doc` over the version `current` was read at; raises `StateConflictError`."""
+        return self._put(alert_id(doc.rule, doc.group), current, doc, "alert")
+
+    def get_cursor(self, rule: str) -> Versioned[RuleCursor]:
+        return self._get(f"rule:{rule}", RuleCursor, RuleCursor(rule=rule))
+
+    def put_cursor(self, current: Versioned[RuleCursor], doc: RuleCursor) -> Versioned[RuleCursor]:
+        return self._put(f"rule:{doc.rule}", current, doc, "rule")

@@ -1,0 +1,267 @@
+"""The watcher loop: evaluate every rule on a time grid, persist transitions, deliver messages.
+
+Window ends sit on a grid of `watch_interval_s` (now - query delay, rounded down), so two
+watchers evaluate the same windows and the state's "last window applied" marker makes the second
+one a no-op. After an outage (or a restart) the rule's cursor says where it stopped and the
+missed span is evaluated in steps of half a window, so an incident that began and ended while the
+watcher could not look still fires and resolves. Elasticsearch trouble never stops the loop and
+never disables a rule: the cursor simply does not move until it answers again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
+
+from kibana.alerting import advance, make_delivery
+from kibana.config import CompiledRule
+from kibana.deliver import Deliverer
+from kibana.errors import BackendUnavailableError, StateConflictError
+from kibana.evaluate import (
+    UNGROUPED,
+    Verdict,
+    Window,
+    build_search,
+    index_names,
+    judge,
+    missing_observation,
+    parse_response,
+)
+from kibana.message import Links, build_payload, degraded_payload
+from kibana.notify import SlackNotifier
+from kibana.settings import Settings
+from kibana.state_store import RuleCursor, StateStore, Versioned
+
+_log = structlog.get_logger("amf1.kibana.watcher")
+_WRITE_ATTEMPTS = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def grid_end(now: datetime, delay_s: float, interval_s: float) -> datetime:
+    """The newest window end to evaluate: now - delay, rounded down to the interval grid."""
+    target = (now - timedelta(seconds=delay_s)).timestamp()
+    return datetime.fromtimestamp(math.floor(target / interval_s) * interval_s, UTC)
+
+
+def plan_ends(
+    cursor: datetime | None, end: datetime, window_s: float, interval_s: float, max_catchup_s: float
+) -> list[datetime]:
+    """Window ends to evaluate now: the newest one, preceded by catch-up steps after a gap."""
+    if cursor is None:
+        return [end]
+    if cursor >= end:
+        return []
+    start = max(cursor, end - timedelta(seconds=max_catchup_s))
+    step = timedelta(seconds=max(interval_s, window_s / 2))
+    ends = []
+    moment = start + step
+    while moment < end:
+        ends.append(moment)
+        moment += step
+    return [*ends, end]
+
+
+class Watcher:
+    """Evaluates compiled rules against Elasticsearch and sends Slack messages."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        rules: list[CompiledRule],
+        es: Elasticsearch,
+        notifier: SlackNotifier,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        instance: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._rules = rules
+        self._es = es
+        self._notifier = notifier
+        self._clock = clock
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self._store = StateStore(es, settings.state_index)
+        self._deliverer = Deliverer(self._store, notifier, self.instance, settings.claim_ttl_s)
+        self._links = Links(settings.kibana_url, settings.jaeger_ui_url, settings.runbook_base_url)
+        self._index_ready = False
+        self._down_since: datetime | None = None
+        self._down_reason = ""
+        self._degraded_sent = False
+        self._outbox: list[dict[str, Any]] = []
+        self.failing_rules: dict[str, str] = {}
+
+    def run_once(self) -> bool:
+        """One cycle over every rule; returns whether Elasticsearch answered throughout."""
+        now = self._clock()
+        try:
+            if not self._index_ready:
+                self._store.ensure_index()
+                self._index_ready = True
+            for compiled in self._rules:
+                self._run_rule(compiled, now)
+        except BackendUnavailableError as exc:
+            self._backend_down(now, str(exc))
+        else:
+            self._backend_up(now)
+        self._flush_outbox()
+        return self._down_since is None
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Cycle every `watch_interval_s` until `stop` is set."""
+        interval = self._settings.watch_interval_s
+        while not stop.is_set():
+            started = time.monotonic()
+            self.run_once()
+            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    def _run_rule(self, compiled: CompiledRule, now: datetime) -> None:
+        settings, rule = self._settings, compiled.rule
+        cursor = self._store.get_cursor(rule.id)
+        end = grid_end(now, settings.query_delay_s, settings.watch_interval_s)
+        ends = plan_ends(
+            cursor.doc.evaluated_up_to,
+            end,
+            rule.window,
+            settings.watch_interval_s,
+            settings.max_catchup_s,
+        )
+        active = set(cursor.doc.active_groups)
+        for window_end in ends:
+            window = Window.ending(window_end, rule.window)
+            try:
+                verdicts = self._evaluate(compiled, window, active)
+            except BadRequestError as exc:
+                # A query Elasticsearch refuses: keep the rule, retry next cycle, say so.
+                self.failing_rules[rule.id] = str(exc.message)
+                _log.error("rule-query-failed", rule=rule.id, error=str(exc.message))
+                return
+            self.failing_rules.pop(rule.id, None)
+            active = {v.group for v in verdicts if self._apply(compiled, v, window, now)}
+            cursor = self._advance_cursor(cursor, window_end, active)
+        for group in sorted(active):
+            self._deliverer.deliver(rule.id, group, now)
+
+    def _evaluate(self, compiled: CompiledRule, window: Window, active: set[str]) -> list[Verdict]:
+        rule = compiled.rule
+        body = build_search(compiled, window)
+        try:
+            response = self._es.search(
+                index=",".join(index_names(self._settings.index_prefix, window)),
+                ignore_unavailable=True,
+                allow_no_indices=True,
+                **body,
+            )
+        except BadRequestError:
+            raise
+        except (ApiError, TransportError) as exc:
+            raise BackendUnavailableError(
+                f"search of rule {rule.id}: {type(exc).__name__}"
+            ) from exc
+        observed = {o.group: o for o in parse_response(compiled, dict(response))}
+        groups = set(observed) | set(rule.expected_groups) | active
+        if not rule.group_by:
+            groups = {UNGROUPED}
+        return [
+            judge(rule, observed.get(group) or missing_observation(rule, group))
+            for group in sorted(groups)
+        ]
+
+    def _apply(
+        self, compiled: CompiledRule, verdict: Verdict, window: Window, now: datetime
+    ) -> bool:
+        """Persist one verdict's transition; returns whether the group stays active."""
+        rule, settings = compiled.rule, self._settings
+        for _ in range(_WRITE_ATTEMPTS):
+            current = self._store.get_alert(rule.id, verdict.group)
+            transition = advance(
+                current.doc,
+                verdict=verdict,
+                window=window,
+                rule=rule,
+                repeat_after_s=settings.repeat_after_s,
+                resolve_after=settings.resolve_after_evaluations,
+            )
+            if not transition.changed:
+                return current.doc.active
+            new = transition.state
+            if transition.kind is not None:
+                payload = build_payload(
+                    rule,
+                    state=new,
+                    kind=transition.kind,
+                    verdict=verdict,
+                    window=window,
+                    links=self._links,
+                    search_id=compiled.search.id,
+                )
+                new.pending.append(make_delivery(new, transition.kind, payload, now))
+            try:
+                self._store.put_alert(current, new)
+            except StateConflictError:
+                continue  # another watcher applied a transition first: re-read and re-judge
+            if transition.kind is not None:
+                event = "alert-resolved" if transition.kind == "resolved" else "alert-fired"
+                _log.info(
+                    event,
+                    rule=rule.id,
+                    group=verdict.group,
+                    kind=transition.kind,
+                    severity=new.severity,
+                    value=verdict.value,
+                )
+            return new.active
+        return True
+
+    def _advance_cursor(
+        self, cursor: Versioned[RuleCursor], end: datetime, active: set[str]
+    ) -> Versioned[RuleCursor]:
+        for _ in range(_WRITE_ATTEMPTS):
+            if cursor.doc.evaluated_up_to is not None and cursor.doc.evaluated_up_to >= end:
+                return cursor
+            doc = RuleCursor(
+                rule=cursor.doc.rule, evaluated_up_to=end, active_groups=sorted(active)
+            )
+            try:
+                return self._store.put_cursor(cursor, doc)
+            except StateConflictError:
+                cursor = self._store.get_cursor(cursor.doc.rule)
+        return cursor
+
+    def _backend_down(self, now: datetime, reason: str) -> None:
+        if self._down_since is None:
+            self._down_since, self._down_reason = now, reason
+            _log.warning("watcher-degraded", reason=reason)
+        if not self._degraded_sent and now - self._down_since >= timedelta(
+            seconds=self._settings.degraded_after_s
+        ):
+            host = self.instance
+            self._outbox.append(degraded_payload(self._down_reason, self._down_since, host, False))
+            self._degraded_sent = True
+
+    def _backend_up(self, now: datetime) -> None:
+        if self._down_since is None:
+            return
+        if self._degraded_sent:
+            self._outbox.append(degraded_payload("", self._down_since, self.instance, True))
+        _log.info("watcher-recovered", down_s=(now - self._down_since).total_seconds())
+        self._down_since, self._degraded_sent = None, False
+
+    def _flush_outbox(self) -> None:
+        """Send the watcher's own messages (kept in memory: Elasticsearch may be the problem)."""
+        channel = "critical" if self._notifier.configured("critical") else "alerts"
+        while self._outbox:
+            if not self._notifier.send(channel, self._outbox[0]).ok:
+                return
+            self._outbox.pop(0)

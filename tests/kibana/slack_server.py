@@ -1,0 +1,94 @@
+"""A real local HTTP server standing in for Slack's incoming webhooks.
+
+It records every request it accepted, and can fail on demand: answer 429 with `Retry-After`,
+answer 500, or stop listening altogether (connection refused) and come back on the same port.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass
+class _Script:
+    failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+
+
+class SlackServer:
+    """Start with `start()`; `url(channel)` is the webhook of a channel."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.attempts = 0
+        self._script = _Script()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    def url(self, channel: str) -> str:
+        return f"http://127.0.0.1:{self.port}/services/T000/{channel}/secret-{channel}"
+
+    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        with self._lock:
+            self._script.failures.extend([(status, headers)] * times)
+
+    def texts(self, channel: str | None = None) -> list[str]:
+        with self._lock:
+            return [
+                str(r.body.get("text", ""))
+                for r in self.received
+                if channel is None or f"/{channel}/" in r.path
+            ]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length)
+                with outer._lock:
+                    outer.attempts += 1
+                    failure = outer._script.failures.popleft() if outer._script.failures else None
+                    if failure is None:
+                        outer.received.append(Received(self.path, json.loads(raw)))
+                status, headers = failure or (200, {})
+                body = b"ok" if status == 200 else b"rate_limited" if status == 429 else b"error"
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        return Handler
+
+    def start(self) -> None:
+        """Listen (on the previous port after a `stop()`, so webhook URLs stay valid)."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening: webhook calls now get "connection refused"."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

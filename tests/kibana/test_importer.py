@@ -1,0 +1,144 @@
+"""`amf1 kibana import` posts the NDJSON to Kibana's import API and reports every rejection."""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import email.policy
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from amf1.cli import main
+from kibana.settings import Settings
+
+SAVED_OBJECTS = Settings().saved_objects_dir
+
+
+class KibanaStandIn:
+    """A local HTTP server implementing the parts of `_import` the importer relies on."""
+
+    def __init__(self, reject: dict[str, dict[str, Any]]) -> None:
+        self.reject = reject
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                    b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
+                )
+                parts = {
+                    p.get_param("name", header="content-disposition"): p
+                    for p in message.iter_parts()
+                }
+                ndjson = parts["file"].get_payload(decode=True).decode()
+                objects = [json.loads(line) for line in ndjson.splitlines() if line]
+                outer.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "objects": objects}
+                )
+                if self.headers.get("kbn-xsrf") is None:
+                    self._answer(400, {"message": "Request must contain a kbn-xsrf header."})
+                    return
+                errors = [
+                    {
+                        "id": o["id"],
+                        "type": o["type"],
+                        "title": o["id"],
+                        "error": outer.reject[o["id"]],
+                    }
+                    for o in objects
+                    if o["id"] in outer.reject
+                ]
+                self._answer(
+                    200,
+                    {
+                        "success": not errors,
+                        "successCount": len(objects) - len(errors),
+                        "errors": errors,
+                    },
+                )
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def kibana() -> Iterator[KibanaStandIn]:
+    server = KibanaStandIn(
+        reject={
+            "amf1-search-errors": {"type": "conflict"},
+            "amf1-search-drift-detected": {
+                "type": "missing_references",
+                "references": [{"type": "index-pattern", "id": "amf1-logs"}],
+            },
+        }
+    )
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_import_posts_every_object_with_overwrite_and_xsrf(
+    kibana: KibanaStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """All saved objects go in one multipart POST with overwrite=true, kbn-xsrf and basic auth."""
+    code = main(["kibana", "import", "--url", kibana.url, "--user", "elastic", "--password", "pw"])
+    request = kibana.requests[0]
+    assert request["path"] == "/api/saved_objects/_import?overwrite=true"
+    assert request["headers"]["kbn-xsrf"]
+    assert (
+        request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"elastic:pw").decode()
+    )
+    shipped = [
+        json.loads(line) for line in (SAVED_OBJECTS / "amf1.ndjson").read_text().splitlines()
+    ]
+    assert [o["id"] for o in request["objects"]] == [o["id"] for o in shipped]
+    err = capsys.readouterr().err
+    assert "rejected search amf1-search-errors: conflict" in err
+    assert (
+        "rejected search amf1-search-drift-detected: missing_references (index-pattern:amf1-logs)"
+        in err
+    )
+    assert code == 1
+
+
+def test_import_with_api_key_and_nothing_rejected(
+    kibana: KibanaStandIn, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An API key is sent as `Authorization: ApiKey`; a clean import exits 0."""
+    kibana.reject.clear()
+    code = main(["kibana", "import", "--url", kibana.url, "--api-key", "k3y"])
+    assert kibana.requests[0]["headers"]["Authorization"] == "ApiKey k3y"
+    assert code == 0
+    assert "0 rejected" in capsys.readouterr().out
+
+
+def test_unreachable_kibana_fails_without_leaking_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Kibana down: exit code 2 and a message that never shows the password."""
+    code = main(
+        ["kibana", "import", "--url", "http://127.0.0.1:9", "--user", "u", "--password", "s3cret"]
+    )
+    assert code == 2
+    captured = capsys.readouterr()
+    assert "s3cret" not in captured.err + captured.out
