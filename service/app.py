@@ -1,0 +1,75 @@
+"""The application factory. It only assembles: settings, registry, store, middleware, routes.
+
+Start-up and shut-down work goes in `lifespan` (tracing and monitoring hook in there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from logshipping.events import Action, emit
+from service import handlers
+from service.feedback import PredictionStore
+from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.registry import ModelRegistry
+from service.routes import feedback, ops, predict
+from service.settings import Settings
+from service.state import Services, services_of
+
+SERVICE_NAME = "amf1-prediction-service"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the models (unless already loaded) on start-up; log start and stop."""
+    state = services_of(app)
+    emit(
+        Action.SERVICE_STARTED,
+        f"{SERVICE_NAME} starting",
+        {"amf1.models_dir": str(state.settings.models_dir)},
+    )
+    if not state.registry.attempted:
+        await run_in_threadpool(state.registry.load_all)
+    yield
+    emit(Action.SERVICE_STOPPED, f"{SERVICE_NAME} stopped")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: ModelRegistry | None = None,
+    predictions: PredictionStore | None = None,
+) -> FastAPI:
+    """Build the service app.
+
+    Args:
+        settings: defaults to `Settings()` (environment variables).
+        registry: a ready registry (tests pass a pre-loaded one); else one over
+            `settings.models_dir`, loaded at start-up.
+        predictions: the store that matches feedback to predictions.
+    """
+    settings = settings or Settings()
+    app = FastAPI(
+        title="AMF1 prediction API",
+        version="0.1.0",
+        description="Qualifying lap time and race-winner predictions from two LightGBM models.",
+        lifespan=lifespan,
+    )
+    app.state.services = Services(
+        settings=settings,
+        registry=registry or ModelRegistry(settings.models_dir),
+        predictions=predictions
+        or PredictionStore(settings.prediction_store_size, settings.prediction_ttl_s),
+    )
+    handlers.install(app)
+    app.include_router(predict.router)
+    app.include_router(feedback.router)
+    app.include_router(ops.router)
+    # Added last = outermost: the access log sees the 413 answers of the body limit too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    return app

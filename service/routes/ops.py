@@ -1,0 +1,136 @@
+"""Operational routes: health, readiness, model status, valid values, and hot reload."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.registry import ModelStatus
+from service.schemas import ErrorResponse
+from service.state import services
+
+router = APIRouter(tags=["operations"])
+_bearer = HTTPBearer(auto_error=False, description="the value of AMF1_ADMIN_TOKEN")
+
+
+def _status_body(status: ModelStatus) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": status.name, "loaded": status.model is not None}
+    body["attempted_at"] = status.attempted_at.isoformat()
+    if status.model is not None:
+        meta = status.model.metadata
+        newest = dt.datetime.combine(meta.training_data.newest_date, dt.time(), tzinfo=dt.UTC)
+        body |= {
+            "version": meta.version,
+            "trained_at": meta.trained_at.isoformat(),
+            "sha256": meta.model_sha256,
+            "metrics": meta.metrics,
+            "features": [feature.name for feature in meta.features],
+            "training_data": meta.training_data.model_dump(mode="json"),
+            "data_age_s": round((dt.datetime.now(dt.UTC) - newest).total_seconds()),
+        }
+    if status.error is not None:
+        body["error"] = {
+            "type": type(status.error).__name__,
+            "reason": status.error.reason,
+            "message": status.error.detail,
+            "path": str(status.error.path),
+        }
+    return body
+
+
+def _problems(request: Request) -> list[str]:
+    registry = services(request).registry
+    statuses = registry.statuses()
+    if not statuses:
+        return ["models not loaded yet (starting)"]
+    return [
+        f"{name}: {status.error.reason if status.error else 'not loaded'}"
+        for name, status in statuses.items()
+        if status.model is None
+    ]
+
+
+@router.get("/health")
+async def health(request: Request) -> dict[str, Any]:
+    """Liveness: 200 while the process runs; `status` is `degraded` with reasons otherwise."""
+    problems = _problems(request)
+    statuses = services(request).registry.statuses()
+    return {
+        "status": "degraded" if problems else "ok",
+        "reasons": problems,
+        "models": {name: _status_body(status) for name, status in statuses.items()},
+    }
+
+
+@router.get("/ready", responses={503: {"description": "not every model is loaded"}})
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: 200 only when both models are loaded, else 503 with the reasons."""
+    problems = _problems(request)
+    return JSONResponse({"ready": not problems, "reasons": problems}, 503 if problems else 200)
+
+
+@router.get("/models")
+async def models(request: Request) -> dict[str, Any]:
+    """Every model's version, metrics, training data, and load error if any."""
+    statuses = services(request).registry.statuses()
+    return {"models": [_status_body(status) for status in statuses.values()]}
+
+
+def _valid_values(request: Request, feature: str) -> dict[str, Any]:
+    by_model = {
+        name: status.model.encoder.valid_values(feature)
+        for name, status in services(request).registry.statuses().items()
+        if status.model is not None
+    }
+    union = sorted({value for values in by_model.values() for value in values})
+    return {f"{feature}s": union, "by_model": by_model}
+
+
+@router.get("/drivers")
+async def drivers(request: Request) -> dict[str, Any]:
+    """The driver ids the loaded models know (per model, and their union)."""
+    return _valid_values(request, "driver")
+
+
+@router.get("/circuits")
+async def circuits(request: Request) -> dict[str, Any]:
+    """The circuit ids the loaded models know (per model, and their union)."""
+    return _valid_values(request, "circuit")
+
+
+def require_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Allow only a bearer token equal to AMF1_ADMIN_TOKEN (compared in constant time)."""
+    configured = services(request).settings.admin_token
+    expected = configured.get_secret_value() if configured else ""
+    if not expected:
+        raise HTTPException(403, "admin endpoints are disabled: set AMF1_ADMIN_TOKEN")
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            401,
+            "send header Authorization: Bearer <AMF1_ADMIN_TOKEN>",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+
+@router.post(
+    "/admin/models/reload",
+    dependencies=[Depends(require_admin)],
+    responses={
+        401: {"model": ErrorResponse, "description": "missing or wrong token"},
+        403: {"model": ErrorResponse, "description": "admin endpoint disabled"},
+    },
+)
+async def reload_models(request: Request) -> dict[str, Any]:
+    """Reload both models from disk without a restart; returns their new status."""
+    statuses = await run_in_threadpool(services(request).registry.load_all)
+    return {"models": [_status_body(status) for status in statuses.values()]}

@@ -1,0 +1,150 @@
+"""Request and response bodies of the HTTP API, with bounds and units.
+
+Requests are strict (no string-to-number coercion), refuse unknown fields and non-finite
+numbers, so a client learns about a mistake instead of getting a prediction from a guess.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_NAME = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Driver = Annotated[_NAME, Field(description="driver id; GET /drivers lists the valid ones")]
+Circuit = Annotated[_NAME, Field(description="circuit id; GET /circuits lists the valid ones")]
+LapTimeS = Annotated[float, Field(gt=20.0, le=300.0, description="lap time, seconds")]
+RainProbability = Annotated[
+    float, Field(ge=0.0, le=1.0, description="forecast probability of rain, 0-1")
+]
+PredictionId = Annotated[
+    str,
+    Field(
+        min_length=36,
+        max_length=36,
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="the prediction_id of an earlier prediction response",
+    ),
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class QualifyingRequest(_Request):
+    """One driver at one circuit in given session conditions."""
+
+    driver: Driver
+    circuit: Circuit
+    air_temp_c: float = Field(ge=-20.0, le=60.0, description="air temperature, Celsius")
+    track_temp_c: float = Field(ge=-10.0, le=80.0, description="track temperature, Celsius")
+    humidity_pct: float = Field(ge=0.0, le=100.0, description="relative humidity, percent")
+    rain_probability: RainProbability
+    practice_best_lap_s: LapTimeS | None = Field(
+        None, description="driver's best practice lap this weekend, seconds; omit if none"
+    )
+
+
+class RaceEntry(_Request):
+    """One car on the grid."""
+
+    driver: Driver
+    grid_position: int = Field(ge=1, le=30, description="starting position, 1 = pole")
+    qualifying_lap_s: LapTimeS
+
+
+class RaceWinnerRequest(_Request):
+    """A race field: the circuit, the forecast and every starter."""
+
+    circuit: Circuit
+    rain_probability: RainProbability
+    entries: list[RaceEntry] = Field(min_length=2, max_length=30)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RaceWinnerRequest:
+        drivers = [entry.driver for entry in self.entries]
+        if len(set(drivers)) != len(drivers):
+            raise ValueError("each driver may appear only once in entries")
+        grid = [entry.grid_position for entry in self.entries]
+        if len(set(grid)) != len(grid):
+            raise ValueError("each grid_position may appear only once in entries")
+        return self
+
+
+class FeedbackRequest(_Request):
+    """The actual outcome of an earlier prediction: a lap time or a race winner."""
+
+    prediction_id: PredictionId
+    actual_lap_time_s: LapTimeS | None = Field(
+        None, description="for a qualifying prediction: the lap actually driven, seconds"
+    )
+    actual_winner: Driver | None = Field(
+        None, description="for a race-winner prediction: the driver who won"
+    )
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> FeedbackRequest:
+        if (self.actual_lap_time_s is None) == (self.actual_winner is None):
+            raise ValueError("give exactly one of actual_lap_time_s or actual_winner")
+        return self
+
+
+class ModelRef(BaseModel):
+    """Which model answered."""
+
+    name: str
+    version: str
+
+
+class QualifyingResponse(BaseModel):
+    """A predicted qualifying lap."""
+
+    prediction_id: str
+    model: ModelRef
+    driver: str
+    circuit: str
+    lap_time_s: float
+
+
+class WinProbability(BaseModel):
+    """One driver's chance to win."""
+
+    driver: str
+    win_probability: float
+
+
+class RaceWinnerResponse(BaseModel):
+    """Win probabilities of the field, highest first; they sum to 1."""
+
+    prediction_id: str
+    model: ModelRef
+    circuit: str
+    probabilities: list[WinProbability]
+
+
+class FeedbackResponse(BaseModel):
+    """The recorded outcome and the prediction's own error."""
+
+    prediction_id: str
+    model: ModelRef
+    status: Literal["recorded"] = "recorded"
+    absolute_error_s: float | None = None
+    brier: float | None = None
+
+
+class ErrorDetail(BaseModel):
+    """Machine-readable `type`, a `message` that says what to fix, optional specifics."""
+
+    type: str
+    message: str
+    model: str | None = None
+    reason: str | None = None
+    fields: list[dict[str, str]] | None = None
+    valid_values: list[str] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx answer of this service."""
+
+    error: ErrorDetail
