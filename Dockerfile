@@ -1,0 +1,30 @@
+# The AMF1 service image (also runs the watcher and the set-up one-shots in docker-compose.elk.yml).
+# Dependencies come from uv.lock, exactly as ./scripts/bootstrap.sh installs them.
+FROM python:3.11-slim
+
+# LightGBM needs the OpenMP runtime.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+RUN pip install --no-cache-dir uv==0.13.8
+
+WORKDIR /app
+ENV UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    PATH=/app/.venv/bin:$PATH
+# Dependencies first, so a source change does not reinstall them.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY amf1 ./amf1
+COPY service ./service
+COPY logshipping ./logshipping
+COPY tracing ./tracing
+COPY elk ./elk
+COPY kibana ./kibana
+RUN uv sync --frozen --no-dev
+
+RUN useradd --create-home --uid 10001 amf1 && mkdir -p /data && chown amf1 /data
+USER amf1
+EXPOSE 8000
+CMD ["amf1", "serve", "--host", "0.0.0.0", "--port", "8000"]
