@@ -1,0 +1,35 @@
+"""`amf1 watch --once` and `amf1 kibana check` refuse a bad configuration with a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from amf1.cli import main
+
+
+def test_check_accepts_the_shipped_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped rules, saved searches and template load cleanly."""
+    assert main(["kibana", "check"]) == 0
+    assert "10 rules OK" in capsys.readouterr().out
+
+
+def test_watch_once_exits_non_zero_on_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rule naming a missing saved search stops `watch --once` before any evaluation."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - {id: x, title: X, search: missing, window: 1m, "
+        "condition: {type: count}, critical: 0}\n",
+        encoding="utf-8",
+    )
+    assert main(["watch", "--once", "--rules", str(rules)]) == 2
+    assert "rule 'x': field search: no saved search 'missing'" in capsys.readouterr().err
+
+
+def test_watch_refuses_an_interval_below_one_second(capsys: pytest.CaptureFixture[str]) -> None:
+    """The evaluation interval goes down to 1 s, not below."""
+    assert main(["watch", "--once", "--interval", "0.5"]) == 2
+    assert "watch_interval_s" in capsys.readouterr().err
