@@ -1,1 +1,19 @@
-"""logshipping"""
+"""Structured JSON logs (structlog, ECS field names, orjson) and loss-free shipping.
+
+`configure()` once at start-up in every process; `emit()` catalogue events from call sites.
+"""
+
+from logshipping.config import add_secrets, configure, shutdown
+from logshipping.events import CATALOGUE, Action, EventSpec, emit
+from logshipping.settings import Settings
+
+__all__ = [
+    "CATALOGUE",
+    "Action",
+    "EventSpec",
+    "Settings",
+    "add_secrets",
+    "configure",
+    "emit",
+    "shutdown",
+]

@@ -1,0 +1,112 @@
+"""Delivered events/s to a loopback TCP sink: the project's shipper vs the library's defaults.
+
+Both are python-logstash-async with a persistent SQLite buffer in a temporary directory. The
+clock runs from the first logging call to the moment the sink holds every event. The library's
+defaults deliver about 500 events/s, so it gets fewer events; the rate is what counts.
+
+    python -m bench.shipping [--events 30000] [--library-events 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import logshipping
+from logshipping import Action, Settings, emit
+from tests.logshipping.receiver import LineReceiver
+
+_FIELDS = {
+    "http.request.method": "POST",
+    "url.path": "/predict/stage1",
+    "http.response.status_code": 200,
+    "event.duration": 1_234_567,
+    "amf1.model.name": "stage1-qualifying",
+    "amf1.model.version": "2026.11.1",
+    "amf1.prediction.id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+}
+
+
+def _wait_for(sink: LineReceiver, count: int, timeout_s: float) -> float:
+    deadline = time.monotonic() + timeout_s
+    while len(sink.lines) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"sink received {len(sink.lines)} of {count} events in {timeout_s} s")
+        time.sleep(0.005)
+    return time.perf_counter()
+
+
+def measure_project(events: int, directory: Path, timeout_s: float) -> float:
+    """Events/s delivered by the project's configured pipeline (stdout to /dev/null)."""
+    sink = LineReceiver().start()
+    devnull = open(os.devnull, "wb")  # noqa: SIM115, PTH123 - closed below
+    try:
+        logshipping.configure(
+            Settings(logstash_port=sink.port, log_buffer_dir=directory), stream=devnull
+        )
+        start = time.perf_counter()
+        for _ in range(events):
+            emit(Action.PREDICTION_SUCCEEDED, "prediction served", _FIELDS)
+        end = _wait_for(sink, events, timeout_s)
+        logshipping.shutdown()
+    finally:
+        sink.stop()
+        devnull.close()
+    return events / (end - start)
+
+
+def measure_library_defaults(events: int, directory: Path, timeout_s: float) -> float:
+    """Events/s delivered by AsynchronousLogstashHandler with every default (SQLite buffer)."""
+    from logstash_async.handler import AsynchronousLogstashHandler  # noqa: PLC0415
+
+    sink = LineReceiver().start()
+    handler = AsynchronousLogstashHandler(
+        "127.0.0.1", sink.port, database_path=str(directory / "library.sqlite3")
+    )
+    logger = logging.getLogger("bench.library")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        start = time.perf_counter()
+        for _ in range(events):
+            logger.info("prediction served", extra=_FIELDS)
+        end = _wait_for(sink, events, timeout_s)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        sink.stop()
+    return events / (end - start)
+
+
+def main() -> None:
+    """Prints {project_events_per_s, library_defaults_events_per_s, ratio} as JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--library-events", type=int, default=3_000)
+    parser.add_argument("--timeout-s", type=float, default=120.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        library = measure_library_defaults(args.library_events, Path(tmp), args.timeout_s)
+        project = measure_project(args.events, Path(tmp) / "project", args.timeout_s)
+    json.dump(
+        {
+            "project_events_per_s": round(project),
+            "library_defaults_events_per_s": round(library),
+            "ratio": round(project / library, 1),
+            "project_events": args.events,
+            "library_events": args.library_events,
+        },
+        sys.stdout,
+    )
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""`configure()`: the one place that sets up structlog, standard logging and shipping.
+
+All global logging state of the product lives here (`_State`), mutated only by `configure`,
+`shutdown`, `add_secrets` and the after-fork hook; the request path only reads it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, BinaryIO, Final
+
+import orjson
+import structlog
+from structlog import DropEvent
+from structlog.contextvars import merge_contextvars
+from structlog.typing import Processor
+
+from logshipping import events
+from logshipping.output import SINK, Output, StdlibHandler, sink_factory
+from logshipping.processors import (
+    BaseFields,
+    add_error_fields,
+    add_logger_name,
+    make_catalogue_check,
+    static_fields,
+    utc_timestamp,
+)
+from logshipping.redaction import Redactor
+from logshipping.render import JsonRenderer
+from logshipping.settings import Settings
+from logshipping.shipping.handler import ShippingHandler
+
+_LEVELS: Final = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+# Library loggers whose own handlers would print non-JSON lines; they propagate to root instead.
+_RELAYED_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access", "lightgbm", "httpx")
+
+
+class _State:
+    settings: Settings | None = None
+    redactor: Redactor = Redactor()
+    base_fields: BaseFields | None = None
+    shipper: ShippingHandler | None = None
+    stream: BinaryIO | None = None
+    # One list object for the whole process: cached bound loggers (and structlog's
+    # capture_logs) hold this very list, so re-configuring mutates it in place.
+    processors: list[Processor] = []  # noqa: RUF012 - process-global by design
+    hooks_registered = False
+
+
+def _report_drops(count: int) -> None:
+    events.emit(
+        events.Action.SHIPPER_DROPPED,
+        f"log shipper buffer full or too old: dropped {count} events",
+        {"amf1.shipper.dropped_count": count},
+    )
+
+
+def _make_shipper(settings: Settings) -> ShippingHandler:
+    return ShippingHandler(
+        host=settings.logstash_host,
+        port=settings.logstash_port,
+        directory=settings.buffer_dir,
+        max_events=settings.log_buffer_max_events,
+        max_age_s=settings.log_buffer_max_age_s,
+        batch_size=settings.log_batch_size,
+        poll_interval_s=settings.log_poll_interval_s,
+        retry_max_s=settings.log_retry_max_s,
+        connect_timeout_s=settings.log_connect_timeout_s,
+        segment_bytes=settings.log_journal_segment_bytes,
+        journal_max_bytes=settings.log_journal_max_bytes,
+        on_dropped=_report_drops,
+    )
+
+
+def configure(
+    settings: Settings | None = None,
+    *,
+    extra_processors: Sequence[Processor] = (),
+    ship: bool | None = None,
+    stream: BinaryIO | None = None,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Sets up logging for this process; call once at start-up (calling again re-configures).
+
+    Args:
+        settings: defaults to `Settings()` (environment variables `AMF1_*`).
+        extra_processors: run after the ECS base fields and before catalogue check, redaction
+            and rendering (e.g. the tracing package's processor adding `trace.id`/`span.id`).
+        ship: ship to the TCP receiver; defaults to `settings.log_ship`.
+        stream: where JSON lines are written; defaults to the process's stdout.
+        secrets: more secret values to redact, besides those found in `settings`.
+    """
+    shutdown()
+    settings = settings or Settings()
+    _State.settings = settings
+    _State.stream = stream if stream is not None else sys.stdout.buffer
+    _State.redactor = Redactor([*settings.secret_values(), *secrets])
+    _State.base_fields = BaseFields(
+        static_fields(
+            service_name=settings.service_name,
+            service_version=settings.service_version,
+            environment=settings.environment,
+            dataset=settings.log_dataset,
+        )
+    )
+    shipping = settings.log_ship if ship is None else ship
+    _State.shipper = _make_shipper(settings) if shipping else None
+    SINK.output = Output(_State.stream, _State.shipper)
+
+    renderer = JsonRenderer(_State.redactor)
+    enrich: list[Processor] = [
+        _State.base_fields,
+        add_error_fields,
+        *extra_processors,
+        make_catalogue_check(strict=settings.log_strict),
+        _State.redactor.redact_keys,
+    ]
+    _State.processors[:] = [merge_contextvars, *enrich, renderer]
+    structlog.configure(
+        processors=_State.processors,
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[settings.log_level]),
+        logger_factory=sink_factory,
+        cache_logger_on_first_use=True,
+    )
+    _configure_stdlib(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[merge_contextvars, add_logger_name, *enrich],
+            processors=[renderer.render_text],
+        ),
+        _LEVELS[settings.log_level],
+    )
+    events.install_fast_path(_fast_path(_LEVELS[settings.log_level], strict=settings.log_strict))
+    _register_hooks()
+
+
+def _fast_path(min_level: int, *, strict: bool) -> Callable[[str, str, dict[str, Any]], None]:
+    processors = _State.processors  # the very list capture_logs() swaps its capture into
+
+    def run(method: str, message: str, event_dict: dict[str, Any]) -> None:
+        if _LEVELS.get(method, 20) < min_level:
+            return
+        event: Any = event_dict
+        event["event"] = message
+        try:
+            for processor in processors:
+                event = processor(SINK, method, event)
+        except DropEvent:
+            return
+        except Exception as exc:
+            if strict:
+                raise
+            _write_fallback(method, message, exc)
+            return
+        getattr(SINK, method)(event)
+
+    return run
+
+
+def _write_fallback(method: str, message: str, exc: Exception) -> None:
+    """Production: a processor failed; write what we can instead of raising into the request."""
+    line = orjson.dumps(
+        {
+            "@timestamp": utc_timestamp(),
+            "log.level": "error",
+            "message": f"log event could not be rendered: {message}",
+            "event.action": events.Action.LOG.value,
+            "error.type": type(exc).__name__,
+            "error.message": str(exc),
+            "amf1.log.original_level": method,
+        },
+        option=orjson.OPT_APPEND_NEWLINE,
+    )
+    SINK.output.write(_State.redactor.scrub(line), logging.ERROR)
+
+
+def _configure_stdlib(formatter: logging.Formatter, level: int) -> None:
+    handler = StdlibHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _RELAYED_LOGGERS:
+        relayed = logging.getLogger(name)
+        relayed.handlers.clear()
+        relayed.propagate = True
+    # The service writes its own access event (one per request); uvicorn's would be a second.
+    logging.getLogger("uvicorn.access").disabled = True
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Registers secret values learnt after start-up (redacted from every later event)."""
+    _State.redactor.add_secrets(secrets)
+
+
+def shutdown(timeout_s: float | None = None) -> bool:
+    """Flushes the shipper for at most `timeout_s` (default: the setting) and stops it.
+
+    Returns whether every event was delivered (what was not is shipped by the next start-up).
+    Later events still reach stdout.
+    """
+    events.install_fast_path(None)
+    shipper, _State.shipper = _State.shipper, None
+    SINK.output = Output(_State.stream, None)
+    if shipper is None:
+        return True
+    if timeout_s is None:
+        timeout_s = _State.settings.log_shutdown_timeout_s if _State.settings else 5.0
+    return shipper.shutdown(timeout_s)
+
+
+def _after_fork_in_child() -> None:
+    # The parent's journal, thread and lock are not ours: start a shipper of our own (new pid).
+    shipper = _State.shipper
+    if shipper is None or _State.settings is None:
+        return
+    shipper.abandon_after_fork()
+    if _State.base_fields is not None:
+        _State.base_fields.refresh_pid()
+    _State.shipper = _make_shipper(_State.settings)
+    SINK.output = Output(_State.stream, _State.shipper)
+
+
+def _register_hooks() -> None:
+    if _State.hooks_registered:
+        return
+    _State.hooks_registered = True
+    atexit.register(shutdown)
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,169 @@
+"""The structlog processors that give every event its ECS shape (flat, dotted field names).
+
+Each processor is a small callable with structlog's signature `(logger, method_name, event_dict)`.
+They are hand-written rather than ecs-logging's `StructlogFormatter`: that formatter nests dotted
+keys into objects (our contract is flat dotted keys at top level) and costs several microseconds
+per event on the request path (see docs/readme/logging.md for the measurement).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Mapping, MutableMapping
+from typing import Any, Final
+
+import uuid_utils
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from logshipping.events import CATALOGUE, Action
+
+# structlog method names -> ECS `log.level` values.
+_LEVELS: Mapping[str, str] = {
+    "debug": "debug",
+    "info": "info",
+    "msg": "info",
+    "warn": "warning",
+    "warning": "warning",
+    "error": "error",
+    "exception": "error",
+    "critical": "critical",
+    "fatal": "critical",
+}
+
+
+_LOG_ACTION: Final = Action.LOG.value
+# Required fields by plain-string action (the catalogue's keys are enum members).
+_REQUIRED: Final[Mapping[str, frozenset[str]]] = {
+    action.value: spec.required for action, spec in CATALOGUE.items()
+}
+
+
+class CatalogueError(ValueError):
+    """A catalogue event lacks a required field or names an unknown action (strict mode only)."""
+
+
+class _SecondCache:
+    """The formatted `YYYY-MM-DDTHH:MM:SS.` of the current second, recomputed once per second."""
+
+    second = -1
+    prefix = ""
+
+
+def utc_timestamp() -> str:
+    """Now as ISO 8601 UTC with microseconds and `Z` (strftime only once per second: it is slow)."""
+    nanos = time.time_ns()
+    seconds = nanos // 1_000_000_000
+    if seconds != _SecondCache.second:
+        _SecondCache.prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
+        _SecondCache.second = seconds
+    return "%s%06dZ" % (_SecondCache.prefix, nanos // 1000 % 1_000_000)  # noqa: UP031 - fastest
+
+
+def static_fields(
+    *, service_name: str, service_version: str, environment: str, dataset: str
+) -> dict[str, Any]:
+    """The fields that are the same for every event of this process."""
+    return {
+        "event.dataset": dataset,
+        "service.name": service_name,
+        "service.version": service_version,
+        "service.environment": environment,
+        "host.name": socket.gethostname(),
+        "process.pid": os.getpid(),
+    }
+
+
+class BaseFields:
+    """Adds `@timestamp`, `log.level`, `message`, `event.id` (UUIDv7) and the static fields.
+
+    Builds a new dict so that the common fields come first in the rendered line.
+    """
+
+    def __init__(self, static: Mapping[str, Any]) -> None:
+        self.static = dict(static)
+        self.refresh_pid()
+
+    def refresh_pid(self) -> None:
+        """Re-read the pid (after a fork the child must not report its parent's)."""
+        self.static["process.pid"] = os.getpid()
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        return {
+            "@timestamp": utc_timestamp(),
+            "log.level": _LEVELS.get(method_name, method_name),
+            "message": event_dict.pop("event", ""),
+            "event.id": str(uuid_utils.uuid7()),
+            "event.action": _LOG_ACTION,
+            **self.static,
+            **event_dict,
+        }
+
+
+def add_error_fields(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Turns `exc_info` (True, an exception or a sys.exc_info() tuple) into ECS `error.*` fields."""
+    exc_info = event_dict.pop("exc_info", None)
+    if not exc_info:
+        return event_dict
+    if isinstance(exc_info, BaseException):
+        exc: BaseException | None = exc_info
+    elif isinstance(exc_info, tuple):
+        exc = exc_info[1]
+    else:
+        exc = sys.exc_info()[1]
+    if exc is None:
+        return event_dict
+    exc_type = type(exc)
+    name = exc_type.__qualname__
+    if exc_type.__module__ not in ("builtins", "__main__"):
+        name = f"{exc_type.__module__}.{name}"
+    event_dict.setdefault("error.type", name)
+    event_dict.setdefault("error.message", str(exc))
+    event_dict["error.stack_trace"] = "".join(traceback.format_exception(exc))
+    return event_dict
+
+
+def add_logger_name(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """For standard-library records: the emitting logger's name as ECS `log.logger`."""
+    record = event_dict.get("_record")
+    if record is not None:
+        event_dict["log.logger"] = record.name
+    return event_dict
+
+
+def make_catalogue_check(*, strict: bool) -> Processor:
+    """Checks each event against its catalogue entry.
+
+    Strict (tests, `AMF1_LOG_STRICT=1`): raise `CatalogueError`, so a test catches a missing
+    field. Otherwise never raise into a request: ship the event with
+    `amf1.log.missing_fields` listing what is missing, which is searchable in Kibana.
+    """
+
+    def check_catalogue(
+        logger: WrappedLogger, method_name: str, event_dict: EventDict
+    ) -> EventDict:
+        action = event_dict.get("event.action")
+        required = _REQUIRED.get(action)  # type: ignore[arg-type]
+        if required is None:
+            if strict:
+                raise CatalogueError(f"unknown event.action {action!r}")
+            event_dict["amf1.log.missing_fields"] = ["event.action"]
+            return event_dict
+        if event_dict.keys() >= required:
+            return event_dict
+        missing = sorted(required - event_dict.keys())
+        if strict:
+            raise CatalogueError(f"{action} event lacks required fields {missing}")
+        event_dict["amf1.log.missing_fields"] = missing
+        return event_dict
+
+    return check_catalogue
+
+
+def drop_meta(event_dict: MutableMapping[str, Any]) -> None:
+    """Removes structlog's standard-library bookkeeping keys before rendering."""
+    event_dict.pop("_record", None)
+    event_dict.pop("_from_structlog", None)

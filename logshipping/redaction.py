@@ -1,0 +1,108 @@
+"""Redaction of secrets: by key name (anywhere, nested) and by known secret value (anywhere).
+
+Speed matters because this runs for every event on the request thread, so the common case costs
+one C-level set comparison (all keys already known to be harmless) plus one substring search per
+known secret over the rendered bytes. Nested objects and new keys take the slow, thorough path.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any, Final
+
+import orjson
+from structlog.typing import EventDict, WrappedLogger
+
+REDACTED: Final = "[REDACTED]"
+# Key names whose values are secret, matched case-insensitively anywhere in the key.
+SECRET_KEY: Final = re.compile(
+    r"authori[sz]ation|passw(or)?d|token|api[_-]?key|secret|webhook|cookie|credential",
+    re.IGNORECASE,
+)
+# Shorter values would redact ordinary words everywhere; a secret that short protects nothing.
+MIN_SECRET_LENGTH: Final = 4
+# Bounds the cache of harmless key names (keys are a small fixed vocabulary in practice).
+_MAX_SAFE_KEYS: Final = 10_000
+
+
+def _variants(secret: str) -> set[bytes]:
+    """The byte forms a secret can take in a rendered line: raw, JSON-escaped, URL-quoted."""
+    return {
+        secret.encode(),
+        orjson.dumps(secret)[1:-1],
+        urllib.parse.quote(secret, safe="").encode(),
+        urllib.parse.quote_plus(secret, safe="/:").encode(),
+    }
+
+
+class Redactor:
+    """Replaces secret values by `[REDACTED]`; thread-safe for concurrent use after set-up."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._safe_keys: set[str] = set()
+        self._needles: tuple[bytes, ...] = ()
+        self._pattern: re.Pattern[bytes] | None = None
+        self.add_secrets(secrets)
+
+    @property
+    def has_secrets(self) -> bool:
+        """Whether any secret value is registered."""
+        return bool(self._needles)
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        """Registers more secret values (e.g. read from settings at start-up)."""
+        needles = set(self._needles)
+        for secret in secrets:
+            if len(secret) >= MIN_SECRET_LENGTH:
+                needles |= {v for v in _variants(secret) if len(v) >= MIN_SECRET_LENGTH}
+        # Longest first so that a secret containing another is replaced whole.
+        self._needles = tuple(sorted(needles, key=len, reverse=True))
+        self._pattern = (
+            re.compile(b"|".join(re.escape(n) for n in self._needles)) if self._needles else None
+        )
+
+    def is_secret_key(self, key: object) -> bool:
+        """Whether values under `key` are secret (harmless answers are cached)."""
+        if key in self._safe_keys:
+            return False
+        if isinstance(key, str) and SECRET_KEY.search(key):
+            return True
+        if isinstance(key, str) and len(self._safe_keys) < _MAX_SAFE_KEYS:
+            self._safe_keys.add(key)
+        return False
+
+    def redact_keys(
+        self, logger: WrappedLogger, method_name: str, event_dict: EventDict
+    ) -> EventDict:
+        """Processor: redacts top-level values under secret-looking keys."""
+        if self._safe_keys.issuperset(event_dict):
+            return event_dict
+        for key in list(event_dict):
+            if self.is_secret_key(key):
+                event_dict[key] = REDACTED
+        return event_dict
+
+    def redact_nested(self, value: Any) -> Any:
+        """A copy of `value` with every value under a secret-looking key, at any depth, redacted."""
+        if isinstance(value, dict):
+            return {
+                k: REDACTED if self.is_secret_key(k) else self.redact_nested(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.redact_nested(v) for v in value]
+        return value
+
+    def scrub(self, line: bytes) -> bytes:
+        """Replaces every known secret value in a rendered line."""
+        for needle in self._needles:
+            if needle in line:
+                assert self._pattern is not None  # set together with _needles
+                return self._pattern.sub(REDACTED.encode(), line)
+        return line
+
+    def scrub_text(self, text: str) -> str:
+        """`scrub` for text that is not rendered yet (e.g. a message printed by a fallback)."""
+        return self.scrub(text.encode()).decode(errors="replace") if self._needles else text

@@ -1,0 +1,57 @@
+"""Rendering an event to one JSON line with orjson, redaction applied to the bytes.
+
+orjson escapes newlines, quotes and every control character inside strings, so a value can
+never end the line early or forge a second event; the only raw newline is the one appended.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import orjson
+from structlog.typing import EventDict, WrappedLogger
+
+from logshipping.processors import drop_meta
+from logshipping.redaction import Redactor
+
+_OPTIONS: Final = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+
+
+def _stringify(value: Any) -> Any:
+    """A copy orjson can always serialise (e.g. integers beyond 64 bits become strings)."""
+    if isinstance(value, dict):
+        return {str(k): _stringify(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_stringify(v) for v in value]
+    if value is None or isinstance(value, bool | float | str):
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**64:
+        return value
+    return str(value)
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, default=str, option=_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        return orjson.dumps(_stringify(value), option=_OPTIONS)
+
+
+class JsonRenderer:
+    """Final processor: the event as one JSON line (bytes, newline-terminated), redacted."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+        line = _dumps(event_dict)
+        # A brace after the first byte means a nested object (or a brace inside a string): only
+        # then walk the structure for secret-looking keys below the top level.
+        if line.find(b"{", 1) != -1:
+            line = _dumps(self.redactor.redact_nested(event_dict))
+        return self.redactor.scrub(line)
+
+    def render_text(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:
+        """Final processor of the standard-library path (ProcessorFormatter wants text)."""
+        drop_meta(event_dict)
+        return self(logger, method_name, event_dict).decode()

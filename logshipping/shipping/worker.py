@@ -1,0 +1,184 @@
+"""The shipper thread: python-logstash-async's `LogProcessingWorker` with a batched loop.
+
+The library's loop takes one event from its in-memory queue, commits it to SQLite, and sleeps
+`QUEUE_CHECK_INTERVAL` (2 s) whenever the queue is empty. This subclass keeps the library's
+thread, shutdown/flush events and rate-limited self-logging, and replaces the loop: every poll
+interval it moves all new journal records into SQLite in one transaction, then sends the oldest
+buffered events in batches over one TCP connection and deletes what the receiver acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from logstash_async.database import DatabaseDiskIOError, DatabaseLockedError
+from logstash_async.worker import LogProcessingWorker
+
+from logshipping.shipping.buffer import BatchDatabaseCache, BufferUnusableError
+from logshipping.shipping.journal import Journal, parse_records
+from logshipping.shipping.recovery import adopt_orphans_into, database_path, recover_journal
+
+# Library loggers must never reach the shipping handler (their lines would loop back into it).
+SHIPPER_LOGGER_NAME = "logshipping.shipper"
+_SEND_BUDGET_S = 0.2  # longest send burst before new journal records are ingested again
+_REPORT_INTERVAL_S = 1.0
+
+
+class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
+    """One per process: journal -> SQLite buffer -> TCP receiver."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        transport: Any,
+        max_events: int,
+        max_age_s: float,
+        batch_size: int,
+        poll_interval_s: float,
+        retry_max_s: float,
+        on_dropped: Callable[[int], None],
+    ) -> None:
+        self._stem: Path = journal.stem
+        super().__init__(
+            host=None,
+            port=None,
+            transport=transport,
+            ssl_enable=False,
+            ssl_verify=False,
+            ssl_verify_flags=None,
+            keyfile=None,
+            certfile=None,
+            ca_certs=None,
+            database_path=str(database_path(self._stem)),
+            cache=None,
+            event_ttl=max_age_s,
+        )
+        self.name = "logshipping-worker"
+        self._journal = journal
+        self._limits = (max_events, max_age_s, batch_size)
+        self._poll_interval_s = poll_interval_s
+        self._retry_max_s = retry_max_s
+        self._retry_delay_s = 0.05
+        self._retry_at = 0.0
+        self._on_dropped = on_dropped
+        self._dropped = 0
+        self._journal_dropped_seen = 0
+        self._next_report = 0.0
+        self._position = (0, 0)
+        self._deadline = float("inf")
+        self._warned_at: dict[str, float] = {}
+        self.error: BaseException | None = None
+        self.remaining = -1  # events not delivered at shutdown (-1: unknown)
+
+    def enqueue_event(self, event: bytes, level_no: int = logging.INFO) -> None:
+        """The library's hand-off, here into the durable journal (any thread)."""
+        self._journal.append(event, level_no)
+
+    def _setup_logger(self) -> None:
+        self._logger = logging.getLogger(SHIPPER_LOGGER_NAME)
+        self._rate_limit_strategy = None  # our own rate limit: see _warn
+
+    def _setup_database(self) -> None:
+        max_events, max_age_s, batch_size = self._limits
+        self._database = BatchDatabaseCache(
+            database_path(self._stem),
+            max_events=max_events,
+            max_age_s=max_age_s,
+            batch_size=batch_size,
+        )
+        first_seq = self._journal.first_seq
+        # Our own files from an earlier process with the same pid (container pid 1).
+        self._dropped += recover_journal(
+            self._database, self._stem, self._database.journal_position(), before_seq=first_seq
+        )
+        self._position = (first_seq, 0)
+        self._dropped += adopt_orphans_into(self._database, self._stem)
+
+    def run(self) -> None:
+        """Thread body: set up, loop until shutdown, then drain within the deadline."""
+        self._setup_logger()
+        try:
+            self._setup_database()
+            while not self._shutdown_requested():
+                self._cycle()
+                self._shutdown_event.wait(self._poll_interval_s)
+            self._cycle(final=True)
+            self.remaining = self._database.count + int(self._journal.pending(*self._position))
+        except Exception as exc:  # noqa: BLE001 - the thread must report, not die silently
+            self.error = exc
+            self._log_general_error(exc)
+        finally:
+            if self._database is not None:
+                self._database.close()
+
+    def shutdown_within(self, seconds: float) -> None:
+        """Asks the thread to flush what it can for at most `seconds` and stop."""
+        self._deadline = time.monotonic() + seconds
+        self._retry_at = 0.0  # one more attempt even if we were backing off
+        self.shutdown()
+
+    def _cycle(self, *, final: bool = False) -> None:
+        try:
+            self._ingest()
+            self._send(final=final)
+            now = time.monotonic()
+            if now >= self._next_report or final:
+                self._next_report = now + _REPORT_INTERVAL_S
+                self._dropped += self._database.expire_events()
+                self._report_drops()
+        except (DatabaseLockedError, DatabaseDiskIOError, BufferUnusableError) as exc:
+            self._warn("log buffer unavailable, will retry: %s", exc)
+
+    def _ingest(self) -> None:
+        while True:
+            seq, offset = self._position
+            data, end, sealed = self._journal.read(seq, offset)
+            next_seq = self._journal.next_seq(seq) if sealed else None
+            if not data and next_seq is None:
+                return
+            position = (next_seq, 0) if next_seq is not None else (seq, end)
+            self._dropped += self._database.add_events(parse_records(data), position)
+            self._position = position
+            if next_seq is None:
+                return
+            self._journal.release(seq)
+
+    def _send(self, *, final: bool) -> None:
+        now = time.monotonic()
+        if now < self._retry_at:
+            return
+        stop = min(self._deadline, now + _SEND_BUDGET_S) if not final else self._deadline
+        while self._database.count and time.monotonic() < stop:
+            rows = self._database.get_queued_events()
+            if not rows:
+                return
+            try:
+                self._transport.send([row[1] for row in rows])
+            except OSError as exc:
+                self._retry_at = time.monotonic() + self._retry_delay_s
+                self._retry_delay_s = min(self._retry_delay_s * 2, self._retry_max_s)
+                self._warn("log receiver unavailable, events stay buffered: %s", exc)
+                return
+            self._database.delete_queued_events()
+            self._retry_delay_s = 0.05
+
+    def _report_drops(self) -> None:
+        journal_dropped = self._journal.dropped
+        self._dropped += journal_dropped - self._journal_dropped_seen
+        self._journal_dropped_seen = journal_dropped
+        if self._dropped:
+            count, self._dropped = self._dropped, 0
+            self._on_dropped(count)
+
+    def _warn(self, message: str, exc: BaseException) -> None:
+        # At most one warning per failure kind and minute: a dead receiver must not flood stdout.
+        key = type(exc).__name__
+        now = time.monotonic()
+        if now - self._warned_at.get(key, -1e9) >= 60.0:
+            self._warned_at[key] = now
+            self._logger.warning(message, exc)

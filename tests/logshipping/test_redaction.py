@@ -1,0 +1,125 @@
+"""Secrets never reach a log line: by key name anywhere, by known value anywhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import structlog
+
+import logshipping
+from logshipping import Action, Settings, emit
+from logshipping.redaction import REDACTED, Redactor
+from tests.logshipping.conftest import Captured
+
+WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+ES_PASSWORD = 'pa"ss\\word-42'
+ADMIN_TOKEN = "admin-token-0123456789"
+
+
+def _configure(settings_for: Callable[..., Settings], stdout: Captured) -> None:
+    logshipping.configure(
+        settings_for(slack_webhook_url=WEBHOOK, es_password=ES_PASSWORD, admin_token=ADMIN_TOKEN),
+        stream=stdout,
+    )
+
+
+def _assert_clean(stdout: Captured) -> None:
+    text = stdout.getvalue().decode()
+    for secret in (WEBHOOK, ES_PASSWORD, ADMIN_TOKEN, "XXXXSECRETXXXX", 'pa\\"ss\\\\word-42'):
+        assert secret not in text
+
+
+def test_secret_looking_keys_are_redacted_case_insensitively_at_any_depth(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """authorization, password, token, api_key, secret, webhook: top level, nested, in lists."""
+    _configure(settings_for, stdout)
+    emit(
+        Action.SERVICE_STARTED,
+        "config",
+        {
+            "http.request.headers.Authorization": "Bearer abc",
+            "amf1.es.PASSWORD": "hunter2",
+            "amf1.config": {"slack": {"Webhook_URL": "x"}, "items": [{"api_key": "k"}]},
+            "amf1.client_secret": "s",
+            "amf1.refresh_token": "t",
+            "amf1.driver": "VER",
+        },
+    )
+    (event,) = stdout.events()
+    assert event["http.request.headers.Authorization"] == REDACTED
+    assert event["amf1.es.PASSWORD"] == REDACTED
+    assert event["amf1.config"] == {
+        "slack": {"Webhook_URL": REDACTED},
+        "items": [{"api_key": REDACTED}],
+    }
+    assert event["amf1.client_secret"] == REDACTED
+    assert event["amf1.refresh_token"] == REDACTED
+    assert event["amf1.driver"] == "VER"
+
+
+def test_known_secret_values_are_redacted_in_messages_and_fields(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """A registered secret is replaced wherever it appears, also inside longer text."""
+    _configure(settings_for, stdout)
+    emit(Action.SERVICE_STARTED, f"posting to {WEBHOOK}", {"url.full": f"{WEBHOOK}?x=1"})
+    emit(Action.SERVICE_STARTED, "auth", {"amf1.note": f"user elastic:{ES_PASSWORD}"})
+    emit(Action.SERVICE_STARTED, "tok", {"amf1.note": f"X-Admin {ADMIN_TOKEN}"})
+    _assert_clean(stdout)
+    first, second, third = stdout.events()
+    assert first["message"] == f"posting to {REDACTED}"
+    assert second["amf1.note"] == f"user elastic:{REDACTED}"
+    assert third["amf1.note"] == f"X-Admin {REDACTED}"
+
+
+def test_secrets_in_exception_messages_and_stack_traces_are_redacted(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """error.message and error.stack_trace never leak a known secret."""
+    _configure(settings_for, stdout)
+
+    def call_slack(url: str) -> None:
+        raise ConnectionError(f"cannot reach {url}")
+
+    try:
+        call_slack(WEBHOOK)
+    except ConnectionError:
+        structlog.get_logger().exception("slack delivery failed")
+        logging.getLogger("httpx").exception("request to %s failed", WEBHOOK)
+    _assert_clean(stdout)
+    for event in stdout.events():
+        assert REDACTED in event["error.message"]
+        assert REDACTED in event["error.stack_trace"]
+
+
+def test_url_encoded_secret_is_redacted(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """A secret that appears percent-encoded (e.g. in a URL) is caught too."""
+    _configure(settings_for, stdout)
+    emit(Action.SERVICE_STARTED, "url", {"url.full": "https://u:pa%22ss%5Cword-42@es:9200/"})
+    assert "pa%22ss%5Cword-42" not in stdout.getvalue().decode()
+
+
+def test_secrets_added_after_start_up_are_redacted(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """logshipping.add_secrets registers values learnt later."""
+    logshipping.configure(settings_for(), stream=stdout)
+    logshipping.add_secrets(["late-secret-value"])
+    emit(Action.SERVICE_STARTED, "got late-secret-value")
+    assert stdout.events()[0]["message"] == f"got {REDACTED}"
+
+
+def test_lines_without_secrets_are_unchanged() -> None:
+    """Redaction leaves ordinary bytes alone, and does nothing without registered secrets."""
+    line = b'{"message":"token bucket refilled"}\n'
+    assert Redactor().scrub(line) == line
+    assert Redactor(["s3cr3t-value"]).scrub(line) == line
+
+
+def test_too_short_secrets_are_not_registered() -> None:
+    """A 1-3 character 'secret' would redact ordinary words everywhere."""
+    assert not Redactor(["abc", ""]).has_secrets
