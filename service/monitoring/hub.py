@@ -1,0 +1,187 @@
+"""The one monitoring object the app holds: per-model drift, performance and freshness.
+
+Request path: `observe()` (one drift window update) and `record_outcome()` (one append).
+Everything periodic (drift scoring, missing-data, performance and freshness events) happens in
+`tick()`, which the background task started by `running()` calls every `tick_interval_s`.
+Monitoring never breaks the service: every failure is logged and swallowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from logshipping.events import Action, emit
+from service.monitoring.drift import DriftConfig, DriftMonitor
+from service.monitoring.freshness import FreshnessConfig, report_freshness
+from service.monitoring.performance import (
+    METRIC_BY_MODEL,
+    PerformanceConfig,
+    PerformanceTracker,
+)
+from service.monitoring.reference import ReferenceFormatError, parse_reference
+
+_log = structlog.get_logger("amf1.monitoring")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringConfig:
+    """All monitoring knobs; `service.settings` builds it from `AMF1_*` variables."""
+
+    drift: DriftConfig = field(default_factory=DriftConfig)
+    performance: PerformanceConfig = field(default_factory=PerformanceConfig)
+    freshness: FreshnessConfig = field(default_factory=FreshnessConfig)
+    tick_interval_s: float = 1.0
+
+
+@dataclass(slots=True)
+class ModelMonitors:
+    """The monitors of one loaded model version."""
+
+    name: str
+    version: str
+    drift: DriftMonitor | None
+    performance: PerformanceTracker | None
+    data_time: datetime | None
+    last_freshness: float | None = None
+
+
+class MonitoringHub:
+    """Registry of per-model monitors plus the periodic work that reports them."""
+
+    def __init__(
+        self,
+        config: MonitoringConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config or MonitoringConfig()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._models: dict[str, ModelMonitors] = {}
+
+    def get(self, model_name: str) -> ModelMonitors | None:
+        """The monitors of a registered model, if any."""
+        return self._models.get(model_name)
+
+    def register_model(
+        self,
+        name: str,
+        version: str,
+        reference: Mapping[str, object] | None,
+        data_time: datetime | None,
+    ) -> ModelMonitors:
+        """Start monitoring a freshly loaded model version (replacing an earlier version).
+
+        A malformed reference disables drift detection for the model and is logged; it never
+        stops the model from serving. Reports data freshness at once when `data_time` is known.
+        """
+        drift = None
+        if reference:
+            try:
+                references = parse_reference(reference)
+            except ReferenceFormatError as exc:
+                emit(
+                    Action.LOG,
+                    f"Drift detection disabled for {name} {version}: {exc}",
+                    {"amf1.model.name": name, "error.type": type(exc).__name__},
+                    level="warning",
+                )
+            else:
+                ignored = self.config.drift.ignore_features
+                kept = tuple(ref for ref in references if ref.feature not in ignored)
+                drift = DriftMonitor(name, version, kept, self.config.drift, self._clock)
+        metric = METRIC_BY_MODEL.get(name)
+        performance = (
+            PerformanceTracker(name, version, metric, self.config.performance, self._clock)
+            if metric
+            else None
+        )
+        monitors = ModelMonitors(name, version, drift, performance, data_time)
+        self._models[name] = monitors
+        self._report_freshness(monitors, self._clock())
+        return monitors
+
+    def unregister_model(self, name: str) -> None:
+        """Stop monitoring a model (it was unloaded)."""
+        self._models.pop(name, None)
+
+    def observe(self, model_name: str, row: Mapping[str, object]) -> None:
+        """Add one prediction request's feature values to the model's drift window."""
+        monitors = self._models.get(model_name)
+        if monitors is None or monitors.drift is None:
+            return
+        try:
+            monitors.drift.update(row)
+        except Exception:  # noqa: BLE001 - a monitoring bug must not fail the prediction
+            _log.exception("drift update failed", **{"amf1.model.name": model_name})
+
+    def record_outcome(
+        self, model_name: str, model_version: str, predicted: float, actual: float
+    ) -> bool:
+        """Add one feedback outcome for the model version that made the prediction.
+
+        Returns False (and records nothing) when that version is no longer the loaded one: its
+        outcomes say nothing about the model now serving.
+
+        Raises:
+            ValueError: the outcome is not valid for the model's metric (see `PerformanceTracker`).
+        """
+        monitors = self._models.get(model_name)
+        if monitors is None or monitors.performance is None or monitors.version != model_version:
+            return False
+        monitors.performance.record(predicted, actual)
+        return True
+
+    def tick(self, now: float | None = None) -> None:
+        """Run whatever periodic work is due, for every model; never raises."""
+        at = self._clock() if now is None else now
+        for monitors in list(self._models.values()):
+            try:
+                self._tick_model(monitors, at)
+            except Exception:  # noqa: BLE001 - keep reporting the other models and ticks
+                _log.exception("monitoring tick failed", **{"amf1.model.name": monitors.name})
+
+    def _tick_model(self, monitors: ModelMonitors, now: float) -> None:
+        if monitors.drift is not None and monitors.drift.due(now):
+            monitors.drift.check(now)
+        if monitors.performance is not None and monitors.performance.due(now):
+            monitors.performance.report(now)
+        last = monitors.last_freshness
+        if last is None or now - last >= self.config.freshness.interval_s:
+            self._report_freshness(monitors, now)
+
+    def _report_freshness(self, monitors: ModelMonitors, now: float) -> None:
+        if monitors.data_time is None:
+            return
+        monitors.last_freshness = now
+        report_freshness(
+            monitors.name,
+            monitors.version,
+            monitors.data_time,
+            self.config.freshness,
+            self._wall_clock(),
+        )
+
+    async def run(self) -> None:
+        """Tick forever (until cancelled)."""
+        while True:
+            await asyncio.sleep(self.config.tick_interval_s)
+            self.tick()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[MonitoringHub]:
+        """Run the periodic work as a background task for the duration (app lifespan)."""
+        task = asyncio.create_task(self.run(), name="amf1-monitoring")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,77 @@
+"""Synthetic stage-1-like inputs and their training reference, for the drift tests.
+
+The reference is built here with `numpy.quantile` + `numpy.histogram` (the format of the team
+contract), independently of the service's own builder, so the tests also check that the
+monitor bins live values the way the reference was binned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+DRIVERS = tuple(f"D{i:02d}" for i in range(20))
+CIRCUITS = tuple(f"C{i:02d}" for i in range(24))
+# Unequal circuit shares, so the rare categories exercise the chi-square pooling.
+_CIRCUIT_P = np.linspace(1.0, 3.0, len(CIRCUITS)) / np.linspace(1.0, 3.0, len(CIRCUITS)).sum()
+NUMERIC = ("air_temp_c", "track_temp_c", "humidity_pct", "rain_probability", "practice_best_lap_s")
+FEATURES = ("driver", "circuit", *NUMERIC)
+
+
+def sample_columns(
+    rng: np.random.Generator, n: int, shift: dict[str, float] | None = None
+) -> dict[str, np.ndarray[Any, Any]]:
+    """`n` draws of every feature; `shift` adds a constant to named numeric features."""
+    columns: dict[str, np.ndarray[Any, Any]] = {
+        "driver": rng.choice(np.array(DRIVERS, dtype=object), n),
+        "circuit": rng.choice(np.array(CIRCUITS, dtype=object), n, p=_CIRCUIT_P),
+        "air_temp_c": rng.normal(24.0, 5.0, n),
+        "track_temp_c": rng.normal(36.0, 8.0, n),
+        # integer-valued: repeated quantile edges and ties on the edges
+        "humidity_pct": rng.integers(30, 90, n).astype(np.float64),
+        "rain_probability": rng.beta(1.0, 6.0, n),
+        "practice_best_lap_s": rng.normal(88.0, 6.0, n),
+    }
+    for name, delta in (shift or {}).items():
+        columns[name] = columns[name] + delta
+    return columns
+
+
+def rows(columns: dict[str, np.ndarray[Any, Any]]) -> list[dict[str, object]]:
+    """Request-like rows (plain Python values) from columns."""
+    n = len(next(iter(columns.values())))
+    lists = {name: column.tolist() for name, column in columns.items()}
+    return [{name: lists[name][i] for name in FEATURES} for i in range(n)]
+
+
+def numeric_entry(values: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """A numeric reference entry: decile edges and `numpy.histogram` shares."""
+    present = values[~np.isnan(values)]
+    edges = np.quantile(present, np.linspace(0.0, 1.0, 11))
+    counts, _ = np.histogram(present, bins=edges)
+    return {
+        "type": "numeric",
+        "bin_edges": edges.tolist(),
+        "proportions": (counts / present.size).tolist(),
+        "missing_rate": 1.0 - present.size / values.size,
+    }
+
+
+def categorical_entry(values: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """A categorical reference entry: share of each value."""
+    names, counts = np.unique(values.astype(str), return_counts=True)
+    return {
+        "type": "categorical",
+        "frequencies": {str(k): float(c) / values.size for k, c in zip(names, counts, strict=True)},
+        "missing_rate": 0.0,
+    }
+
+
+def training_reference(seed: int = 7, n: int = 20_000) -> dict[str, Any]:
+    """The metadata `reference` object of a model trained on `n` synthetic rows."""
+    columns = sample_columns(np.random.default_rng(seed), n)
+    return {
+        name: categorical_entry(column) if column.dtype == object else numeric_entry(column)
+        for name, column in columns.items()
+    }

@@ -1,0 +1,57 @@
+"""PSI and the goodness-of-fit p-value behind the drift decision."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from service.monitoring import stats
+
+
+def test_psi_matches_its_definition() -> None:
+    """PSI = sum((a - e) * ln(a / e)) over the bins."""
+    expected = np.array([0.25, 0.25, 0.5])
+    counts = np.array([10.0, 30.0, 60.0])
+    actual = counts / counts.sum()
+    by_hand = sum((a - e) * math.log(a / e) for a, e in zip(actual, expected, strict=True))
+    assert math.isclose(stats.psi(expected, counts), by_hand)
+
+
+def test_psi_is_zero_for_identical_shares_and_without_data() -> None:
+    """No shift gives 0, and an empty window gives 0 rather than NaN."""
+    expected = np.full(10, 0.1)
+    assert stats.psi(expected, np.full(10, 7.0)) == 0.0
+    assert stats.psi(expected, np.zeros(10)) == 0.0
+
+
+def test_psi_stays_finite_with_empty_bins() -> None:
+    """An empty bin adds e * ln(e / epsilon) instead of infinity."""
+    expected = np.array([0.5, 0.5])
+    value = stats.psi(expected, np.array([10.0, 0.0]), epsilon=1e-4)
+    assert math.isfinite(value)
+    assert math.isclose(value, (1 - 0.5) * math.log(1 / 0.5) + (1e-4 - 0.5) * math.log(1e-4 / 0.5))
+
+
+def test_p_value_is_scipys_chisquare_when_no_bin_is_rare() -> None:
+    """With every expected count >= 5 the p-value is scipy.stats.chisquare's."""
+    expected = np.full(4, 0.25)
+    counts = np.array([30.0, 20.0, 25.0, 25.0])
+    want = scipy_stats.chisquare(counts, expected * counts.sum()).pvalue
+    assert math.isclose(stats.chi_square_p_value(expected, counts), want)
+
+
+def test_rare_bins_are_pooled() -> None:
+    """Bins expected to hold < 5 values are tested as one pooled bin."""
+    expected = np.array([0.49, 0.49, 0.01, 0.01])
+    counts = np.array([50.0, 46.0, 3.0, 1.0])
+    pooled = scipy_stats.chisquare([50.0, 46.0, 4.0], [49.0, 49.0, 2.0]).pvalue
+    assert math.isclose(stats.chi_square_p_value(expected, counts), pooled)
+
+
+def test_values_in_an_impossible_bin_are_significant() -> None:
+    """A category never seen in training (expected share 0) gives p = 0."""
+    expected = np.array([0.5, 0.5, 0.0])
+    assert stats.chi_square_p_value(expected, np.array([50.0, 49.0, 1.0])) == 0.0
+    assert stats.chi_square_p_value(expected, np.array([50.0, 50.0, 0.0])) > 0.5
