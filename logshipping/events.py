@@ -35,6 +35,11 @@ class Action(StrEnum):
     MODEL_PERFORMANCE = "model-performance"
     DATA_FRESHNESS = "data-freshness"
     SHIPPER_DROPPED = "shipper-dropped"
+    ALERT_FIRED = "alert-fired"
+    ALERT_RESOLVED = "alert-resolved"
+    ALERT_DELIVERY_FAILED = "alert-delivery-failed"
+    WATCHER_DEGRADED = "watcher-degraded"
+    WATCHER_RECOVERED = "watcher-recovered"
     LOG = "log"
 
 
@@ -52,6 +57,7 @@ _HTTP = frozenset(
     {"http.request.method", "url.path", "http.response.status_code", "event.duration"}
 )
 _ERROR = frozenset({"error.type", "error.message"})
+_ALERT = frozenset({"amf1.alert.rule", "amf1.alert.group", "amf1.alert.severity"})
 
 CATALOGUE: Final[Mapping[Action, EventSpec]] = {
     Action.SERVICE_STARTED: EventSpec("info", frozenset(), "The service process started."),
@@ -116,6 +122,29 @@ CATALOGUE: Final[Mapping[Action, EventSpec]] = {
         "warning",
         frozenset({"amf1.shipper.dropped_count"}),
         "The log shipper's buffer was full and dropped events (lowest levels first).",
+    ),
+    Action.ALERT_FIRED: EventSpec(
+        "warning",
+        _ALERT | {"amf1.alert.kind"},
+        "The watcher opened, escalated or repeated an alert (a Slack message is queued).",
+    ),
+    Action.ALERT_RESOLVED: EventSpec(
+        "info", _ALERT, "The watcher resolved an alert after enough clean evaluations."
+    ),
+    Action.ALERT_DELIVERY_FAILED: EventSpec(
+        "warning",
+        _ALERT | {"error.message"},
+        "Slack refused or could not be reached; the message stays pending and is retried.",
+    ),
+    Action.WATCHER_DEGRADED: EventSpec(
+        "error",
+        frozenset({"error.message"}),
+        "The watcher cannot reach Elasticsearch (its data and state); rules are kept.",
+    ),
+    Action.WATCHER_RECOVERED: EventSpec(
+        "info",
+        frozenset(),
+        "Elasticsearch answers the watcher again; missed windows are evaluated.",
     ),
     Action.LOG: EventSpec(
         "info", frozenset(), "A line from a library's standard logging (uvicorn, lightgbm...)."
