@@ -16,6 +16,7 @@ from kibana.alerting import AlertState, Delivery
 from kibana.errors import StateConflictError
 from kibana.notify import SendResult, SlackNotifier
 from kibana.state_store import StateStore, Versioned
+from logshipping.events import Action, emit
 
 _log = structlog.get_logger("amf1.kibana.deliver")
 _MAX_BACKOFF_S = 300.0
@@ -56,7 +57,13 @@ class Deliverer:
                 self._sent_not_recorded.add(delivery.id)
                 _log.info("alert-delivered", rule=rule, group=group, kind=delivery.kind)
             else:
-                _log.warning("alert-delivery-failed", rule=rule, group=group, reason=result.error)
+                fields = {
+                    "amf1.alert.rule": rule,
+                    "amf1.alert.group": group,
+                    "amf1.alert.severity": delivery.severity,
+                    "error.message": result.error,
+                }
+                emit(Action.ALERT_DELIVERY_FAILED, "Slack delivery failed", fields)
             current = self._record(claimed, delivery.id, result, now)
             if not result.ok:
                 return

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
 
-from kibana.alerting import advance, make_delivery
+from kibana.alerting import AlertState, advance, make_delivery
 from kibana.config import CompiledRule
 from kibana.deliver import Deliverer
 from kibana.errors import BackendUnavailableError, StateConflictError
@@ -40,6 +40,7 @@ from kibana.message import Links, build_payload, degraded_payload
 from kibana.notify import SlackNotifier
 from kibana.settings import Settings
 from kibana.state_store import RuleCursor, StateStore, Versioned
+from logshipping.events import Action, emit
 
 _log = structlog.get_logger("amf1.kibana.watcher")
 _WRITE_ATTEMPTS = 5
@@ -212,17 +213,23 @@ class Watcher:
             except StateConflictError:
                 continue  # another watcher applied a transition first: re-read and re-judge
             if transition.kind is not None:
-                event = "alert-resolved" if transition.kind == "resolved" else "alert-fired"
-                _log.info(
-                    event,
-                    rule=rule.id,
-                    group=verdict.group,
-                    kind=transition.kind,
-                    severity=new.severity,
-                    value=verdict.value,
-                )
+                self._log_transition(rule.id, new, transition.kind, verdict.value)
             return new.active
         return True
+
+    @staticmethod
+    def _log_transition(rule: str, state: AlertState, kind: str, value: float | None) -> None:
+        fields = {
+            "amf1.alert.rule": rule,
+            "amf1.alert.group": state.group,
+            "amf1.alert.severity": state.severity,
+            "amf1.alert.value": value,
+        }
+        if kind == "resolved":
+            emit(Action.ALERT_RESOLVED, f"alert {rule} resolved", fields)
+        else:
+            fields["amf1.alert.kind"] = kind
+            emit(Action.ALERT_FIRED, f"alert {rule} {kind}", fields)
 
     def _advance_cursor(
         self, cursor: Versioned[RuleCursor], end: datetime, active: set[str]
@@ -242,7 +249,7 @@ class Watcher:
     def _backend_down(self, now: datetime, reason: str) -> None:
         if self._down_since is None:
             self._down_since, self._down_reason = now, reason
-            _log.warning("watcher-degraded", reason=reason)
+            emit(Action.WATCHER_DEGRADED, "Elasticsearch unreachable", {"error.message": reason})
         if not self._degraded_sent and now - self._down_since >= timedelta(
             seconds=self._settings.degraded_after_s
         ):
@@ -255,7 +262,10 @@ class Watcher:
             return
         if self._degraded_sent:
             self._outbox.append(degraded_payload("", self._down_since, self.instance, True))
-        _log.info("watcher-recovered", down_s=(now - self._down_since).total_seconds())
+        down_s = (now - self._down_since).total_seconds()
+        emit(
+            Action.WATCHER_RECOVERED, "Elasticsearch answers again", {"amf1.watcher.down_s": down_s}
+        )
         self._down_since, self._degraded_sent = None, False
 
     def _flush_outbox(self) -> None:
