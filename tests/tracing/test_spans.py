@@ -32,19 +32,15 @@ def test_race_winner_inference_records_the_field_size(memory: MemoryTracing) -> 
     assert "amf1.driver" not in attributes
 
 
-def test_feature_building_is_an_event_on_the_inference_span(memory: MemoryTracing) -> None:
-    """Feature building shows as a timed event, not as a span of its own."""
+def test_feature_building_is_recorded_on_the_inference_span(memory: MemoryTracing) -> None:
+    """Feature building shows as duration and missing-input attributes, not as its own span."""
     with spans.inference_span("stage1-qualifying", "1") as span:
-        spans.features_built(span, 12_345, feature_count=14, missing=1)
+        spans.features_built(span, 12_345, missing=1)
     recorded = memory.spans()
     assert [s.name for s in recorded] == ["model-inference"]
-    event = recorded[0].events[0]
-    assert event.name == "features-built"
-    assert dict(event.attributes or {}) == {
-        "amf1.features.count": 14,
-        "amf1.features.missing": 1,
-        "amf1.features.duration_us": 12,
-    }
+    attributes = recorded[0].attributes or {}
+    assert attributes["amf1.features.duration_us"] == 12
+    assert attributes["amf1.features.missing"] == 1
 
 
 def test_exception_in_inference_marks_the_span_failed(memory: MemoryTracing) -> None:
@@ -82,6 +78,6 @@ def test_drift_update_has_its_own_span(memory: MemoryTracing) -> None:
 def test_helpers_are_harmless_without_tracing() -> None:
     """With tracing off the helpers cost nothing and raise nothing."""
     with spans.inference_span("stage1-qualifying", "1") as span:
-        spans.features_built(span, 1, feature_count=1)
+        spans.features_built(span, 1)
         spans.record_error(RuntimeError("x"))
     assert not span.is_recording()
