@@ -1,23 +1,68 @@
-"""Fixtures of the `amf1` tests: a real HTTP server on loopback to drive the load generator at."""
+"""Fixtures of the `amf1` tests: real HTTP servers on loopback for the load generator to drive.
+
+`echo_server` is a tiny uvicorn app for the client's own behaviour; `service` is the real
+prediction service (trained once per session on a small synthetic table) served by uvicorn.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from service.app import create_app
+from service.dataset import validate_dataset
+from service.settings import Settings
+from service.synthetic import generate
+from service.training import train_all
 
-def _free_port() -> int:
+ADMIN_TOKEN = "amf1-tests-admin-token-5c1e"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class ThreadedServer:
+    """A uvicorn server running an app in a daemon thread, on a free loopback port."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", log_config=None
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadedServer:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self._server.started, "uvicorn did not start within 30 s"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
 
 
 def _echo_app() -> FastAPI:
@@ -26,8 +71,6 @@ def _echo_app() -> FastAPI:
     @app.post("/echo")
     async def echo(request: Request) -> JSONResponse:
         body = await request.body()
-        if len(body) > 1024:
-            return JSONResponse({"detail": "too large"}, status_code=413)
         trace = "4bf92f3577b34da6a3ce929d0e0e4736"
         return JSONResponse(
             {"prediction_id": "p-1", "lap_time_s": 80.0, "size": len(body)},
@@ -36,7 +79,7 @@ def _echo_app() -> FastAPI:
 
     @app.get("/chunked")
     async def chunked() -> StreamingResponse:
-        async def parts() -> Iterator[bytes]:  # type: ignore[misc]
+        async def parts() -> AsyncIterator[bytes]:
             yield b'{"a": '
             yield b"1}"
 
@@ -52,14 +95,32 @@ def _echo_app() -> FastAPI:
 @pytest.fixture(scope="session")
 def echo_server() -> Iterator[str]:
     """A uvicorn server with a few test routes; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(_echo_app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with ThreadedServer(_echo_app()) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both models trained once on three synthetic seasons (read-only; copy before breaking)."""
+    table = generate(seasons=3, seed=11, last_race=dt.date(2026, 6, 30))
+    out = tmp_path_factory.mktemp("models")
+    train_all(validate_dataset(table, source="test"), out, seed=11, source="test")
+    return out
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """The real prediction service over HTTP, with its own copy of the models."""
+
+    url: str
+    models_dir: Path
+
+
+@pytest.fixture
+def service(trained_models: Path, tmp_path: Path) -> Iterator[RunningService]:
+    """The prediction service on a free loopback port, over a private models copy."""
+    models_dir = tmp_path / "models"
+    shutil.copytree(trained_models, models_dir)
+    settings = Settings(models_dir=models_dir, admin_token=ADMIN_TOKEN)
+    with ThreadedServer(create_app(settings)) as server:
+        yield RunningService(server.url, models_dir)

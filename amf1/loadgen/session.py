@@ -1,0 +1,131 @@
+"""One scenario run end to end: valid values from the service, set-up actions, load, tear-down.
+
+`amf1 loadgen` and `amf1 demo` both call `run_scenario`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from amf1.loadgen import actions
+from amf1.loadgen.client import Connection, LoadgenError, Request, Target
+from amf1.loadgen.payloads import PayloadFactory
+from amf1.loadgen.runner import LoadPlan, Scenario, run_load
+from amf1.loadgen.scenarios import (
+    BadRequestsScenario,
+    DriftScenario,
+    FeedbackScenario,
+    MixedScenario,
+    NormalScenario,
+    SlowScenario,
+)
+
+SCENARIOS: Final = (
+    "normal",
+    "bad-requests",
+    "slow",
+    "corrupt-model",
+    "drift",
+    "feedback-mae",
+    "mixed",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What some scenarios need beyond the plan.
+
+    Attributes:
+        models_dir: the service's models directory (corrupt-model edits a file in it).
+        model: which model corrupt-model breaks.
+        admin_token: bearer token of the reload endpoint.
+        feedback_error_s: how far feedback lap times are from the predictions.
+        slow_header: (name, value) of the service's test-only delay request header.
+    """
+
+    models_dir: Path = Path("models")
+    model: str = "stage1-qualifying"
+    admin_token: str | None = None
+    feedback_error_s: float = 0.6
+    slow_header: tuple[str, str] = ("X-Debug-Delay-Ms", "500")
+
+
+async def _valid_values(target: Target) -> tuple[list[str] | None, list[str] | None]:
+    """The drivers and circuits the service knows (None when it does not say)."""
+    connection = Connection(target, timeout_s=10)
+    found: list[list[str] | None] = []
+    try:
+        for kind in ("drivers", "circuits"):
+            response = await connection.send(Request("GET", f"/{kind}"))
+            values = orjson.loads(response.body).get(kind) if response.status == 200 else None
+            found.append([str(v) for v in values] if values else None)
+    except (OSError, TimeoutError, orjson.JSONDecodeError) as exc:
+        raise LoadgenError(f"cannot reach the service at {target.url}: {exc!r}") from exc
+    finally:
+        await connection.close()
+    return found[0], found[1]
+
+
+def build_scenario(name: str, payloads: PayloadFactory, options: Options) -> Scenario:
+    """The scenario object for `name` (corrupt-model sends normal traffic at a broken model)."""
+    drifted = dataclasses.replace(payloads, shift={})
+    factories: dict[str, Callable[[], Scenario]] = {
+        "normal": lambda: NormalScenario(payloads),
+        "corrupt-model": lambda: NormalScenario(payloads, race_share=0.3),
+        "bad-requests": lambda: BadRequestsScenario(payloads),
+        "slow": lambda: SlowScenario(payloads, options.slow_header),
+        "drift": lambda: DriftScenario(drifted),
+        "feedback-mae": lambda: FeedbackScenario(payloads, options.feedback_error_s),
+        "mixed": lambda: MixedScenario(
+            [
+                (NormalScenario(payloads), 0.6),
+                (BadRequestsScenario(payloads), 0.1),
+                (DriftScenario(drifted), 0.15),
+                (FeedbackScenario(payloads, options.feedback_error_s), 0.15),
+            ]
+        ),
+    }
+    if name not in factories:
+        raise LoadgenError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    scenario = factories[name]()
+    scenario.name = name
+    return scenario
+
+
+async def run_scenario(
+    target: Target,
+    name: str,
+    plan: LoadPlan,
+    options: Options,
+    *,
+    progress: Callable[[str], None] = lambda _line: None,
+    payloads: PayloadFactory | None = None,
+) -> dict[str, Any]:
+    """Run scenario `name` against `target`; returns the load summary plus any actions taken."""
+    if payloads is None:
+        drivers, circuits = await _valid_values(target)
+        payloads = PayloadFactory.synthetic(drivers, circuits)
+    scenario = build_scenario(name, payloads, options)
+    if name != "corrupt-model":
+        return await run_load(target, scenario, plan)
+    steps: list[dict[str, Any]] = []
+    progress(f"corrupting {actions.model_file(options.models_dir, options.model)}")
+    actions.corrupt_model(options.models_dir, options.model)
+    try:
+        reload = await actions.reload_models(target, options.admin_token)
+        steps.append({"step": "reload after corruption", **dataclasses.asdict(reload)})
+        progress(f"reload -> HTTP {reload.status}, loaded {reload.loaded} {reload.errors}")
+        summary = await run_load(target, scenario, plan)
+    finally:
+        actions.restore_model(options.models_dir, options.model)
+        reload = await actions.reload_models(target, options.admin_token)
+        steps.append({"step": "reload after restore", **dataclasses.asdict(reload)})
+        progress(f"model restored; reload -> HTTP {reload.status}, loaded {reload.loaded}")
+    summary["actions"] = steps
+    return summary
