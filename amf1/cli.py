@@ -12,8 +12,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# Packages whose `cli` module adds subcommands, in help order.
-_COMMAND_MODULES = ("service.cli", "elk.cli", "kibana.cli")
+# Packages whose `cli` module adds subcommands, in help order; the operator tools (this package)
+# come last because they drive all the others.
+_COMMAND_MODULES = (
+    "service.cli",
+    "elk.cli",
+    "kibana.cli",
+    "amf1.loadgen.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
