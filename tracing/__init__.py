@@ -1,10 +1,10 @@
 """OpenTelemetry for the AMF1 processes: set-up, FastAPI instrumentation, spans, log correlation.
 
 import tracing
-tracing.configure(service_version=__version__)   # once per process; never raises
-tracing.instrument_app(app)                       # before the app serves
+tracing.configure()                 # once per process, at its entry point; never raises
+tracing.instrument_app(app)         # in the app factory (no-op without configure)
 ...
-tracing.shutdown()                                # bounded flush
+tracing.shutdown()                  # bounded flush
 """
 
 from tracing._config import configure, current, drop_totals, force_flush, shutdown, tracer

@@ -52,8 +52,8 @@ _NOOP_TRACER = trace.NoOpTracer()
 def configure(
     settings: Settings | None = None,
     *,
-    service_version: str = "0.0.0",
     service_name: str | None = None,
+    service_version: str | None = None,
     exporter: SpanExporter | None = None,
     set_global: bool = True,
 ) -> bool:
@@ -61,8 +61,8 @@ def configure(
 
     Args:
         settings: defaults to `Settings()` read from the environment.
-        service_version: `service.version` of the resource.
         service_name: overrides `settings.service_name`.
+        service_version: overrides `settings.service_version`.
         exporter: replaces the OTLP exporter (tests pass an in-memory one).
         set_global: also install the provider as OpenTelemetry's global one (only the first
             provider of a process can be global; tests pass False).
@@ -76,9 +76,9 @@ def configure(
         settings = settings or Settings()
         if not settings.tracing_enabled:
             return False
-        _current = _build(
-            settings, service_name or settings.service_name, service_version, exporter
-        )
+        name = service_name or settings.service_name
+        version = service_version or settings.service_version
+        _current = _build(settings, name, version, exporter)
     except Exception as exc:  # noqa: BLE001 - observability must never stop the service
         emit(
             Action.LOG,

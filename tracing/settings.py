@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     service_name: str = Field(
         default="amf1-service", description="`service.name` of the spans (and of the log events)."
     )
+    service_version: str = Field(
+        default="0.1.0", description="`service.version` of the spans (and of the log events)."
+    )
     environment: str = Field(
         default="development", description="`deployment.environment.name` of the spans."
     )

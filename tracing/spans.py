@@ -15,6 +15,7 @@ search in Jaeger and in Kibana reads the same.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from types import TracebackType
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
@@ -34,6 +35,45 @@ FEATURE_MISSING = "amf1.features.missing"
 FEATURE_DURATION_US = "amf1.features.duration_us"
 
 
+class _SpanScope:
+    """A current span that marks itself failed on an exception, except on client errors.
+
+    A class rather than a generator context manager: it is on every prediction's path.
+    """
+
+    __slots__ = ("_attributes", "_client_errors", "_name", "_scope", "_span")
+
+    def __init__(
+        self,
+        name: str,
+        attributes: dict[str, AttributeValue],
+        client_errors: tuple[type[BaseException], ...],
+    ) -> None:
+        self._name = name
+        self._attributes = attributes
+        self._client_errors = client_errors
+
+    def __enter__(self) -> Span:
+        self._scope = _config.tracer().start_as_current_span(
+            self._name,
+            attributes=self._attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        self._span = self._scope.__enter__()
+        return self._span
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None and not isinstance(exc, self._client_errors):
+            record_error(exc, self._span)
+        self._scope.__exit__(exc_type, exc, traceback)
+
+
 def inference_span(
     model_name: str,
     model_version: str,
@@ -41,10 +81,13 @@ def inference_span(
     driver: str | None = None,
     circuit: str | None = None,
     field_size: int | None = None,
+    client_errors: tuple[type[BaseException], ...] = (),
 ) -> AbstractContextManager[Span]:
     """A current span around one prediction (feature building and the model call).
 
-    An exception leaving the block is recorded on the span (exception event, status ERROR).
+    An exception leaving the block is recorded on the span (exception event, status ERROR),
+    unless it is one of `client_errors`: a request the model cannot answer (unknown driver, a
+    4xx) is not a failure of the service, and the alerting counts only failures.
     `field_size` is the number of drivers of a race-winner request.
     """
     attributes: dict[str, AttributeValue] = {MODEL_NAME: model_name, MODEL_VERSION: model_version}
@@ -54,28 +97,29 @@ def inference_span(
         attributes[CIRCUIT] = circuit
     if field_size is not None:
         attributes[FIELD_SIZE] = field_size
-    return _config.tracer().start_as_current_span(INFERENCE_SPAN, attributes=attributes)
+    return _SpanScope(INFERENCE_SPAN, attributes, client_errors)
 
 
-def features_built(span: Span, duration_ns: int, *, missing: int = 0) -> None:
-    """Record on the inference `span` how long feature building took and how many inputs were
-    missing (and imputed)."""
+def features_built(span: Span, duration_ns: int, *, missing: int | None = None) -> None:
+    """Record on the inference `span` how long feature building took and, when known, how many
+    inputs were missing (and imputed)."""
     if span.is_recording():
-        span.set_attributes({FEATURE_DURATION_US: duration_ns // 1000, FEATURE_MISSING: missing})
+        span.set_attribute(FEATURE_DURATION_US, duration_ns // 1000)
+        if missing is not None:
+            span.set_attribute(FEATURE_MISSING, missing)
 
 
 def drift_span(
     model_name: str, model_version: str, *, window_size: int
 ) -> AbstractContextManager[Span]:
-    """A current span around one drift and missing-data update of a model's window."""
-    return _config.tracer().start_as_current_span(
-        DRIFT_SPAN,
-        attributes={
-            MODEL_NAME: model_name,
-            MODEL_VERSION: model_version,
-            "amf1.drift.window_size": window_size,
-        },
-    )
+    """A current span around one drift and missing-data update of a model's window; an
+    exception leaving it is recorded."""
+    attributes: dict[str, AttributeValue] = {
+        MODEL_NAME: model_name,
+        MODEL_VERSION: model_version,
+        "amf1.drift.window_size": window_size,
+    }
+    return _SpanScope(DRIFT_SPAN, attributes, ())
 
 
 def record_error(exc: BaseException, span: Span | None = None) -> None:

@@ -81,3 +81,25 @@ def test_helpers_are_harmless_without_tracing() -> None:
         spans.features_built(span, 1)
         spans.record_error(RuntimeError("x"))
     assert not span.is_recording()
+
+
+def test_client_error_in_inference_does_not_mark_the_span_failed(memory: MemoryTracing) -> None:
+    """An unknown driver (a 4xx) ends the span normally: only service failures are errors."""
+    with (
+        pytest.raises(LookupError),
+        spans.inference_span("stage1-qualifying", "1", client_errors=(LookupError,)),
+    ):
+        raise KeyError("nobody")
+    span = memory.span("model-inference")
+    assert span.status.status_code is StatusCode.UNSET
+    assert span.events == ()
+
+
+def test_failed_drift_update_is_recorded(memory: MemoryTracing) -> None:
+    """A drift computation that raises leaves a failed span behind."""
+    with (
+        pytest.raises(ZeroDivisionError),
+        spans.drift_span("stage1-qualifying", "1", window_size=1),
+    ):
+        _ = 1 / 0
+    assert memory.span("drift-update").status.status_code is StatusCode.ERROR
