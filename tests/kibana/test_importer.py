@@ -109,7 +109,9 @@ def test_import_posts_every_object_with_overwrite_and_xsrf(
         request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"elastic:pw").decode()
     )
     shipped = [
-        json.loads(line) for line in (SAVED_OBJECTS / "amf1.ndjson").read_text().splitlines()
+        json.loads(line)
+        for path in sorted(SAVED_OBJECTS.glob("*.ndjson"))
+        for line in path.read_text().splitlines()
     ]
     assert [o["id"] for o in request["objects"]] == [o["id"] for o in shipped]
     err = capsys.readouterr().err
