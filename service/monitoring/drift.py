@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,14 +99,39 @@ class DriftMonitor:
         references: tuple[FeatureReference, ...],
         config: DriftConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        columns: Sequence[str] | None = None,
+        categories: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """Watch `references`' features of `model_name`.
+
+        Args:
+            columns: feature names of the rows `update` receives, in order (default: the
+                references' order); columns without a reference are ignored.
+            categories: per categorical feature, its categories in code order: that feature's
+                row values are then the model matrix's numeric codes, not names.
+
+        Raises:
+            ValueError: a referenced feature is not among `columns`.
+        """
         self.model_name = model_name
         self.model_version = model_version
         self.config = config or DriftConfig()
         self._clock = clock
         self._references = references
         self._names = tuple(ref.feature for ref in references)
-        self._encoders = tuple(ref.encoder() for ref in references)
+        order = list(columns) if columns is not None else list(self._names)
+        missing = [name for name in self._names if name not in order]
+        if missing:
+            raise ValueError(f"features {missing} are not columns of the rows")
+        self._positions = tuple(order.index(name) for name in self._names)
+        codes = categories or {}
+        self._encoders = tuple(
+            ref.encoder(codes.get(ref.feature))
+            if isinstance(ref, CategoricalReference)
+            else ref.encoder()
+            for ref in references
+        )
         # One count per slot plus a trailing missing count, so the code -1 indexes it directly.
         self._counts = [[0] * (ref.n_slots + 1) for ref in references]
         self._window: deque[_Row] = deque()
@@ -124,10 +149,10 @@ class DriftMonitor:
     def __len__(self) -> int:
         return len(self._window)
 
-    def update(self, row: Mapping[str, object], now: float | None = None) -> None:
-        """Add one request's feature values (missing keys count as missing values)."""
+    def update(self, row: Sequence[object], now: float | None = None) -> None:
+        """Add one model input row (values in `columns` order; None/NaN = missing)."""
         at = self._clock() if now is None else now
-        values = tuple([row.get(name) for name in self._names])
+        values = tuple([row[i] for i in self._positions])
         codes = tuple([encode(value) for encode, value in zip(self._encoders, values, strict=True)])
         cutoff = at - self.config.window_max_age_s
         with self._lock:

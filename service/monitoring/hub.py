@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -49,6 +49,7 @@ class ModelMonitors:
     drift: DriftMonitor | None
     performance: PerformanceTracker | None
     data_time: datetime | None
+    identity: str | None = None
     last_freshness: float | None = None
 
 
@@ -76,8 +77,19 @@ class MonitoringHub:
         version: str,
         reference: Mapping[str, object] | None,
         data_time: datetime | None,
+        *,
+        columns: Sequence[str] | None = None,
+        categories: Mapping[str, Sequence[str]] | None = None,
+        identity: str | None = None,
     ) -> ModelMonitors:
         """Start monitoring a freshly loaded model version (replacing an earlier version).
+
+        Args:
+            name, version: the model.
+            reference: the metadata's `reference` object (None: no drift detection).
+            data_time: when the newest training data was recorded (None: no freshness report).
+            columns, categories: the layout of the rows `observe` gets (see `DriftMonitor`).
+            identity: what tells two loads of one version apart (the model file's sha256).
 
         A malformed reference disables drift detection for the model and is logged; it never
         stops the model from serving. Reports data freshness at once when `data_time` is known.
@@ -86,24 +98,31 @@ class MonitoringHub:
         if reference:
             try:
                 references = parse_reference(reference)
-            except ReferenceFormatError as exc:
+                ignored = self.config.drift.ignore_features
+                kept = tuple(ref for ref in references if ref.feature not in ignored)
+                drift = DriftMonitor(
+                    name,
+                    version,
+                    kept,
+                    self.config.drift,
+                    self._clock,
+                    columns=columns,
+                    categories=categories,
+                )
+            except (ReferenceFormatError, ValueError) as exc:
                 emit(
                     Action.LOG,
                     f"Drift detection disabled for {name} {version}: {exc}",
                     {"amf1.model.name": name, "error.type": type(exc).__name__},
                     level="warning",
                 )
-            else:
-                ignored = self.config.drift.ignore_features
-                kept = tuple(ref for ref in references if ref.feature not in ignored)
-                drift = DriftMonitor(name, version, kept, self.config.drift, self._clock)
         metric = METRIC_BY_MODEL.get(name)
         performance = (
             PerformanceTracker(name, version, metric, self.config.performance, self._clock)
             if metric
             else None
         )
-        monitors = ModelMonitors(name, version, drift, performance, data_time)
+        monitors = ModelMonitors(name, version, drift, performance, data_time, identity)
         self._models[name] = monitors
         self._report_freshness(monitors, self._clock())
         return monitors
@@ -112,31 +131,33 @@ class MonitoringHub:
         """Stop monitoring a model (it was unloaded)."""
         self._models.pop(name, None)
 
-    def observe(self, model_name: str, row: Mapping[str, object]) -> None:
-        """Add one prediction request's feature values to the model's drift window."""
+    def observe(self, model_name: str, rows: Iterable[Sequence[object]]) -> None:
+        """Add the model input rows of one prediction request to the model's drift window."""
         monitors = self._models.get(model_name)
         if monitors is None or monitors.drift is None:
             return
         try:
-            monitors.drift.update(row)
+            for row in rows:
+                monitors.drift.update(row)
         except Exception:  # noqa: BLE001 - a monitoring bug must not fail the prediction
             _log.exception("drift update failed", **{"amf1.model.name": model_name})
 
-    def record_outcome(
-        self, model_name: str, model_version: str, predicted: float, actual: float
+    def record_outcomes(
+        self, model_name: str, model_version: str, pairs: Iterable[tuple[float, float]]
     ) -> bool:
-        """Add one feedback outcome for the model version that made the prediction.
+        """Add feedback outcomes, (predicted, actual) pairs, of one model version.
 
         Returns False (and records nothing) when that version is no longer the loaded one: its
         outcomes say nothing about the model now serving.
 
         Raises:
-            ValueError: the outcome is not valid for the model's metric (see `PerformanceTracker`).
+            ValueError: an outcome is not valid for the model's metric (see `PerformanceTracker`).
         """
         monitors = self._models.get(model_name)
         if monitors is None or monitors.performance is None or monitors.version != model_version:
             return False
-        monitors.performance.record(predicted, actual)
+        for predicted, actual in pairs:
+            monitors.performance.record(predicted, actual)
         return True
 
     def tick(self, now: float | None = None) -> None:
@@ -169,16 +190,27 @@ class MonitoringHub:
             self._wall_clock(),
         )
 
-    async def run(self) -> None:
-        """Tick forever (until cancelled)."""
+    async def run(self, refresh: Callable[[], None] | None = None) -> None:
+        """Tick forever (until cancelled), calling `refresh` first each time."""
         while True:
             await asyncio.sleep(self.config.tick_interval_s)
+            if refresh is not None:
+                try:
+                    refresh()
+                except Exception:  # noqa: BLE001 - keep ticking with the models we know
+                    _log.exception("monitoring refresh failed")
             self.tick()
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[MonitoringHub]:
-        """Run the periodic work as a background task for the duration (app lifespan)."""
-        task = asyncio.create_task(self.run(), name="amf1-monitoring")
+    async def running(
+        self, refresh: Callable[[], None] | None = None
+    ) -> AsyncIterator[MonitoringHub]:
+        """Run the periodic work as a background task for the duration (app lifespan).
+
+        Args:
+            refresh: called before each tick, e.g. to pick up hot-reloaded models.
+        """
+        task = asyncio.create_task(self.run(refresh), name="amf1-monitoring")
         try:
             yield self
         finally:

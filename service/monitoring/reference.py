@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -95,17 +95,32 @@ class CategoricalReference:
         """The known categories plus one slot for values never seen in training."""
         return len(self.categories) + 1
 
-    def encoder(self) -> Callable[[object], int]:
-        """Return value -> category index, the unseen slot for new values, -1 when missing."""
+    def encoder(self, codes: Sequence[str] | None = None) -> Callable[[object], int]:
+        """Return value -> category slot, the unseen slot for new values, -1 when missing.
+
+        Args:
+            codes: when given, values are the model matrix's numeric codes (the index of the
+                category in `codes`, as a float) rather than the category names.
+        """
         index = {category: i for i, category in enumerate(self.categories)}
         unseen = len(self.categories)
+        if codes is None:
 
-        def encode(value: object) -> int:
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            def encode(value: object) -> int:
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    return -1
+                return index.get(str(value), unseen)
+
+            return encode
+        slot_of_code = [index.get(str(category), unseen) for category in codes]
+
+        def encode_code(value: object) -> int:
+            if value is None or not isinstance(value, float | int) or math.isnan(value):
                 return -1
-            return index.get(str(value), unseen)
+            code = int(value)
+            return slot_of_code[code] if 0 <= code < len(slot_of_code) else unseen
 
-        return encode
+        return encode_code
 
     def expected(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Reference share per slot; the unseen slot's share is 0."""

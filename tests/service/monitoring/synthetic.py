@@ -38,11 +38,9 @@ def sample_columns(
     return columns
 
 
-def rows(columns: dict[str, np.ndarray[Any, Any]]) -> list[dict[str, object]]:
-    """Request-like rows (plain Python values) from columns."""
-    n = len(next(iter(columns.values())))
-    lists = {name: column.tolist() for name, column in columns.items()}
-    return [{name: lists[name][i] for name in FEATURES} for i in range(n)]
+def rows(columns: dict[str, np.ndarray[Any, Any]]) -> list[list[object]]:
+    """Model input rows (plain Python values, `FEATURES` order) from columns."""
+    return [list(row) for row in zip(*(columns[name].tolist() for name in FEATURES), strict=True)]
 
 
 def numeric_entry(values: np.ndarray[Any, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ def monitor(config: DriftConfig | None = None) -> DriftMonitor:
     return DriftMonitor(MODEL, "1", references, config or DriftConfig())
 
 
-def feed(m: DriftMonitor, rows: list[dict[str, object]], start: float = 0.0) -> float:
+def feed(m: DriftMonitor, rows: list[list[object]], start: float = 0.0) -> float:
     """Update with `rows` at 1 ms apart from `start`; returns the time after the last."""
     now = start
     for row in rows:
@@ -114,12 +115,12 @@ def test_ignored_features_are_not_scored() -> None:
     assert "circuit" not in m.features
 
 
-def inject_missing(rows: list[dict[str, object]], rate: float, seed: int) -> None:
+def inject_missing(rows: list[list[object]], rate: float, seed: int) -> None:
     rng = np.random.default_rng(seed)
     for row in rows:
-        for name in synthetic.FEATURES:
+        for i in range(len(row)):
             if rng.random() < rate:
-                row[name] = None
+                row[i] = None
 
 
 def test_missing_values_above_five_percent_raise_the_warning() -> None:
@@ -167,7 +168,7 @@ def test_persistent_drift_is_reported_once_per_cooldown() -> None:
     m = monitor(DriftConfig(cooldown_s=900.0, window_max_age_s=1e9))
     rng = np.random.default_rng(20)
 
-    def shifted(n: int) -> list[dict[str, object]]:
+    def shifted(n: int) -> list[list[object]]:
         return synthetic.rows(synthetic.sample_columns(rng, n, shift={"air_temp_c": 10.0}))
 
     with capture_logs() as logs:
@@ -222,3 +223,34 @@ def test_evaluation_is_due_every_k_requests_or_after_the_interval() -> None:
     m.update(rows[0], now=30.0)
     assert not m.due(61.0)
     assert m.due(62.0)
+
+
+def test_rows_of_the_model_matrix_are_read_by_column_and_category_code() -> None:
+    """Rows laid out like the model matrix (other column order, categories as float codes, NaN
+    for missing) are binned like named values: same counts as the plain rows."""
+    references = parse_reference(synthetic.training_reference())
+    plain = DriftMonitor(MODEL, "1", references, DriftConfig(min_samples=10))
+    codes = {"driver": sorted(synthetic.DRIVERS), "circuit": sorted(synthetic.CIRCUITS)}
+    columns = list(reversed(synthetic.FEATURES))
+    matrix = DriftMonitor(
+        MODEL, "1", references, DriftConfig(min_samples=10), columns=columns, categories=codes
+    )
+    rows = synthetic.rows(synthetic.sample_columns(np.random.default_rng(26), 300))
+    rows[0][2] = None
+    for row in rows:
+        plain.update(row, now=1.0)
+        named = dict(zip(synthetic.FEATURES, row, strict=True))
+        encoded = [
+            float(codes[name].index(str(named[name]))) if name in codes else named[name]
+            for name in columns
+        ]
+        encoded = [math.nan if value is None else value for value in encoded]
+        matrix.update(encoded, now=1.0)
+    assert plain.evaluate(2.0) == matrix.evaluate(2.0)
+
+
+def test_a_reference_feature_missing_from_the_columns_is_refused() -> None:
+    """Constructing a monitor whose rows lack a referenced feature raises ValueError."""
+    references = parse_reference(synthetic.training_reference())
+    with pytest.raises(ValueError, match="air_temp_c"):
+        DriftMonitor(MODEL, "1", references, columns=["driver"])

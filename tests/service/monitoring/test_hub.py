@@ -71,7 +71,7 @@ def test_prediction_rows_feed_drift_and_ticks_report_it() -> None:
     columns = synthetic.sample_columns(np.random.default_rng(41), 1_000, shift={"air_temp_c": 9})
     with capture_logs() as logs:
         for row in synthetic.rows(columns):
-            h.observe(STAGE1, row)
+            h.observe(STAGE1, [row])
         h.tick()
     drift = actions(logs, Action.DRIFT_DETECTED)
     assert [event["amf1.drift.feature"] for event in drift] == ["air_temp_c"]
@@ -91,8 +91,7 @@ def test_outcomes_feed_the_performance_report() -> None:
     clock = Clock()
     h = hub(clock)
     h.register_model(STAGE2, "2", None, None)
-    assert h.record_outcome(STAGE2, "2", 0.8, 1.0)
-    assert h.record_outcome(STAGE2, "2", 0.4, 0.0)
+    assert h.record_outcomes(STAGE2, "2", [(0.8, 1.0), (0.4, 0.0)])
     with capture_logs() as logs:
         h.tick()
     (event,) = actions(logs, Action.MODEL_PERFORMANCE)
@@ -104,8 +103,8 @@ def test_outcomes_of_other_versions_or_models_are_not_recorded() -> None:
     """An outcome for an unloaded model or an older version is refused (returns False)."""
     h = hub(Clock())
     h.register_model(STAGE1, "2", None, None)
-    assert not h.record_outcome(STAGE1, "1", 90.0, 90.2)
-    assert not h.record_outcome(STAGE2, "1", 0.5, 1.0)
+    assert not h.record_outcomes(STAGE1, "1", [(90.0, 90.2)])
+    assert not h.record_outcomes(STAGE2, "1", [(0.5, 1.0)])
     monitors = h.get(STAGE1)
     assert monitors is not None
     assert monitors.performance is not None
@@ -120,13 +119,13 @@ def test_a_malformed_reference_disables_drift_but_keeps_the_model() -> None:
     assert monitors.drift is None
     assert logs[0]["log_level"] == "warning"
     assert "'lap'" in logs[0]["event"]
-    h.observe(STAGE1, {"lap": 1.0})
+    h.observe(STAGE1, [[1.0]])
 
 
 def test_observing_an_unknown_model_is_a_no_op() -> None:
     """Rows for a model that is not registered are ignored, without error."""
     h = hub(Clock())
-    h.observe("nope", {"x": 1.0})
+    h.observe("nope", [[1.0]])
     h.unregister_model("nope")
 
 
@@ -159,7 +158,7 @@ def test_running_ticks_in_the_background_until_the_block_ends() -> None:
         )
     )
     h.register_model(STAGE1, "1", None, None)
-    h.record_outcome(STAGE1, "1", 90.3, 90.0)
+    h.record_outcomes(STAGE1, "1", [(90.3, 90.0)])
 
     async def scenario() -> list[dict[str, Any]]:
         with capture_logs() as logs:

@@ -1,0 +1,63 @@
+"""Adapters between the service (registry, feedback store) and the monitoring hub."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from service.feedback import PredictionRecord
+from service.monitoring.hub import MonitoringHub
+from service.registry import LoadedModel, ModelStatus
+
+
+def data_time(model: LoadedModel) -> dt.datetime:
+    """When the model's newest training data was recorded (its newest race day, UTC midnight)."""
+    newest = model.metadata.training_data.newest_date
+    return dt.datetime.combine(newest, dt.time(), tzinfo=dt.UTC)
+
+
+def sync_models(hub: MonitoringHub, statuses: Mapping[str, ModelStatus]) -> None:
+    """Monitor exactly the loaded models: register new or reloaded ones, drop unloaded ones.
+
+    Cheap when nothing changed (one comparison per model), so the background task calls it
+    before every tick and hot reloads are picked up without touching the reload route.
+    """
+    for name, status in statuses.items():
+        model = status.model
+        if model is None:
+            hub.unregister_model(name)
+            continue
+        current = hub.get(name)
+        if current is not None and current.identity == model.metadata.model_sha256:
+            continue
+        meta = model.metadata
+        hub.register_model(
+            name,
+            meta.version,
+            {feature: ref.model_dump() for feature, ref in meta.reference.items()},
+            data_time(model),
+            columns=[feature.name for feature in meta.features],
+            categories={f.name: f.categories for f in meta.features if f.categories},
+            identity=meta.model_sha256,
+        )
+
+
+def record_feedback(hub: MonitoringHub, record: PredictionRecord) -> None:
+    """Feed a prediction's recorded outcome to the performance tracker of its model.
+
+    A lap time adds one (predicted, actual) pair to the MAE; a race winner adds one
+    (probability, won) pair per driver of the predicted field to the Brier score.
+    """
+    outcome = record.outcome
+    if outcome is None:
+        return
+    if record.lap_time_s is not None and outcome.lap_time_s is not None:
+        pairs = [(record.lap_time_s, outcome.lap_time_s)]
+    elif record.probabilities is not None and outcome.winner is not None:
+        winner = outcome.winner
+        pairs = [
+            (p, 1.0 if driver == winner else 0.0) for driver, p in record.probabilities.items()
+        ]
+    else:
+        return
+    hub.record_outcomes(record.model_name, record.model_version, pairs)
