@@ -72,18 +72,45 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secret_values(settings: Any) -> list[str]:
+    """Every secret of the settings, so the log redactor masks it wherever it appears."""
+    names = [
+        "es_password",
+        "es_api_key",
+        "kibana_password",
+        "kibana_api_key",
+        "slack_webhook_url",
+        "slack_critical_webhook_url",
+        "slack_alerts_webhook_url",
+    ]
+    values = (getattr(settings, name) for name in names)
+    return [value.get_secret_value() for value in values if value is not None]
+
+
 def _watch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
+    import logshipping  # noqa: PLC0415
     from kibana.errors import KibanaError  # noqa: PLC0415
     from kibana.run import build_watcher  # noqa: PLC0415
 
     try:
-        watcher = build_watcher(_settings(args))
+        settings = _settings(args)
+        watcher = build_watcher(settings)
     except (KibanaError, ValidationError) as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2
-    if args.once:
+    logshipping.configure(
+        logshipping.Settings(log_dataset="amf1.watcher"), secrets=_secret_values(settings)
+    )
+    try:
+        return _run_watcher(watcher, once=args.once)
+    finally:
+        logshipping.shutdown()
+
+
+def _run_watcher(watcher: Any, *, once: bool) -> int:
+    if once:
         ok = watcher.run_once()
         if not ok:
             print("Elasticsearch unreachable: nothing evaluated", file=sys.stderr)
