@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+import structlog
+
 from service.feedback import PredictionRecord
 from service.monitoring.hub import MonitoringHub
 from service.registry import LoadedModel, ModelStatus
+
+_log = structlog.get_logger("amf1.monitoring")
 
 
 def data_time(model: LoadedModel) -> dt.datetime:
@@ -30,16 +34,23 @@ def sync_models(hub: MonitoringHub, statuses: Mapping[str, ModelStatus]) -> None
         current = hub.get(name)
         if current is not None and current.identity == model.metadata.model_sha256:
             continue
-        meta = model.metadata
-        hub.register_model(
-            name,
-            meta.version,
-            {feature: ref.model_dump() for feature, ref in meta.reference.items()},
-            data_time(model),
-            columns=[feature.name for feature in meta.features],
-            categories={f.name: f.categories for f in meta.features if f.categories},
-            identity=meta.model_sha256,
-        )
+        try:
+            _register(hub, model)
+        except Exception:  # noqa: BLE001 - monitoring must not stop the service from starting
+            _log.exception("monitoring registration failed", **{"amf1.model.name": name})
+
+
+def _register(hub: MonitoringHub, model: LoadedModel) -> None:
+    meta = model.metadata
+    hub.register_model(
+        model.name,
+        meta.version,
+        {feature: ref.model_dump() for feature, ref in meta.reference.items()},
+        data_time(model),
+        columns=[feature.name for feature in meta.features],
+        categories={f.name: f.categories for f in meta.features if f.categories},
+        identity=meta.model_sha256,
+    )
 
 
 def record_feedback(hub: MonitoringHub, record: PredictionRecord) -> None:
@@ -60,4 +71,9 @@ def record_feedback(hub: MonitoringHub, record: PredictionRecord) -> None:
         ]
     else:
         return
-    hub.record_outcomes(record.model_name, record.model_version, pairs)
+    try:
+        hub.record_outcomes(record.model_name, record.model_version, pairs)
+    except ValueError:  # e.g. a non-finite prediction: skip it, the feedback itself is recorded
+        _log.exception(
+            "feedback outcome not tracked", **{"amf1.prediction.id": record.prediction_id}
+        )
