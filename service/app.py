@@ -15,6 +15,8 @@ from logshipping.events import Action, emit
 from service import handlers
 from service.feedback import PredictionStore
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.monitoring.hub import MonitoringHub
+from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
 from service.routes import feedback, ops, predict
 from service.settings import Settings
@@ -34,7 +36,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if not state.registry.attempted:
         await run_in_threadpool(state.registry.load_all)
-    yield
+
+    def refresh_monitoring() -> None:
+        sync_models(state.monitoring, state.registry.statuses())
+
+    refresh_monitoring()  # reports data freshness at start
+    async with state.monitoring.running(refresh=refresh_monitoring):
+        yield
     emit(Action.SERVICE_STOPPED, f"{SERVICE_NAME} stopped")
 
 
@@ -43,6 +51,7 @@ def create_app(
     *,
     registry: ModelRegistry | None = None,
     predictions: PredictionStore | None = None,
+    monitoring: MonitoringHub | None = None,
 ) -> FastAPI:
     """Build the service app.
 
@@ -51,6 +60,7 @@ def create_app(
         registry: a ready registry (tests pass a pre-loaded one); else one over
             `settings.models_dir`, loaded at start-up.
         predictions: the store that matches feedback to predictions.
+        monitoring: drift / performance / freshness monitoring (default: from `settings`).
     """
     settings = settings or Settings()
     app = FastAPI(
@@ -64,6 +74,7 @@ def create_app(
         registry=registry or ModelRegistry(settings.models_dir),
         predictions=predictions
         or PredictionStore(settings.prediction_store_size, settings.prediction_ttl_s),
+        monitoring=monitoring or MonitoringHub(settings.monitoring_config()),
     )
     handlers.install(app)
     app.include_router(predict.router)

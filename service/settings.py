@@ -8,14 +8,17 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.monitoring.settings import MonitoringSettings
+
 # Values people paste from examples; refused as an admin token outside development.
 _PLACEHOLDER_TOKENS = frozenset(
     {"", "changeme", "change-me", "changethis", "secret", "token", "admin", "password", "xxx"}
 )
 
 
-class Settings(BaseSettings):
-    """Settings of `amf1 serve` and `amf1 train` (see docs/readme/service.md for the table)."""
+class Settings(BaseSettings, MonitoringSettings):
+    """Settings of `amf1 serve` and `amf1 train` (see docs/readme/service.md for the table;
+    the monitoring fields inherited from `MonitoringSettings` are in docs/readme/drift.md)."""
 
     model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
 

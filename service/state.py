@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 
 from service.feedback import PredictionStore
+from service.monitoring.hub import MonitoringHub
 from service.registry import ModelRegistry
 from service.settings import Settings
 
@@ -22,6 +23,7 @@ class Services:
     settings: Settings
     registry: ModelRegistry
     predictions: PredictionStore
+    monitoring: MonitoringHub
 
 
 def services(request: Request) -> Services:

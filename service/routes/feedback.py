@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from service.feedback import Outcome
 from service.middleware import log_fields
+from service.monitoring.wiring import record_feedback
 from service.schemas import ErrorResponse, FeedbackRequest, FeedbackResponse, ModelRef
 from service.state import services
 
@@ -27,7 +28,9 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     fields = log_fields(request.scope)
     fields["amf1.prediction.id"] = body.prediction_id
     outcome = Outcome(lap_time_s=body.actual_lap_time_s, winner=body.actual_winner)
-    record = services(request).predictions.record_outcome(body.prediction_id, outcome)
+    state = services(request)
+    record = state.predictions.record_outcome(body.prediction_id, outcome)
+    record_feedback(state.monitoring, record)
     fields.update(
         {"amf1.model.name": record.model_name, "amf1.model.version": record.model_version}
     )

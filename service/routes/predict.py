@@ -38,6 +38,7 @@ async def qualifying(body: QualifyingRequest, request: Request) -> QualifyingRes
     fields["amf1.model.name"] = STAGE1_NAME
     model = state.registry.get(STAGE1_NAME)
     prediction = predict_qualifying(model, body)
+    state.monitoring.observe(STAGE1_NAME, prediction.features.tolist())
     prediction_id = str(uuid_utils.uuid7())
     lap_time_s = round(prediction.lap_time_s, 3)
     state.predictions.add(
@@ -69,6 +70,7 @@ async def race_winner(body: RaceWinnerRequest, request: Request) -> RaceWinnerRe
     fields["amf1.model.name"] = STAGE2_NAME
     model = state.registry.get(STAGE2_NAME)
     prediction = predict_race_winner(model, body)
+    state.monitoring.observe(STAGE2_NAME, prediction.features.tolist())
     prediction_id = str(uuid_utils.uuid7())
     ranked = sorted(
         zip(prediction.drivers, prediction.probabilities.tolist(), strict=True),
