@@ -189,7 +189,11 @@ def _observe(compiled: CompiledRule, group: str, bucket: Mapping[str, Any]) -> O
 
 def parse_response(compiled: CompiledRule, response: Mapping[str, Any]) -> list[Observation]:
     """One observation per group present in the answer (ungrouped: exactly one)."""
-    aggs = response.get("aggregations", {})
+    aggs = response.get("aggregations")
+    if aggs is None:
+        # No index of the window's days exists: Elasticsearch answers without aggregations.
+        rule = compiled.rule
+        return [] if rule.group_by else [missing_observation(rule, UNGROUPED)]
     if not compiled.rule.group_by:
         bucket = {**aggs, "doc_count": response["hits"]["total"]["value"]}
         return [_observe(compiled, UNGROUPED, bucket)]
