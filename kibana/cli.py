@@ -114,7 +114,9 @@ def _run_watcher(watcher: Any, *, once: bool) -> int:
         ok = watcher.run_once()
         if not ok:
             print("Elasticsearch unreachable: nothing evaluated", file=sys.stderr)
-        return 0 if ok and not watcher.failing_rules else 1
+        for problem, reason in watcher.health.rule_problems.items():
+            print(f"{problem}: {reason}", file=sys.stderr)
+        return 0 if ok and not watcher.health.rule_problems else 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from kibana.alerting import AlertState, advance, make_delivery
 from kibana.config import CompiledRule
@@ -36,13 +35,13 @@ from kibana.evaluate import (
     missing_observation,
     parse_response,
 )
-from kibana.message import Links, build_payload, degraded_payload
+from kibana.health import ELASTICSEARCH, Health
+from kibana.message import Links, build_payload
 from kibana.notify import SlackNotifier
 from kibana.settings import Settings
 from kibana.state_store import RuleCursor, StateStore, Versioned
 from logshipping.events import Action, emit
 
-_log = structlog.get_logger("amf1.kibana.watcher")
 _WRITE_ATTEMPTS = 5
 
 
@@ -97,11 +96,8 @@ class Watcher:
         self._deliverer = Deliverer(self._store, notifier, self.instance, settings.claim_ttl_s)
         self._links = Links(settings.kibana_url, settings.jaeger_ui_url, settings.runbook_base_url)
         self._index_ready = False
-        self._down_since: datetime | None = None
-        self._down_reason = ""
-        self._degraded_sent = False
+        self.health = Health(settings.degraded_after_s, self.instance)
         self._outbox: list[dict[str, Any]] = []
-        self.failing_rules: dict[str, str] = {}
 
     def run_once(self) -> bool:
         """One cycle over every rule; returns whether Elasticsearch answered throughout."""
@@ -113,11 +109,12 @@ class Watcher:
             for compiled in self._rules:
                 self._run_rule(compiled, now)
         except BackendUnavailableError as exc:
-            self._backend_down(now, str(exc))
+            self.health.problem(ELASTICSEARCH, str(exc), now)
         else:
-            self._backend_up(now)
+            self.health.clear(ELASTICSEARCH)
+        self._outbox.extend(self.health.due_messages(now))
         self._flush_outbox()
-        return self._down_since is None
+        return not self.health.failing(ELASTICSEARCH)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Cycle every `watch_interval_s` until `stop` is set."""
@@ -143,12 +140,12 @@ class Watcher:
             window = Window.ending(window_end, rule.window)
             try:
                 verdicts = self._evaluate(compiled, window, active)
-            except BadRequestError as exc:
-                # A query Elasticsearch refuses: keep the rule, retry next cycle, say so.
-                self.failing_rules[rule.id] = str(exc.message)
-                _log.error("rule-query-failed", rule=rule.id, error=str(exc.message))
+            except ApiError as exc:
+                # Elasticsearch refused this rule's query: keep the rule and its cursor, retry
+                # next cycle; the health tracker raises "degraded" if it lasts.
+                self.health.problem(f"rule {rule.id}", f"{exc.meta.status} {exc.message}", now)
                 return
-            self.failing_rules.pop(rule.id, None)
+            self.health.clear(f"rule {rule.id}")
             active = {v.group for v in verdicts if self._apply(compiled, v, window, now)}
             cursor = self._advance_cursor(cursor, window_end, active)
         for group in sorted(active):
@@ -164,9 +161,9 @@ class Watcher:
                 allow_no_indices=True,
                 **body,
             )
-        except BadRequestError:
+        except ApiError:
             raise
-        except (ApiError, TransportError) as exc:
+        except TransportError as exc:
             raise BackendUnavailableError(
                 f"search of rule {rule.id}: {type(exc).__name__}"
             ) from exc
@@ -245,28 +242,6 @@ class Watcher:
             except StateConflictError:
                 cursor = self._store.get_cursor(cursor.doc.rule)
         return cursor
-
-    def _backend_down(self, now: datetime, reason: str) -> None:
-        if self._down_since is None:
-            self._down_since, self._down_reason = now, reason
-            emit(Action.WATCHER_DEGRADED, "Elasticsearch unreachable", {"error.message": reason})
-        if not self._degraded_sent and now - self._down_since >= timedelta(
-            seconds=self._settings.degraded_after_s
-        ):
-            host = self.instance
-            self._outbox.append(degraded_payload(self._down_reason, self._down_since, host, False))
-            self._degraded_sent = True
-
-    def _backend_up(self, now: datetime) -> None:
-        if self._down_since is None:
-            return
-        if self._degraded_sent:
-            self._outbox.append(degraded_payload("", self._down_since, self.instance, True))
-        down_s = (now - self._down_since).total_seconds()
-        emit(
-            Action.WATCHER_RECOVERED, "Elasticsearch answers again", {"amf1.watcher.down_s": down_s}
-        )
-        self._down_since, self._degraded_sent = None, False
 
     def _flush_outbox(self) -> None:
         """Send the watcher's own messages (kept in memory: Elasticsearch may be the problem)."""
