@@ -1,0 +1,59 @@
+"""The benchmark suite's plumbing: parsing benchmark output, mapping keys, judging goals."""
+
+from __future__ import annotations
+
+import json
+
+from bench.suite import GOALS, SPECS, Spec, evaluate, extract, last_json_object, run_module
+
+ISSUE_KEYS = [
+    "log_event_us",
+    "shipping_events_per_s",
+    "predict",
+    "span_overhead_pct",
+    "pipeline",
+    "alert_latency_s",
+    "drift_update_us",
+    "service_rss_mib",
+]
+
+
+def test_suite_covers_exactly_the_issue_keys_each_with_a_goal() -> None:
+    """Every key of the issue has a spec and a goal, and there are no others."""
+    assert [spec.key for spec in SPECS] == ISSUE_KEYS
+    assert [goal.key for goal in GOALS] == ISSUE_KEYS
+
+
+def test_last_json_object_skips_progress_lines_and_reads_pretty_json() -> None:
+    """Progress before the result is ignored; an indented object spanning lines is parsed."""
+    assert last_json_object('starting\n{"a": 1}\n') == {"a": 1}
+    assert last_json_object("noise\n" + json.dumps({"b": {"c": 2}}, indent=2)) == {"b": {"c": 2}}
+    assert last_json_object("no json here") is None
+
+
+def test_extract_follows_dotted_candidates_and_names_missing_keys() -> None:
+    """Nested values map onto the issue's names; a missing one yields a reason, not a number."""
+    spec = Spec("pipeline", "bench.pipeline", {"events_per_s": ("pipeline.events_per_s",)})
+    assert extract(spec, {"pipeline": {"events_per_s": 12_000}}) == ({"events_per_s": 12_000}, None)
+    value, reason = extract(spec, {"ceiling": {}})
+    assert value is None
+    assert reason is not None and "pipeline.events_per_s" in reason and "ceiling" in reason
+
+
+def test_goals_pass_fail_and_unmeasured() -> None:
+    """A met goal passes, a missed one fails with the honest figure, a null says why."""
+    verdicts = evaluate(
+        {"log_event_us": {"project": 4.0, "stdlib_json": 8.0}, "drift_update_us": 25.0},
+        {"service_rss_mib": "bench.service_load exited 1"},
+    )
+    assert verdicts["log_event_us"]["pass"] is True
+    assert verdicts["drift_update_us"] == {"goal": "<= 20", "pass": False, "measured": "25.0 us"}
+    assert verdicts["service_rss_mib"]["pass"] is None
+    assert verdicts["service_rss_mib"]["reason"] == "bench.service_load exited 1"
+
+
+def test_missing_benchmark_module_is_an_explicit_null() -> None:
+    """A benchmark nobody wrote yet is reported as missing, never run or invented."""
+    raw, reason, _meta = run_module(Spec("x", "bench.does_not_exist", {"": ("x",)}), quick=True)
+    assert raw is None
+    assert reason is not None and "does not exist" in reason
