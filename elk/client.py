@@ -6,7 +6,6 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from elk.compat import Compat8HttpNode
 from elk.settings import Settings
 
 # Bounded: a dead cluster costs at most (1 + retries) x timeout per call.
@@ -23,8 +22,6 @@ def make_client(settings: Settings | None = None) -> Elasticsearch:
         "request_timeout": settings.es_timeout_s,
         "max_retries": _MAX_RETRIES,
         "retry_on_timeout": True,
-        # Speaks to the native stack's Elasticsearch 8.19 and to 9.x alike (see elk.compat).
-        "node_class": Compat8HttpNode,
     }
     if settings.es_api_key is not None:
         options["api_key"] = settings.es_api_key.get_secret_value()

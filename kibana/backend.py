@@ -6,7 +6,6 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from elk.compat import Compat8HttpNode
 from kibana.errors import BackendUnavailableError, ConfigurationError
 from kibana.mapping import load_template_file, merge_index_mappings
 from kibana.settings import Settings
@@ -21,8 +20,6 @@ def make_client(settings: Settings) -> Elasticsearch:
         "request_timeout": settings.es_timeout_s,
         "max_retries": _MAX_RETRIES,
         "retry_on_timeout": False,
-        # The 9.x client against the native 8.19 server (and 9.x): see elk.compat.
-        "node_class": Compat8HttpNode,
     }
     if settings.es_api_key is not None:
         options["api_key"] = settings.es_api_key.get_secret_value()
