@@ -4,7 +4,7 @@ Both are python-logstash-async with a persistent SQLite buffer in a temporary di
 clock runs from the first logging call to the moment the sink holds every event. The library's
 defaults deliver about 500 events/s, so it gets fewer events; the rate is what counts.
 
-    python -m bench.shipping [--events 30000] [--library-events 3000]
+    python -m bench.shipping [--events 30000] [--library-events 1000]
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import logshipping
+from bench.sink import Sink
 from logshipping import Action, Settings, emit
-from tests.logshipping.receiver import LineReceiver
 
 _FIELDS = {
     "http.request.method": "POST",
@@ -33,31 +33,17 @@ _FIELDS = {
 }
 
 
-def _wait_for(sink: LineReceiver, count: int, timeout_s: float) -> float:
-    deadline = time.monotonic() + timeout_s
-    while len(sink.lines) < count:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"sink received {len(sink.lines)} of {count} events in {timeout_s} s")
-        time.sleep(0.005)
-    return time.perf_counter()
-
-
 def measure_project(events: int, directory: Path, timeout_s: float) -> float:
     """Events/s delivered by the project's configured pipeline (stdout to /dev/null)."""
-    sink = LineReceiver().start()
-    devnull = open(os.devnull, "wb")  # noqa: SIM115, PTH123 - closed below
-    try:
+    with Sink(expect=events) as sink, open(os.devnull, "wb") as devnull:  # noqa: PTH123
         logshipping.configure(
             Settings(logstash_port=sink.port, log_buffer_dir=directory), stream=devnull
         )
         start = time.perf_counter()
         for _ in range(events):
             emit(Action.PREDICTION_SUCCEEDED, "prediction served", _FIELDS)
-        end = _wait_for(sink, events, timeout_s)
+        end = sink.wait_done(timeout_s)
         logshipping.shutdown()
-    finally:
-        sink.stop()
-        devnull.close()
     return events / (end - start)
 
 
@@ -65,23 +51,22 @@ def measure_library_defaults(events: int, directory: Path, timeout_s: float) -> 
     """Events/s delivered by AsynchronousLogstashHandler with every default (SQLite buffer)."""
     from logstash_async.handler import AsynchronousLogstashHandler  # noqa: PLC0415
 
-    sink = LineReceiver().start()
-    handler = AsynchronousLogstashHandler(
-        "127.0.0.1", sink.port, database_path=str(directory / "library.sqlite3")
-    )
-    logger = logging.getLogger("bench.library")
-    logger.propagate = False
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        start = time.perf_counter()
-        for _ in range(events):
-            logger.info("prediction served", extra=_FIELDS)
-        end = _wait_for(sink, events, timeout_s)
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
-        sink.stop()
+    with Sink(expect=events) as sink:
+        handler = AsynchronousLogstashHandler(
+            "127.0.0.1", sink.port, database_path=str(directory / "library.sqlite3")
+        )
+        logger = logging.getLogger("bench.library")
+        logger.propagate = False
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            start = time.perf_counter()
+            for _ in range(events):
+                logger.info("prediction served", extra=_FIELDS)
+            end = sink.wait_done(timeout_s)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
     return events / (end - start)
 
 
@@ -89,7 +74,7 @@ def main() -> None:
     """Prints {project_events_per_s, library_defaults_events_per_s, ratio} as JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=30_000)
-    parser.add_argument("--library-events", type=int, default=3_000)
+    parser.add_argument("--library-events", type=int, default=1_000)
     parser.add_argument("--timeout-s", type=float, default=120.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,37 +2,42 @@
 
 The library's cache opens a connection, runs one statement and commits for every event (and marks
 rows `pending_delete` with an UPDATE before each send); that fsync-bound pattern is what limits it
-to about 500 events/s. This subclass keeps the library's interface and error translation but:
+to a few hundred events/s. This subclass keeps the library's interface and error translation but:
 
 - keeps one connection, in WAL mode with synchronous=NORMAL (a commit survives a process kill;
   only a power cut can lose the last transactions);
-- inserts a whole batch in one transaction, together with the journal position it came from, so
-  a crash never ingests a journal record twice or loses one;
-- needs no `pending_delete` flag: one worker thread owns the file, it reads the oldest rows,
-  sends them and deletes up to the last id it sent;
-- bounds the buffer by count and age, dropping the lowest levels (then the oldest) first.
+- stores a chunk per level per ingest (newline-terminated JSON lines in one BLOB) instead of a row
+  per event, so the shipper thread's work per event is a memory copy, not a SQLite row;
+- writes each chunk together with the journal position it came from in ONE transaction, so a crash
+  never ingests a journal record twice or loses one;
+- needs no `pending_delete` flag: one thread owns the file, reads the oldest chunks, sends them and
+  deletes up to the last chunk it sent;
+- bounds the buffer by event count and age, dropping the lowest level (oldest first) first, line
+  by line, so the drop count is exact.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from logstash_async.database import DatabaseCache, DatabaseDiskIOError, DatabaseLockedError
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS event (
-        event_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_text BLOB NOT NULL,
+_SCHEMA: Final = (
+    """CREATE TABLE IF NOT EXISTS chunk (
+        chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
         level INTEGER NOT NULL,
+        event_count INTEGER NOT NULL,
+        events BLOB NOT NULL,
         entry_date REAL NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS idx_event_level ON event (level, event_id)",
+    "CREATE INDEX IF NOT EXISTS idx_chunk_level ON chunk (level, chunk_id)",
     """CREATE TABLE IF NOT EXISTS journal_position (
         id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL, offset INTEGER NOT NULL)""",
 )
+_MAX_CHUNK_BYTES: Final = 1 << 20  # bounds one TCP write and one row
 
 
 class BufferUnusableError(Exception):
@@ -47,6 +52,21 @@ def _translate(exc: sqlite3.Error) -> Exception:
     elif "disk" in message or "readonly" in message or "unable to open" in message:
         translated = DatabaseDiskIOError(message)
     return translated
+
+
+def split_chunk(lines: bytes, count: int) -> list[tuple[bytes, int]]:
+    """Cuts newline-terminated lines into pieces of at most ~1 MiB (on line boundaries)."""
+    if len(lines) <= _MAX_CHUNK_BYTES:
+        return [(lines, count)]
+    pieces = []
+    start = 0
+    while start < len(lines):
+        cut = lines.rfind(b"\n", start, start + _MAX_CHUNK_BYTES) + 1
+        if cut <= start:  # one line longer than the bound: keep it whole
+            cut = lines.index(b"\n", start) + 1
+        pieces.append((lines[start:cut], lines.count(b"\n", start, cut)))
+        start = cut
+    return pieces
 
 
 class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
@@ -65,7 +85,7 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
         self.event_ttl = max_age_s
         self.max_events = max_events
         self.batch_size = batch_size
-        self._last_fetched_id = 0
+        self._fetched: tuple[int, int] = (0, 0)  # (last chunk id, events) of the last fetch
         try:
             uri = f"file:{path}?mode={'rwc' if create else 'rw'}"
             self._conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
@@ -73,7 +93,7 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
             self._conn.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 self._conn.execute(statement)
-            self.count = self._scalar("SELECT count(*) FROM event")
+            self.count = self._scalar("SELECT sum(event_count) FROM chunk")
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
 
@@ -85,24 +105,30 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
         """Closes the connection (the file and its events stay)."""
         self._conn.close()
 
-    def add_event(self, event: bytes, level: int = 20) -> None:
-        """The library's one-event entry point, kept for its interface."""
-        self.add_events([(event, level)])
+    def add_event(self, event: bytes) -> None:
+        """The library's one-event entry point, kept for its interface (info level)."""
+        self.add_chunks({20: (event, event.count(b"\n"))})
 
-    def add_events(
-        self, events: Iterable[tuple[bytes, int]], position: tuple[int, int] | None = None
+    def add_chunks(
+        self, chunks: Mapping[int, tuple[bytes, int]], position: tuple[int, int] | None = None
     ) -> int:
-        """Inserts `(json_line, level)` rows and the journal position in ONE transaction.
+        """Stores {level: (lines, count)} and the journal position in ONE transaction.
 
         Returns how many events the size bound dropped.
         """
         now = time.time()
-        rows = [(text, level, now) for text, level in events]
+        rows = [
+            (level, piece_count, piece, now)
+            for level, (lines, count) in chunks.items()
+            for piece, piece_count in split_chunk(lines, count)
+        ]
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
-                    "INSERT INTO event (event_text, level, entry_date) VALUES (?, ?, ?)", rows
+                    "INSERT INTO chunk (level, event_count, events, entry_date) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
                 )
                 if position is not None:
                     self._conn.execute(
@@ -110,12 +136,12 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
                         "VALUES (0, ?, ?)",
                         position,
                     )
-                self.count += len(rows)
+                self.count += sum(row[1] for row in rows)
                 dropped = self._trim_to_size()
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
-                self.count = self._scalar("SELECT count(*) FROM event")
+                self.count = self._scalar("SELECT sum(event_count) FROM chunk")
                 raise
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
@@ -123,62 +149,97 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
 
     def _trim_to_size(self) -> int:
         excess = self.count - self.max_events
-        if excess <= 0:
-            return 0
-        # The (level, event_id) index makes this pick debug, then info, ... oldest first.
-        self._conn.execute(
-            "DELETE FROM event WHERE event_id IN "
-            "(SELECT event_id FROM event ORDER BY level, event_id LIMIT ?)",
-            (excess,),
-        )
-        self.count -= excess
-        return excess
+        dropped = 0
+        while excess > 0:
+            # The (level, chunk_id) index yields debug, then info, ... oldest first.
+            row = self._conn.execute(
+                "SELECT chunk_id, event_count, events FROM chunk ORDER BY level, chunk_id LIMIT 1"
+            ).fetchone()
+            if row is None:
+                break
+            chunk_id, count, lines = row
+            if count <= excess:
+                self._conn.execute("DELETE FROM chunk WHERE chunk_id = ?", (chunk_id,))
+                removed = count
+            else:  # drop only the oldest `excess` lines of this chunk
+                cut = 0
+                for _ in range(excess):
+                    cut = lines.index(b"\n", cut) + 1
+                self._conn.execute(
+                    "UPDATE chunk SET events = ?, event_count = ? WHERE chunk_id = ?",
+                    (lines[cut:], count - excess, chunk_id),
+                )
+                removed = excess
+            dropped += removed
+            excess -= removed
+        self.count -= dropped
+        return dropped
+
+    def save_position(self, position: tuple[int, int]) -> None:
+        """Records that the journal up to `position` is delivered or stored (one small commit)."""
+        try:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO journal_position (id, seq, offset) VALUES (0, ?, ?)",
+                position,
+            )
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
 
     def journal_position(self) -> tuple[int, int] | None:
         """The journal (segment, offset) the last committed batch ended at."""
         row = self._conn.execute("SELECT seq, offset FROM journal_position").fetchone()
         return (int(row[0]), int(row[1])) if row else None
 
-    def get_queued_events(self) -> list[tuple[int, bytes]]:
-        """The oldest `batch_size` events as (event_id, json_line); nothing is marked."""
+    def get_queued_events(self) -> list[bytes]:
+        """The oldest chunks, about `batch_size` events (at least one chunk); nothing is marked."""
         try:
             rows = self._conn.execute(
-                "SELECT event_id, event_text FROM event ORDER BY event_id LIMIT ?",
-                (self.batch_size,),
+                "SELECT chunk_id, event_count, events FROM chunk ORDER BY chunk_id LIMIT 64"
             ).fetchall()
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
-        if rows:
-            self._last_fetched_id = rows[-1][0]
-        return rows
+        taken: list[bytes] = []
+        events = 0
+        last_id = 0
+        for chunk_id, count, lines in rows:
+            if taken and events + count > self.batch_size:
+                break
+            taken.append(lines)
+            events += count
+            last_id = chunk_id
+        self._fetched = (last_id, events)
+        return taken
 
     def requeue_queued_events(self, events: object) -> None:
-        """Nothing to undo: fetched events are only deleted after a successful send."""
+        """Nothing to undo: fetched chunks are only deleted after a successful send."""
 
     def delete_queued_events(self) -> None:
-        """Deletes every event up to the last one fetched (they were sent)."""
+        """Deletes every chunk up to the last one fetched (they were sent)."""
+        last_id, events = self._fetched
         try:
-            cursor = self._conn.execute(
-                "DELETE FROM event WHERE event_id <= ?", (self._last_fetched_id,)
-            )
+            self._conn.execute("DELETE FROM chunk WHERE chunk_id <= ?", (last_id,))
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
-        self.count -= max(cursor.rowcount, 0)
+        self.count -= events
+        self._fetched = (0, 0)
 
     def expire_events(self) -> int:
         """Deletes events older than the age bound; returns how many."""
         cutoff = time.time() - self.event_ttl
         try:
             oldest = self._conn.execute(
-                "SELECT entry_date FROM event ORDER BY event_id LIMIT 1"
+                "SELECT entry_date FROM chunk ORDER BY chunk_id LIMIT 1"
             ).fetchone()
             if oldest is None or oldest[0] >= cutoff:
                 return 0  # the common case costs one indexed lookup
-            cursor = self._conn.execute("DELETE FROM event WHERE entry_date < ?", (cutoff,))
+            expired = self._scalar(
+                "SELECT sum(event_count) FROM chunk WHERE entry_date < ?", (cutoff,)
+            )
+            self._conn.execute("DELETE FROM chunk WHERE entry_date < ?", (cutoff,))
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
-        self.count -= max(cursor.rowcount, 0)
-        return max(cursor.rowcount, 0)
+        self.count -= expired
+        return expired
 
     def get_non_flushed_event_count(self) -> int:
         """Events waiting to be sent."""
@@ -195,11 +256,12 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
             raise _translate(exc) from exc
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-            cursor = self._conn.execute(
-                "INSERT INTO main.event (event_text, level, entry_date) "
-                "SELECT event_text, level, entry_date FROM orphan.event ORDER BY event_id"
+            moved = self._scalar("SELECT sum(event_count) FROM orphan.chunk")
+            self._conn.execute(
+                "INSERT INTO main.chunk (level, event_count, events, entry_date) "
+                "SELECT level, event_count, events, entry_date FROM orphan.chunk "
+                "ORDER BY chunk_id"
             )
-            moved = max(cursor.rowcount, 0)
             self.count += moved
             dropped = self._trim_to_size()
             self._conn.execute("COMMIT")

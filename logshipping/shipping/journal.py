@@ -20,7 +20,6 @@ import mmap
 import os
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -49,18 +48,39 @@ def existing_segments(stem: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def parse_records(data: bytes) -> Iterator[tuple[bytes, int]]:
-    """Yields (json_line_with_newline, level_no) for each complete record in `data`."""
-    start = 0
-    end = len(data)
-    while start < end:
-        newline = data.find(b"\n", start)
-        if newline == -1:
-            return
-        if newline > start:
-            level = data[start] - 48  # b"1".."5" -> 1..5
-            yield data[start + 1 : newline + 1], (level * 10 if 1 <= level <= 5 else 20)
-        start = newline + 1
+def group_by_level(data: bytes) -> dict[int, tuple[bytes, int]]:
+    """Splits complete records into {level_no: (newline-terminated JSON lines, count)}.
+
+    The common case (every record of the same level) runs entirely in C: count, then strip the
+    level bytes with one replace. Mixed levels split line by line.
+    """
+    if not data:
+        return {}
+    count = data.count(b"\n")
+    first = data[:1]
+    if data.count(b"\n" + first) == count - 1:
+        return {_level_no(data[0]): (data[1:].replace(b"\n" + first, b"\n"), count)}
+    grouped: dict[int, list[bytes]] = {}
+    for record in data[:-1].split(b"\n"):
+        if record:
+            grouped.setdefault(_level_no(record[0]), []).append(record[1:])
+    return {level: (b"\n".join(lines) + b"\n", len(lines)) for level, lines in grouped.items()}
+
+
+_LEVEL_PREFIX: Final = re.compile(rb"(?m)^[1-5]")
+
+
+def strip_levels(data: bytes) -> bytes:
+    """The JSON lines of complete records, in order, without their level bytes."""
+    first = data[:1]
+    if data.count(b"\n" + first) == data.count(b"\n") - 1:
+        return data[1:].replace(b"\n" + first, b"\n")
+    return _LEVEL_PREFIX.sub(b"", data)
+
+
+def _level_no(byte: int) -> int:
+    level = byte - 48  # b"1".."5" -> 1..5
+    return level * 10 if 1 <= level <= 5 else 20
 
 
 def read_segment_file(path: Path, offset: int = 0) -> bytes:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from logshipping.shipping.buffer import BatchDatabaseCache
-from logshipping.shipping.journal import existing_segments, parse_records, read_segment_file
+from logshipping.shipping.journal import existing_segments, group_by_level, read_segment_file
 
 STEM_PREFIX: Final = "amf1-logs-"
 
@@ -90,7 +90,7 @@ def recover_journal(
             continue
         offset = position[1] if position is not None and seq == position[0] else 0
         data = read_segment_file(path, offset)
-        dropped += target.add_events(parse_records(data), (seq + 1, 0))
+        dropped += target.add_chunks(group_by_level(data), (seq + 1, 0))
         path.unlink(missing_ok=True)
     return dropped
 

@@ -2,9 +2,13 @@
 
 The library's loop takes one event from its in-memory queue, commits it to SQLite, and sleeps
 `QUEUE_CHECK_INTERVAL` (2 s) whenever the queue is empty. This subclass keeps the library's
-thread, shutdown/flush events and rate-limited self-logging, and replaces the loop: every poll
-interval it moves all new journal records into SQLite in one transaction, then sends the oldest
-buffered events in batches over one TCP connection and deletes what the receiver acknowledged.
+thread, shutdown/flush events and self-logging, and replaces the loop. Every poll interval it
+takes all new journal records at once:
+
+- receiver healthy and nothing buffered: sends them in one TCP write and saves the journal
+  position (the records were durable in the journal; SQLite would only copy them twice more);
+- otherwise: stores them in SQLite in one transaction (with the journal position), then sends
+  the oldest buffered chunks over one TCP connection and deletes what the receiver acknowledged.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from logstash_async.database import DatabaseDiskIOError, DatabaseLockedError
 from logstash_async.worker import LogProcessingWorker
 
 from logshipping.shipping.buffer import BatchDatabaseCache, BufferUnusableError
-from logshipping.shipping.journal import Journal, parse_records
+from logshipping.shipping.journal import Journal, group_by_level, strip_levels
 from logshipping.shipping.recovery import adopt_orphans_into, database_path, recover_journal
 
 # Library loggers must never reach the shipping handler (their lines would loop back into it).
@@ -142,11 +146,36 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
             if not data and next_seq is None:
                 return
             position = (next_seq, 0) if next_seq is not None else (seq, end)
-            self._dropped += self._database.add_events(parse_records(data), position)
+            if data and not (self._database.count == 0 and self._send_direct(data)):
+                self._dropped += self._database.add_chunks(group_by_level(data), position)
+            else:
+                self._database.save_position(position)
             self._position = position
             if next_seq is None:
                 return
             self._journal.release(seq)
+
+    def _send_direct(self, data: bytes) -> bool:
+        """Healthy receiver and nothing buffered: ship journal records without the SQLite trip.
+
+        They stay durable in the journal until the saved position moves past them; a crash in
+        between re-delivers them (same event.id). Returns False if they must be buffered.
+        """
+        now = time.monotonic()
+        if now < self._retry_at or now >= self._deadline:
+            return False
+        try:
+            self._transport.send([strip_levels(data)])
+        except OSError as exc:
+            self._back_off(exc)
+            return False
+        self._retry_delay_s = 0.05
+        return True
+
+    def _back_off(self, exc: OSError) -> None:
+        self._retry_at = time.monotonic() + self._retry_delay_s
+        self._retry_delay_s = min(self._retry_delay_s * 2, self._retry_max_s)
+        self._warn("log receiver unavailable, events stay buffered: %s", exc)
 
     def _send(self, *, final: bool) -> None:
         now = time.monotonic()
@@ -154,15 +183,13 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
             return
         stop = min(self._deadline, now + _SEND_BUDGET_S) if not final else self._deadline
         while self._database.count and time.monotonic() < stop:
-            rows = self._database.get_queued_events()
-            if not rows:
+            chunks = self._database.get_queued_events()
+            if not chunks:
                 return
             try:
-                self._transport.send([row[1] for row in rows])
+                self._transport.send(chunks)
             except OSError as exc:
-                self._retry_at = time.monotonic() + self._retry_delay_s
-                self._retry_delay_s = min(self._retry_delay_s * 2, self._retry_max_s)
-                self._warn("log receiver unavailable, events stay buffered: %s", exc)
+                self._back_off(exc)
                 return
             self._database.delete_queued_events()
             self._retry_delay_s = 0.05
