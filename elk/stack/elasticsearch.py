@@ -1,0 +1,96 @@
+"""How the native Elasticsearch is configured and launched.
+
+The distribution in the cache stays read-only: each runtime gets its own config directory
+(ES_PATH_CONF), data, logs and temp directories under the stack's runtime dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+
+from elk import versions
+from elk.settings import Settings
+from elk.stack.java import find_jdk
+from elk.stack.launch import Launch
+from elk.stack.layout import Layout
+
+HOST = "127.0.0.1"
+HTTP_PORT = 9200
+TRANSPORT_PORT = 9300
+# Elasticsearch refuses to run as root. As root we start it in a user namespace where it is an
+# ordinary user; the files it writes are still owned by root outside, and it gains no rights.
+_NAMESPACE_UID = 1000
+
+
+class RootWithoutUnshareError(RuntimeError):
+    """Running as root and `unshare` (util-linux) is missing, so Elasticsearch cannot start."""
+
+
+def node_settings(home: Path, data: Path, logs: Path) -> dict[str, object]:
+    """elasticsearch.yml for one local, single-node, loopback-only cluster."""
+    settings: dict[str, object] = {
+        "cluster.name": "amf1-local",
+        "node.name": "amf1-local",
+        "discovery.type": "single-node",
+        "network.host": HOST,
+        "http.port": HTTP_PORT,
+        "transport.port": TRANSPORT_PORT,
+        "path.data": str(data),
+        "path.logs": str(logs),
+        # A nearly full developer disk must not flip indices read-only in the middle of tests.
+        "cluster.routing.allocation.disk.threshold_enabled": False,
+    }
+    # The integ-test zip carries only a few modules; a setting of a missing one is fatal.
+    if (home / "modules" / "x-pack-security").is_dir():
+        # Local, loopback-only stack: security off here only (the Docker stack keeps it on).
+        settings["xpack.security.enabled"] = False
+    return settings
+
+
+def _prepare_config(home: Path, service_dir: Path) -> Path:
+    config = service_dir / "config"
+    if not (config / "jvm.options").exists():
+        shutil.copytree(home / "config", config, dirs_exist_ok=True)
+    data, logs = service_dir / "data", service_dir / "logs"
+    for path in (data, logs, service_dir / "tmp"):
+        path.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(node_settings(home, data, logs), sort_keys=False)
+    (config / "elasticsearch.yml").write_text(
+        "# Written by `amf1 stack up` on every start; edit elk/stack/elasticsearch.py instead.\n"
+        + text,
+        encoding="utf-8",
+    )
+    return config
+
+
+def _namespace_prefix() -> list[str]:
+    if os.geteuid() != 0:
+        return []
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise RootWithoutUnshareError(
+            "Elasticsearch refuses to run as root and `unshare` (util-linux) is not installed; "
+            "run as a normal user or install util-linux"
+        )
+    uid = str(_NAMESPACE_UID)
+    return [unshare, "--user", f"--map-user={uid}", f"--map-group={uid}"]
+
+
+def launch(home: Path, layout: Layout, settings: Settings) -> Launch:
+    """Argv, environment and working directory that start Elasticsearch."""
+    service_dir = layout.service_dir("elasticsearch")
+    config = _prepare_config(home, service_dir)
+    jdk = find_jdk(versions.ELASTICSEARCH_MIN_JAVA, settings.java_home)
+    env = dict(os.environ)
+    env.update(
+        ES_JAVA_HOME=str(jdk.home),
+        ES_PATH_CONF=str(config),
+        ES_TMPDIR=str(service_dir / "tmp"),
+        ES_JAVA_OPTS=f"-Xms{settings.es_heap} -Xmx{settings.es_heap}",
+    )
+    argv = [*_namespace_prefix(), str(home / "bin" / "elasticsearch")]
+    return Launch(argv=argv, env=env, cwd=service_dir, note=f"Java {jdk.feature} ({jdk.home})")

@@ -1,0 +1,164 @@
+"""Build Jaeger and the log collector from their Go modules into the versioned cache.
+
+Only the Go module proxy is contacted (GOPROXY as configured, GOTOOLCHAIN=local). Module and
+build caches live under the stack's Go directory (AMF1_GO_CACHE_DIR), so nothing outside the
+repository and the registries feeds a build. Our committed go.mod/go.sum files pin every module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from elk import versions
+from elk.stack.layout import Layout
+from elk.stack.locking import file_lock
+from elk.stack.progress import Reporter
+
+ELK_DIR = Path(__file__).resolve().parents[1]
+JAEGER_TOOLS_DIR = ELK_DIR / "go" / "jaeger"
+BUILDER_TOOLS_DIR = ELK_DIR / "go" / "builder"
+COLLECTOR_DIR = ELK_DIR / "collector"
+_BUILD_TIMEOUT_S = 3600.0
+_LOCK_TIMEOUT_S = 3900.0
+
+
+class BuildError(RuntimeError):
+    """A Go build failed; the message carries the tail of its output."""
+
+
+def go_env(layout: Layout) -> dict[str, str]:
+    """Environment for every `go` command of the stack: private caches, pinned modules."""
+    env = dict(os.environ)
+    env.update(
+        GOMODCACHE=str(layout.go_dir / "mod"),
+        GOCACHE=str(layout.go_dir / "build"),
+        GOPATH=str(layout.go_dir / "path"),
+        # Never fetch a toolchain, never touch a VCS host: modules come from the proxy only.
+        GOTOOLCHAIN="local",
+        GOFLAGS="-mod=readonly -buildvcs=false -trimpath",
+        CGO_ENABLED="0",
+    )
+    return env
+
+
+def check_go(report: Reporter) -> str:
+    """Return `go version` output, failing early with a clear message when Go is unusable."""
+    go = shutil.which("go")
+    if go is None:
+        raise BuildError("the `go` command is not on PATH (Go 1.26+ is needed to build the stack)")
+    output = subprocess.run(  # noqa: S603 - fixed argv
+        [go, "version"], capture_output=True, text=True, check=False, timeout=60
+    ).stdout.strip()
+    match = re.search(r"go(\d+)\.(\d+)", output)
+    if match is None or (int(match.group(1)), int(match.group(2))) < versions.GO_MIN_VERSION:
+        raise BuildError(f"need Go {'.'.join(map(str, versions.GO_MIN_VERSION))}+, got {output!r}")
+    report(f"go: {output}")
+    return output
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str], log: Path, report: Reporter) -> None:
+    """Run one build command, output to `log`; raise BuildError with the log's tail on failure."""
+    report(f"  $ {' '.join(argv)}   (log: {log})")
+    with log.open("a", encoding="utf-8") as out:
+        try:
+            result = subprocess.run(  # noqa: S603 - argv built from constants and paths
+                argv,
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+                timeout=_BUILD_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise BuildError(f"{argv[0]} timed out after {_BUILD_TIMEOUT_S:.0f} s") from exc
+    if result.returncode != 0:
+        tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:])
+        raise BuildError(f"`{' '.join(argv)}` failed (exit {result.returncode}):\n{tail}")
+
+
+def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
+    """Return the Jaeger binary, building it from elk/go/jaeger (go.mod + go.sum) if missing."""
+    binary = layout.jaeger_binary
+    if binary.exists():
+        return binary
+    with file_lock(layout.locks_dir / "jaeger.lock", _LOCK_TIMEOUT_S, report):
+        if binary.exists():
+            return binary
+        check_go(report)
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        report(
+            f"jaeger: building {versions.JAEGER_PACKAGE}@{versions.JAEGER_VERSION} "
+            "(several minutes the first time)"
+        )
+        partial = binary.with_name(".jaeger.partial")
+        argv = ["go", "build", "-ldflags=-s -w", "-o", str(partial), versions.JAEGER_PACKAGE]
+        _run(argv, JAEGER_TOOLS_DIR, go_env(layout), binary.with_name("build.log"), report)
+        partial.replace(binary)
+        report(f"jaeger: built {binary}")
+    return binary
+
+
+def _write_manifest(source_dir: Path) -> Path:
+    """Our builder manifest with `output_path` pointing into the cache."""
+    manifest = yaml.safe_load((COLLECTOR_DIR / "builder-config.yaml").read_text(encoding="utf-8"))
+    manifest["dist"]["output_path"] = str(source_dir)
+    path = source_dir.parent / "builder-config.yaml"
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _ensure_builder(layout: Layout, report: Reporter) -> Path:
+    """The collector builder binary, compiled from elk/go/builder (go.mod + go.sum)."""
+    binary = layout.cache_dir / f"otelcol-builder-{versions.COLLECTOR_RELEASE}" / "builder"
+    if not binary.exists():
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_name(".builder.partial")
+        argv = ["go", "build", "-o", str(partial), versions.COLLECTOR_BUILDER_PACKAGE]
+        _run(argv, BUILDER_TOOLS_DIR, go_env(layout), binary.with_name("build.log"), report)
+        partial.replace(binary)
+    return binary
+
+
+def ensure_collector(layout: Layout, report: Reporter) -> Path:
+    """Return the collector binary, building it with the collector builder if missing.
+
+    Two builder runs: generate the sources, lay our committed go.mod/go.sum over them (so
+    module resolution is exactly the locked one), then resolve and compile.
+    """
+    binary = layout.collector_binary
+    if binary.exists():
+        return binary
+    with file_lock(layout.locks_dir / "collector.lock", _LOCK_TIMEOUT_S, report):
+        if binary.exists():
+            return binary
+        check_go(report)
+        layout.collector_dir.mkdir(parents=True, exist_ok=True)
+        report(
+            f"collector: building {versions.COLLECTOR_BINARY} at collector "
+            f"{versions.COLLECTOR_RELEASE} (several minutes the first time)"
+        )
+        builder = [str(_ensure_builder(layout, report))]
+        with tempfile.TemporaryDirectory(dir=layout.collector_dir, prefix=".build-") as scratch:
+            source_dir = Path(scratch) / "src"
+            source_dir.mkdir()
+            builder.append(f"--config={_write_manifest(source_dir)}")
+            env = go_env(layout)
+            env["GOFLAGS"] = "-mod=mod -buildvcs=false"  # the builder runs `go mod tidy`
+            log = layout.collector_dir / "build.log"
+            _run(
+                [*builder, "--skip-get-modules", "--skip-compilation"], source_dir, env, log, report
+            )
+            for name in ("go.mod", "go.sum"):
+                shutil.copyfile(COLLECTOR_DIR / name, source_dir / name)
+            _run([*builder, "--skip-generate"], source_dir, env, log, report)
+            (source_dir / versions.COLLECTOR_BINARY).replace(binary)
+        report(f"collector: built {binary}")
+    return binary

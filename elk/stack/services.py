@@ -1,0 +1,108 @@
+"""The three native services: how each is obtained, launched and checked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from elk import versions
+from elk.settings import Settings
+from elk.stack import elasticsearch, fetch, gobuild, probes
+from elk.stack.launch import Launch
+from elk.stack.layout import Layout
+from elk.stack.progress import Reporter
+
+ELK_DIR = Path(__file__).resolve().parents[1]
+JAEGER_CONFIG = ELK_DIR / "jaeger" / "config.yaml"
+COLLECTOR_CONFIG = ELK_DIR / "collector" / "config.yaml"
+# Jaeger keeps the collector defaults (13133 health, 8888 metrics); ours moves to 13134/8889.
+JAEGER_HEALTH_URL = "http://127.0.0.1:13133/status"
+COLLECTOR_HEALTH_PORT = 13134
+COLLECTOR_METRICS_PORT = 8889
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service of the native stack."""
+
+    name: str
+    port: int
+    version: str
+    ensure: Callable[[Layout, Reporter], Path]
+    launch: Callable[[Path, Layout, Settings], Launch]
+    healthy: Callable[[Settings], bool]
+
+
+def _jaeger_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
+    argv = [str(binary), "--config", str(JAEGER_CONFIG)]
+    return Launch(argv=argv, env=dict(os.environ), cwd=layout.service_dir("jaeger"))
+
+
+def _collector_launch(binary: Path, layout: Layout, settings: Settings) -> Launch:
+    queue_dir = layout.service_dir("collector") / "queue"
+    queue_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    # The names elk/collector/config.yaml reads (rendered by `amf1 elk render`).
+    env.update(
+        AMF1_ES_URL=settings.es_url,
+        AMF1_LOGSTASH_HOST=settings.logstash_host,
+        AMF1_LOGSTASH_PORT=str(settings.logstash_port),
+        AMF1_COLLECTOR_STORAGE_DIR=str(queue_dir),
+        AMF1_COLLECTOR_HEALTH_PORT=str(COLLECTOR_HEALTH_PORT),
+        AMF1_COLLECTOR_METRICS_PORT=str(COLLECTOR_METRICS_PORT),
+    )
+    argv = [str(binary), "--config", str(COLLECTOR_CONFIG)]
+    return Launch(argv=argv, env=env, cwd=layout.service_dir("collector"))
+
+
+def _es_healthy(_settings: Settings) -> bool:
+    return probes.elasticsearch_healthy(f"http://{elasticsearch.HOST}:{elasticsearch.HTTP_PORT}")
+
+
+def _jaeger_healthy(_settings: Settings) -> bool:
+    return probes.http_ok(JAEGER_HEALTH_URL)
+
+
+def _collector_healthy(settings: Settings) -> bool:
+    return probes.http_ok(f"http://127.0.0.1:{COLLECTOR_HEALTH_PORT}/") and probes.tcp_open(
+        settings.logstash_host, settings.logstash_port
+    )
+
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        name="elasticsearch",
+        port=elasticsearch.HTTP_PORT,
+        version=versions.ELASTICSEARCH_VERSION,
+        ensure=fetch.ensure_elasticsearch,
+        launch=elasticsearch.launch,
+        healthy=_es_healthy,
+    ),
+    Service(
+        name="jaeger",
+        port=16686,
+        version=versions.JAEGER_VERSION,
+        ensure=gobuild.ensure_jaeger,
+        launch=_jaeger_launch,
+        healthy=_jaeger_healthy,
+    ),
+    Service(
+        name="collector",
+        port=5000,
+        version=versions.COLLECTOR_RELEASE,
+        ensure=gobuild.ensure_collector,
+        launch=_collector_launch,
+        healthy=_collector_healthy,
+    ),
+)
+SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
+
+
+def service(name: str) -> Service:
+    """The service called `name`; KeyError naming the valid ones otherwise."""
+    for candidate in SERVICES:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"unknown service {name!r}; one of {', '.join(SERVICE_NAMES)}")
