@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from elk.stack import cli as stack_cli
+
 
 def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register this package's subcommands."""
+    stack_cli.add_parsers(subparsers)
     _add_elk_parsers(subparsers)
 
 
