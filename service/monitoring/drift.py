@@ -85,8 +85,8 @@ class DriftReport:
         )
 
 
-# A window entry: monotonic time, bin code per feature (-1 = missing), raw value per feature.
-_Row = tuple[float, tuple[int, ...], tuple[object, ...]]
+# A window entry: monotonic time, bin code per feature (-1 = missing), the input row.
+_Row = tuple[float, tuple[int, ...], Sequence[object]]
 
 
 class DriftMonitor:
@@ -126,12 +126,13 @@ class DriftMonitor:
             raise ValueError(f"features {missing} are not columns of the rows")
         self._positions = tuple(order.index(name) for name in self._names)
         codes = categories or {}
-        self._encoders = tuple(
+        encoders = [
             ref.encoder(codes.get(ref.feature))
             if isinstance(ref, CategoricalReference)
             else ref.encoder()
             for ref in references
-        )
+        ]
+        self._readers = tuple(zip(encoders, self._positions, strict=True))
         # One count per slot plus a trailing missing count, so the code -1 indexes it directly.
         self._counts = [[0] * (ref.n_slots + 1) for ref in references]
         self._window: deque[_Row] = deque()
@@ -152,14 +153,14 @@ class DriftMonitor:
     def update(self, row: Sequence[object], now: float | None = None) -> None:
         """Add one model input row (values in `columns` order; None/NaN = missing)."""
         at = self._clock() if now is None else now
-        values = tuple([row[i] for i in self._positions])
-        codes = tuple([encode(value) for encode, value in zip(self._encoders, values, strict=True)])
+        codes = tuple([encode(row[i]) for encode, i in self._readers])
         cutoff = at - self.config.window_max_age_s
         with self._lock:
             for counts, code in zip(self._counts, codes, strict=True):
                 counts[code] += 1
             window = self._window
-            window.append((at, codes, values))
+            # The row is kept (not copied) for the summary of a drifted numeric feature.
+            window.append((at, codes, row))
             self._since_evaluation += 1
             while len(window) > self.config.window_size or window[0][0] < cutoff:
                 self._evict()
@@ -287,7 +288,8 @@ class DriftMonitor:
         ref = self._references[index]
         if isinstance(ref, NumericReference):
             with self._lock:
-                raw = [row[2][index] for row in self._window if row[1][index] >= 0]
+                column = self._positions[index]
+                raw = [row[2][column] for row in self._window if row[1][index] >= 0]
             return stats.numeric_summary(ref, np.asarray(raw, dtype=np.float64))
         assert isinstance(ref, CategoricalReference)
         with self._lock:

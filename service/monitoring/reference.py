@@ -46,7 +46,7 @@ class NumericReference:
         """Bins a live value can land in."""
         return len(self.proportions)
 
-    def encoder(self) -> Callable[[object], int]:
+    def encoder(self) -> Callable[[Any], int]:
         """Return value -> bin index (0..n_slots-1), or -1 for a missing or non-numeric value.
 
         A scalar bisect on a list: on the request path this is several times cheaper than a
@@ -55,17 +55,15 @@ class NumericReference:
         edges = list(self.bin_edges)
         last = self.n_slots - 1
 
-        def encode(value: object) -> int:
-            if value is None or isinstance(value, str):
+        def encode(value: Any) -> int:
+            # `value != value` is the NaN test without a function call (hot path).
+            if value is None or value != value:  # noqa: PLR0124
                 return -1
             try:
-                number = float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
+                index = bisect_right(edges, value) - 1
+            except TypeError:  # not a number: a string, an object
                 return -1
-            if math.isnan(number):
-                return -1
-            index = bisect_right(edges, number) - 1
-            return 0 if index < 0 else min(index, last)
+            return 0 if index < 0 else (last if index > last else index)
 
         return encode
 
@@ -95,7 +93,7 @@ class CategoricalReference:
         """The known categories plus one slot for values never seen in training."""
         return len(self.categories) + 1
 
-    def encoder(self, codes: Sequence[str] | None = None) -> Callable[[object], int]:
+    def encoder(self, codes: Sequence[str] | None = None) -> Callable[[Any], int]:
         """Return value -> category slot, the unseen slot for new values, -1 when missing.
 
         Args:
@@ -106,19 +104,19 @@ class CategoricalReference:
         unseen = len(self.categories)
         if codes is None:
 
-            def encode(value: object) -> int:
-                if value is None or (isinstance(value, float) and math.isnan(value)):
+            def encode(value: Any) -> int:
+                if value is None or value != value:  # noqa: PLR0124 - NaN
                     return -1
                 return index.get(str(value), unseen)
 
             return encode
-        slot_of_code = [index.get(str(category), unseen) for category in codes]
+        # Float keys: a code read from the float64 matrix is looked up without conversion.
+        slot_of_code = {float(i): index.get(str(name), unseen) for i, name in enumerate(codes)}
 
-        def encode_code(value: object) -> int:
-            if value is None or not isinstance(value, float | int) or math.isnan(value):
+        def encode_code(value: Any) -> int:
+            if value is None or value != value:  # noqa: PLR0124 - NaN
                 return -1
-            code = int(value)
-            return slot_of_code[code] if 0 <= code < len(slot_of_code) else unseen
+            return slot_of_code.get(value, unseen)
 
         return encode_code
 
