@@ -1,0 +1,190 @@
+"""Monitoring through the HTTP API: predictions feed drift, feedback feeds MAE and Brier."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.metrics import brier_score_loss, mean_absolute_error
+from structlog.testing import capture_logs
+
+from logshipping.events import CATALOGUE, Action
+from service.features import FEATURES
+from service.monitoring.drift import DriftMonitor
+from service.monitoring.hub import ModelMonitors, MonitoringHub
+from service.monitoring.performance import PerformanceTracker
+from service.monitoring.wiring import sync_models
+from service.registry import ModelRegistry
+from tests.service.conftest import LAST_RACE, make_client, qualifying_body, race_body
+
+STAGE1 = "stage1-qualifying"
+STAGE2 = "stage2-race-winner"
+# The background task never ticks during a test; tests call `tick()` themselves.
+QUIET = {"monitoring_tick_s": 3600.0}
+
+
+def hub_of(client: TestClient) -> MonitoringHub:
+    hub: MonitoringHub = client.app.state.services.monitoring
+    return hub
+
+
+def monitors(client: TestClient, model: str) -> ModelMonitors:
+    found = hub_of(client).get(model)
+    assert found is not None
+    return found
+
+
+def tracker(client: TestClient, model: str) -> PerformanceTracker:
+    found = monitors(client, model).performance
+    assert found is not None
+    return found
+
+
+def window(client: TestClient, model: str) -> DriftMonitor:
+    found = monitors(client, model).drift
+    assert found is not None
+    return found
+
+
+def actions(logs: list[dict[str, Any]], action: Action) -> list[dict[str, Any]]:
+    return [log for log in logs if log.get("event.action") == action.value]
+
+
+def test_feedback_moves_the_rolling_mae_and_emits_the_event(models_dir: Path) -> None:
+    """Lap-time feedback through POST /feedback moves the rolling MAE (scikit-learn's value) and
+    the next report is a model-performance event at the level its thresholds give."""
+    with make_client(models_dir, performance_min_outcomes=1, **QUIET) as client:
+        predicted, actual = [], []
+        for error in (0.3, 0.6, 0.9):
+            body = client.post("/predict/qualifying", json=qualifying_body()).json()
+            predicted.append(body["lap_time_s"])
+            actual.append(body["lap_time_s"] + error)
+            response = client.post(
+                "/feedback",
+                json={"prediction_id": body["prediction_id"], "actual_lap_time_s": actual[-1]},
+            )
+            assert response.status_code == 202
+            mae = tracker(client, STAGE1).value()
+            assert mae == pytest.approx(mean_absolute_error(actual, predicted))
+        with capture_logs() as logs:
+            hub_of(client).tick()
+    (event,) = actions(logs, Action.MODEL_PERFORMANCE)
+    assert CATALOGUE[Action.MODEL_PERFORMANCE].required <= event.keys()
+    assert event["amf1.model.name"] == STAGE1
+    assert event["amf1.performance.metric"] == "mae"
+    assert event["amf1.performance.value"] == pytest.approx(0.6, abs=1e-6)
+    assert event["log_level"] == "critical"
+
+
+def test_winner_feedback_moves_the_rolling_brier(models_dir: Path) -> None:
+    """Winner feedback adds one (probability, won) outcome per driver of the field: the rolling
+    Brier score is scikit-learn's brier_score_loss over them."""
+    with make_client(models_dir, performance_min_outcomes=1, **QUIET) as client:
+        body = client.post("/predict/race-winner", json=race_body()).json()
+        response = client.post(
+            "/feedback", json={"prediction_id": body["prediction_id"], "actual_winner": "okafor"}
+        )
+        assert response.status_code == 202
+        brier = tracker(client, STAGE2).value()
+        probabilities = [entry["win_probability"] for entry in body["probabilities"]]
+        won = [1.0 if entry["driver"] == "okafor" else 0.0 for entry in body["probabilities"]]
+        assert brier == pytest.approx(brier_score_loss(won, probabilities))
+        assert brier == pytest.approx(response.json()["brier"])
+
+
+def test_feedback_for_an_unknown_prediction_is_404_and_not_tracked(models_dir: Path) -> None:
+    """Feedback for an id never issued is a clear 404 and moves no metric."""
+    with make_client(models_dir, **QUIET) as client:
+        response = client.post(
+            "/feedback",
+            json={"prediction_id": "0190a2b4-0000-7000-8000-000000000000", "actual_winner": "x"},
+        )
+        assert response.status_code == 404
+        assert response.json()["error"]["type"] == "unknown_prediction"
+        assert len(tracker(client, STAGE2)) == 0
+
+
+def test_each_prediction_adds_its_model_rows_to_the_drift_window(models_dir: Path) -> None:
+    """A qualifying prediction adds one row, a race prediction one row per entry."""
+    with make_client(models_dir, **QUIET) as client:
+        for _ in range(3):
+            client.post("/predict/qualifying", json=qualifying_body())
+        client.post("/predict/race-winner", json=race_body())
+        client.post("/predict/qualifying", json=qualifying_body(driver="nobody"))  # 422
+        assert len(window(client, STAGE1)) == 3
+        assert len(window(client, STAGE2)) == 5
+
+
+def test_data_freshness_is_reported_at_start(models_dir: Path) -> None:
+    """Start-up reports each model's training-data age (data-freshness with amf1.data.age_s)."""
+    with capture_logs() as logs, make_client(models_dir, **QUIET):
+        pass
+    fresh = actions(logs, Action.DATA_FRESHNESS)
+    assert sorted(event["amf1.model.name"] for event in fresh) == [STAGE1, STAGE2]
+    for event in fresh:
+        assert CATALOGUE[Action.DATA_FRESHNESS].required <= event.keys()
+        assert event["amf1.data.timestamp"] == f"{LAST_RACE.isoformat()}T00:00:00Z"
+        assert event["amf1.data.age_s"] > 0
+
+
+def qualifying_requests(table: Any, n: int, seed: int, track_shift: float) -> list[dict[str, Any]]:
+    """`n` qualifying requests drawn from the training table's rows."""
+    rng = np.random.default_rng(seed)
+    rows = table.iloc[rng.integers(0, len(table), n)]
+    requests = []
+    for row in rows.itertuples():
+        practice = row.practice_best_lap_s
+        requests.append(
+            {
+                "driver": row.driver,
+                "circuit": row.circuit,
+                "air_temp_c": float(row.air_temp_c),
+                "track_temp_c": min(80.0, float(row.track_temp_c) + track_shift),
+                "humidity_pct": float(row.humidity_pct),
+                "rain_probability": float(row.rain_probability),
+                "practice_best_lap_s": None if math.isnan(practice) else float(practice),
+            }
+        )
+    return requests
+
+
+@pytest.mark.parametrize(("shift", "drifted"), [(0.0, []), (15.0, ["track_temp_c"])])
+def test_requests_like_the_training_data_do_not_drift_and_a_shift_does(
+    models_dir: Path, small_table: Any, shift: float, drifted: list[str]
+) -> None:
+    """300 requests drawn from the training table raise no drift; with the track temperature
+    15 C hotter, exactly `track_temp_c` drifts."""
+    settings = {"drift_window_size": 300, "drift_min_samples": 200, **QUIET}
+    with make_client(models_dir, **settings) as client:
+        for request in qualifying_requests(small_table, 300, seed=5, track_shift=shift):
+            assert client.post("/predict/qualifying", json=request).status_code == 200
+        with capture_logs() as logs:
+            hub_of(client).tick()
+        scores = window(client, STAGE1).evaluate().scores
+    assert all(score.score is not None for score in scores)  # every feature was scored
+    events = actions(logs, Action.DRIFT_DETECTED)
+    assert [event["amf1.drift.feature"] for event in events] == drifted
+
+
+def test_monitoring_follows_the_loaded_models(models_dir: Path) -> None:
+    """Every loaded model is monitored on all its features; a model that fails to reload stops
+    being monitored, and an unchanged one keeps its window."""
+    registry = ModelRegistry(models_dir)
+    registry.load_all()
+    hub = MonitoringHub()
+    sync_models(hub, registry.statuses())
+    for name in (STAGE1, STAGE2):
+        found = hub.get(name)
+        assert found is not None
+        assert found.drift is not None
+        assert set(found.drift.features) == {feature.name for feature in FEATURES[name]}
+    stage2 = hub.get(STAGE2)
+    (models_dir / STAGE1 / "model.txt").unlink()
+    registry.load_all()
+    sync_models(hub, registry.statuses())
+    assert hub.get(STAGE1) is None
+    assert hub.get(STAGE2) is stage2
