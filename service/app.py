@@ -1,6 +1,8 @@
 """The application factory. It only assembles: settings, registry, store, middleware, routes.
 
-Start-up and shut-down work goes in `lifespan` (tracing and monitoring hook in there).
+Start-up and shut-down work goes in `lifespan` (tracing and monitoring hook in there). Logging and
+tracing are configured per process at its entry point (`service.observability`), not here, so
+tests build apps that export nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+import tracing
 from logshipping.events import Action, emit
 from service import handlers
 from service.feedback import PredictionStore
@@ -44,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with state.monitoring.running(refresh=refresh_monitoring):
         yield
     emit(Action.SERVICE_STOPPED, f"{SERVICE_NAME} stopped")
+    tracing.shutdown()
 
 
 def create_app(
@@ -83,4 +87,7 @@ def create_app(
     # Added last = outermost: the access log sees the 413 answers of the body limit too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
+    # Outside all of the above: one server span per request and X-Trace-Id on every answer.
+    # A no-op unless this process called `tracing.configure()`.
+    tracing.instrument_app(app)
     return app

@@ -77,6 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from service.app import create_app  # noqa: PLC0415
     from service.metadata import MODEL_FILE  # noqa: PLC0415
+    from service.observability import configure_process  # noqa: PLC0415
     from service.settings import Settings  # noqa: PLC0415
 
     overrides = {
@@ -99,11 +100,18 @@ def _serve(args: argparse.Namespace) -> int:
         "access_log": False,  # the service logs one access event per request itself
     }
     if settings.workers == 1:
+        configure_process()
         uvicorn.run(create_app(settings), **common)
         return 0
     # Worker processes build their own app from the environment: pass the overrides there.
     for key, value in overrides.items():
         if value is not None:
             os.environ[f"AMF1_{key.upper()}"] = str(value)
-    uvicorn.run("service.app:create_app", factory=True, workers=settings.workers, **common)
+    # Each worker sets up its own logging and tracing, then builds the app.
+    uvicorn.run(
+        "service.observability:create_served_app",
+        factory=True,
+        workers=settings.workers,
+        **common,
+    )
     return 0

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from service.errors import FeedbackError, ModelUnavailableError, UnknownValueError
 from service.middleware import log_fields
+from tracing.spans import record_error
 
 _MAX_LISTED_PROBLEMS = 5
 
@@ -66,6 +67,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
 
 async def _model_unavailable(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ModelUnavailableError)
+    record_error(exc)  # a failed prediction: the trace shows why
     cause = exc.cause
     detail = cause.detail if cause else "no load attempt yet; the service is starting"
     message = f"model {exc.model} is not loaded ({exc.reason}): {detail}"

@@ -15,6 +15,7 @@ import orjson
 
 from logshipping.events import Action, Level, emit
 from service.features import STAGE1_NAME, STAGE2_NAME
+from tracing.spans import record_error
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -144,6 +145,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_and_watch)
         except Exception as exc:  # noqa: BLE001 - the last line of defence answers and logs
             status = 500
+            record_error(exc)  # swallowed here, so the instrumentation never sees it
             fields.update(
                 {
                     "error.type": type(exc).__name__,

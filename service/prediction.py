@@ -6,6 +6,7 @@ data) can observe exactly what the model saw without re-encoding.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,19 +20,22 @@ _LISTING = {"driver": "/drivers", "circuit": "/circuits"}
 
 @dataclass(frozen=True, slots=True)
 class QualifyingPrediction:
-    """A predicted lap and the feature row (1, n) behind it."""
+    """A predicted lap, the feature row (1, n) behind it and how long building it took."""
 
     lap_time_s: float
     features: np.ndarray
+    features_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class RaceWinnerPrediction:
-    """Win probabilities in entry order (summing to 1) and the feature matrix (n, k)."""
+    """Win probabilities in entry order (summing to 1), the feature matrix (n, k) and how long
+    building it took."""
 
     drivers: tuple[str, ...]
     probabilities: np.ndarray
     features: np.ndarray
+    features_ns: int = 0
 
 
 def require_known(model: LoadedModel, feature: str, value: str) -> None:
@@ -43,6 +47,7 @@ def require_known(model: LoadedModel, feature: str, value: str) -> None:
 
 def predict_qualifying(model: LoadedModel, request: QualifyingRequest) -> QualifyingPrediction:
     """Predict one qualifying lap, seconds (see `service.metadata.Target` for the offset)."""
+    started_ns = time.perf_counter_ns()
     require_known(model, "driver", request.driver)
     require_known(model, "circuit", request.circuit)
     row = model.encoder.row(
@@ -56,11 +61,12 @@ def predict_qualifying(model: LoadedModel, request: QualifyingRequest) -> Qualif
             "practice_best_lap_s": request.practice_best_lap_s,
         }
     )
+    features_ns = time.perf_counter_ns() - started_ns
     offset_s = request.practice_best_lap_s
     if offset_s is None:
         references = model.metadata.target.circuit_reference_lap_s or {}
         offset_s = references[request.circuit]
-    return QualifyingPrediction(offset_s + model.predictor.predict(row), row)
+    return QualifyingPrediction(offset_s + model.predictor.predict(row), row, features_ns)
 
 
 def predict_race_winner(model: LoadedModel, request: RaceWinnerRequest) -> RaceWinnerPrediction:
@@ -69,6 +75,7 @@ def predict_race_winner(model: LoadedModel, request: RaceWinnerRequest) -> RaceW
     The classifier scores each driver independently; dividing by the field's sum turns the
     scores into one distribution over the possible winners.
     """
+    started_ns = time.perf_counter_ns()
     require_known(model, "circuit", request.circuit)
     for entry in request.entries:
         require_known(model, "driver", entry.driver)
@@ -87,8 +94,9 @@ def predict_race_winner(model: LoadedModel, request: RaceWinnerRequest) -> RaceW
             for entry in request.entries
         ]
     )
+    features_ns = time.perf_counter_ns() - started_ns
     scores = np.asarray(model.booster.predict(matrix, num_threads=1), dtype=np.float64)
     total = float(scores.sum())
     probabilities = scores / total if total > 0 else np.full(len(scores), 1.0 / len(scores))
     drivers = tuple(entry.driver for entry in request.entries)
-    return RaceWinnerPrediction(drivers, probabilities, matrix)
+    return RaceWinnerPrediction(drivers, probabilities, matrix, features_ns)

@@ -40,6 +40,19 @@ class Settings(BaseSettings, MonitoringSettings):
     prediction_store_size: int = Field(
         100_000, ge=1, description="most predictions remembered for feedback (oldest dropped)"
     )
+    test_delay_enabled: bool = Field(
+        False,
+        description="TESTS ONLY: honour the X-AMF1-Test-Delay-Ms request header on predictions "
+        "(sleep up to 5 s inside the inference span); refused in staging and production",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_test_delay_in_production(self) -> Settings:
+        if self.test_delay_enabled and self.environment in ("staging", "production"):
+            raise ValueError(
+                f"AMF1_TEST_DELAY_ENABLED is a test hook; unset it in {self.environment}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_token(self) -> Settings:

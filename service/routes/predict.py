@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import uuid_utils
 from fastapi import APIRouter, Request
 
+from service.errors import UnknownValueError
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.feedback import PredictionRecord
 from service.middleware import log_fields
@@ -19,6 +22,7 @@ from service.schemas import (
     WinProbability,
 )
 from service.state import services
+from tracing import spans
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse, "description": "malformed JSON"},
@@ -29,6 +33,22 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 router = APIRouter(prefix="/predict", tags=["predictions"], responses=_ERRORS)
 
+# Tests only (AMF1_TEST_DELAY_ENABLED): a prediction asking for it sleeps this long, in ms.
+TEST_DELAY_HEADER = "x-amf1-test-delay-ms"
+_MAX_TEST_DELAY_MS = 5000.0
+# An unknown driver or circuit is the client's error (422), not a failed prediction.
+_CLIENT_ERRORS = (UnknownValueError,)
+
+
+async def _test_delay(request: Request) -> None:
+    """Sleep as long as the request's `X-AMF1-Test-Delay-Ms` header asks (bounded)."""
+    try:
+        delay_ms = float(request.headers.get(TEST_DELAY_HEADER, "0"))
+    except ValueError:
+        return
+    if delay_ms > 0:
+        await asyncio.sleep(min(delay_ms, _MAX_TEST_DELAY_MS) / 1000)
+
 
 @router.post("/qualifying")
 async def qualifying(body: QualifyingRequest, request: Request) -> QualifyingResponse:
@@ -37,7 +57,17 @@ async def qualifying(body: QualifyingRequest, request: Request) -> QualifyingRes
     fields = log_fields(request.scope)
     fields["amf1.model.name"] = STAGE1_NAME
     model = state.registry.get(STAGE1_NAME)
-    prediction = predict_qualifying(model, body)
+    with spans.inference_span(
+        STAGE1_NAME,
+        model.version,
+        driver=body.driver,
+        circuit=body.circuit,
+        client_errors=_CLIENT_ERRORS,
+    ) as span:
+        if state.settings.test_delay_enabled:
+            await _test_delay(request)
+        prediction = predict_qualifying(model, body)
+        spans.features_built(span, prediction.features_ns)
     state.monitoring.observe(STAGE1_NAME, prediction.features.tolist())
     prediction_id = str(uuid_utils.uuid7())
     lap_time_s = round(prediction.lap_time_s, 3)
@@ -69,7 +99,17 @@ async def race_winner(body: RaceWinnerRequest, request: Request) -> RaceWinnerRe
     fields = log_fields(request.scope)
     fields["amf1.model.name"] = STAGE2_NAME
     model = state.registry.get(STAGE2_NAME)
-    prediction = predict_race_winner(model, body)
+    with spans.inference_span(
+        STAGE2_NAME,
+        model.version,
+        circuit=body.circuit,
+        field_size=len(body.entries),
+        client_errors=_CLIENT_ERRORS,
+    ) as span:
+        if state.settings.test_delay_enabled:
+            await _test_delay(request)
+        prediction = predict_race_winner(model, body)
+        spans.features_built(span, prediction.features_ns)
     state.monitoring.observe(STAGE2_NAME, prediction.features.tolist())
     prediction_id = str(uuid_utils.uuid7())
     ranked = sorted(

@@ -1,0 +1,151 @@
+"""The service's traces: two spans per prediction, the trace id on every answer and in the access
+event, errors on the trace, client errors not, and the test-only delay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import ValidationError
+from structlog.testing import capture_logs
+
+import tracing
+from service.features import STAGE1_NAME
+from service.metadata import MODEL_FILE
+from service.routes.predict import TEST_DELAY_HEADER
+from service.settings import Settings
+from tests.service.conftest import make_client, qualifying_body, race_body
+from tracing.correlation import add_trace_context
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """Tracing configured for this process, exporting into memory."""
+    memory = InMemorySpanExporter()
+    assert tracing.configure(exporter=memory, set_global=False)
+    yield memory
+    tracing.shutdown()
+
+
+def _spans(exporter: InMemorySpanExporter) -> dict[str, ReadableSpan]:
+    tracing.force_flush()
+    return {span.name: span for span in exporter.get_finished_spans()}
+
+
+def test_prediction_is_one_server_span_and_one_inference_span(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """The trace of a prediction: the request, and the model call with model, driver, circuit."""
+    with make_client(models_dir) as client:
+        response = client.post("/predict/qualifying", json=qualifying_body())
+    assert response.status_code == 200
+    spans = _spans(exporter)
+    assert set(spans) == {"POST /predict/qualifying", "model-inference"}
+    server, inference = spans["POST /predict/qualifying"], spans["model-inference"]
+    assert server.kind is SpanKind.SERVER
+    assert inference.parent is not None
+    assert inference.parent.span_id == server.context.span_id
+    attributes = inference.attributes or {}
+    assert attributes["amf1.model.name"] == STAGE1_NAME
+    assert attributes["amf1.model.version"] == response.json()["model"]["version"]
+    assert attributes["amf1.driver"] == "varga"
+    assert attributes["amf1.circuit"] == "monza"
+    assert attributes["amf1.features.duration_us"] >= 0
+    assert response.headers["x-trace-id"] == f"{server.context.trace_id:032x}"
+
+
+def test_race_winner_inference_span_records_the_field(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """A race-winner trace names the circuit and the size of the field."""
+    with make_client(models_dir) as client:
+        assert client.post("/predict/race-winner", json=race_body()).status_code == 200
+    attributes = _spans(exporter)["model-inference"].attributes or {}
+    assert attributes["amf1.field_size"] == 5
+    assert attributes["amf1.circuit"] == "monza"
+
+
+def test_access_event_carries_the_trace_id_of_the_response_header(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """From a log line to its trace: the access event's trace.id is the header's trace id."""
+    with make_client(models_dir) as client, capture_logs(processors=[add_trace_context]) as logs:
+        response = client.post("/predict/qualifying", json=qualifying_body())
+    access = [e for e in logs if e.get("event.action") == "prediction-succeeded"]
+    assert len(access) == 1
+    assert access[0]["trace.id"] == response.headers["x-trace-id"]
+    server = _spans(exporter)["POST /predict/qualifying"]
+    assert access[0]["span.id"] == f"{server.context.span_id:016x}"
+
+
+def test_unknown_driver_is_not_an_error_on_the_trace(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """A 422 is the client's mistake: neither span is marked failed."""
+    with make_client(models_dir) as client:
+        response = client.post("/predict/qualifying", json=qualifying_body(driver="nobody"))
+    assert response.status_code == 422
+    assert "x-trace-id" in response.headers
+    for span in _spans(exporter).values():
+        assert span.status.status_code is not StatusCode.ERROR, span.name
+
+
+def test_unavailable_model_puts_the_error_on_the_trace(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """A 503 prediction failure: server span ERROR with the exception that explains it."""
+    (models_dir / STAGE1_NAME / MODEL_FILE).unlink()
+    with make_client(models_dir) as client:
+        response = client.post("/predict/qualifying", json=qualifying_body())
+    assert response.status_code == 503
+    server = _spans(exporter)["POST /predict/qualifying"]
+    assert server.status.status_code is StatusCode.ERROR
+    exception = next(e for e in server.events if e.name == "exception")
+    assert str((exception.attributes or {})["exception.type"]).endswith("ModelUnavailableError")
+    assert response.headers["x-trace-id"] == f"{server.context.trace_id:032x}"
+
+
+def _inference_ns(exporter: InMemorySpanExporter) -> int:
+    inference = _spans(exporter)["model-inference"]
+    assert inference.end_time is not None and inference.start_time is not None
+    return inference.end_time - inference.start_time
+
+
+def test_test_delay_header_slows_a_prediction_when_enabled(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """AMF1_TEST_DELAY_ENABLED: a prediction asking for 150 ms lasts at least that long."""
+    with make_client(models_dir, test_delay_enabled=True) as client:
+        client.post(
+            "/predict/qualifying", json=qualifying_body(), headers={TEST_DELAY_HEADER: "150"}
+        )
+    assert _inference_ns(exporter) >= 150_000_000
+
+
+def test_test_delay_header_is_ignored_by_default(
+    models_dir: Path, exporter: InMemorySpanExporter
+) -> None:
+    """Without the setting the header does nothing (the hook is off by default)."""
+    with make_client(models_dir) as client:
+        client.post(
+            "/predict/qualifying", json=qualifying_body(), headers={TEST_DELAY_HEADER: "5000"}
+        )
+    assert _inference_ns(exporter) < 5_000_000_000
+
+
+def test_test_delay_is_refused_in_production() -> None:
+    """The delay hook cannot be switched on where real users are."""
+    with pytest.raises(ValidationError, match="AMF1_TEST_DELAY_ENABLED"):
+        Settings(environment="production", test_delay_enabled=True)
+
+
+def test_app_factory_alone_exports_nothing(models_dir: Path) -> None:
+    """Without `tracing.configure()` in the process, the app is not instrumented."""
+    with make_client(models_dir) as client:
+        response = client.post("/predict/qualifying", json=qualifying_body())
+    assert response.status_code == 200
+    assert "x-trace-id" not in response.headers
