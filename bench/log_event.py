@@ -121,6 +121,7 @@ def main() -> None:
             "stdlib_json_cpu_us": round(cpu["stdlib"], 2),
             "ratio_cpu": round(cpu["project"] / cpu["stdlib"], 3),
             "project_dead_receiver_us": round(wall["dead"], 2),
+            "project_dead_receiver_cpu_us": round(cpu["dead"], 2),
             "dead_vs_live_ratio": round(wall["dead"] / wall["project"], 3),
             "events_per_round": args.events,
             "rounds": args.rounds,

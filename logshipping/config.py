@@ -9,9 +9,12 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from types import FrameType
 from typing import Any, BinaryIO, Final
 
 import orjson
@@ -229,9 +232,22 @@ def _after_fork_in_child() -> None:
     SINK.output = Output(_State.stream, _State.shipper)
 
 
+def _flush_then_terminate(signum: int, frame: FrameType | None) -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown, which skips atexit: flush first.
+    shutdown()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def _register_hooks() -> None:
     if _State.hooks_registered:
         return
     _State.hooks_registered = True
     atexit.register(shutdown)
     os.register_at_fork(after_in_child=_after_fork_in_child)
+    # Only where nobody else handles SIGTERM (an application's own handler wins).
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, _flush_then_terminate)

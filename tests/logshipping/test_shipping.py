@@ -299,3 +299,17 @@ def test_the_shippers_own_warnings_are_not_shipped(
     finally:
         receiver.stop()
     logging.getLogger("logshipping.shipper").warning("direct")
+
+
+def test_sigterm_flushes_every_event_before_the_process_exits(
+    tmp_path: Path, receiver: LineReceiver, children: list[subprocess.Popen[bytes]]
+) -> None:
+    """A process terminated with SIGTERM (as uvicorn re-raises it) ships everything first."""
+    process = _child(tmp_path, receiver.port, "terminated", 2000, "hang")
+    children.append(process)
+    _wait_file(tmp_path / "terminated.logged", process)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=WAIT_S) == -signal.SIGTERM
+    assert receiver.wait_for(lambda ev: len(ev) >= 2000, WAIT_S)
+    _assert_complete(_runs(receiver, "terminated"), 2000)
+    assert not list(tmp_path.glob("amf1-logs-*")), "delivered buffers are removed at exit"
