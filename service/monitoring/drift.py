@@ -252,11 +252,15 @@ class DriftMonitor:
 
     def _report_missing(self, report: DriftReport, now: float) -> None:
         """One event per report interval (a series for dashboards), at warning level above the
-        threshold, and at once when the rate crosses the threshold."""
-        if report.window_size == 0:
+        threshold, and at once when the rate crosses the threshold.
+
+        Nothing below `min_samples` requests: the watcher alerts on the value itself, and the
+        rate of a handful of requests is noise (one missing value in 3 requests is 5 %).
+        """
+        if report.window_size < self.config.min_samples:
             return
         threshold = self.config.missing_rate_threshold
-        above = report.window_size >= self.config.min_samples and report.missing_rate > threshold
+        above = report.missing_rate > threshold
         crossed = above and not self._missing_above
         self._missing_above = above
         last = self._last_emitted.get(_MISSING_KEY)

@@ -154,13 +154,24 @@ def test_missing_values_below_five_percent_raise_no_warning() -> None:
 
 def test_missing_rate_series_is_emitted_once_per_interval() -> None:
     """Below the threshold the info event repeats at most every `missing_report_interval_s`."""
-    m = monitor(DriftConfig(missing_report_interval_s=60.0))
+    m = monitor(DriftConfig(missing_report_interval_s=60.0, min_samples=10))
     rng = np.random.default_rng(19)
     with capture_logs() as logs:
         for now in (0.0, 30.0, 61.0, 90.0, 125.0):
             feed(m, synthetic.rows(synthetic.sample_columns(rng, 10)), now - 0.5)
             m.check(now)
     assert len(events(logs, Action.MISSING_DATA_RATE)) == 3
+
+
+def test_no_missing_rate_from_a_window_below_min_samples() -> None:
+    """A few requests give no missing-data-rate event at all, even if they lack values."""
+    m = monitor(DriftConfig(min_samples=200))
+    rows = synthetic.rows(synthetic.sample_columns(np.random.default_rng(27), 20))
+    inject_missing(rows, 0.5, seed=28)
+    now = feed(m, rows)
+    with capture_logs() as logs:
+        m.check(now)
+    assert events(logs, Action.MISSING_DATA_RATE) == []
 
 
 def test_persistent_drift_is_reported_once_per_cooldown() -> None:
