@@ -31,6 +31,12 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--feedback-error-s", type=float, default=0.6, help="feedback-mae: lap-time error (0.6)"
     )
+    parser.add_argument(
+        "--delay-ms",
+        type=int,
+        default=400,
+        help="slow: delay per prediction (the service needs AMF1_TEST_DELAY_ENABLED=true)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
     parser.set_defaults(func=_run)
 
@@ -51,6 +57,7 @@ def _run(args: argparse.Namespace) -> int:
         model=args.model,
         admin_token=token,
         feedback_error_s=args.feedback_error_s,
+        slow_delay_ms=args.delay_ms,
     )
     plan = LoadPlan(
         rps=args.rps,

@@ -26,6 +26,7 @@ from amf1.loadgen.scenarios import (
     SlowScenario,
 )
 
+SLOW_HEADER: Final = "X-AMF1-Test-Delay-Ms"
 SCENARIOS: Final = (
     "normal",
     "bad-requests",
@@ -46,14 +47,15 @@ class Options:
         model: which model corrupt-model breaks.
         admin_token: bearer token of the reload endpoint.
         feedback_error_s: how far feedback lap times are from the predictions.
-        slow_header: (name, value) of the service's test-only delay request header.
+        slow_delay_ms: the delay the slow scenario asks for, through the service's test-only
+            `X-AMF1-Test-Delay-Ms` header (honoured only with AMF1_TEST_DELAY_ENABLED=true).
     """
 
     models_dir: Path = Path("models")
     model: str = "stage1-qualifying"
     admin_token: str | None = None
     feedback_error_s: float = 0.6
-    slow_header: tuple[str, str] = ("X-Debug-Delay-Ms", "500")
+    slow_delay_ms: int = 400
 
 
 async def _valid_values(target: Target) -> tuple[list[str] | None, list[str] | None]:
@@ -79,7 +81,7 @@ def build_scenario(name: str, payloads: PayloadFactory, options: Options) -> Sce
         "normal": lambda: NormalScenario(payloads),
         "corrupt-model": lambda: NormalScenario(payloads, race_share=0.3),
         "bad-requests": lambda: BadRequestsScenario(payloads),
-        "slow": lambda: SlowScenario(payloads, options.slow_header),
+        "slow": lambda: SlowScenario(payloads, (SLOW_HEADER, str(options.slow_delay_ms))),
         "drift": lambda: DriftScenario(drifted),
         "feedback-mae": lambda: FeedbackScenario(payloads, options.feedback_error_s),
         "mixed": lambda: MixedScenario(

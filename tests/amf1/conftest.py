@@ -7,19 +7,23 @@ prediction service (trained once per session on a small synthetic table) served 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
+from elasticsearch import Elasticsearch
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from amf1.settings import Settings as OpsSettings
 from service.app import create_app
 from service.dataset import validate_dataset
 from service.settings import Settings
@@ -27,6 +31,7 @@ from service.synthetic import generate
 from service.training import train_all
 
 ADMIN_TOKEN = "amf1-tests-admin-token-5c1e"
+TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "elk" / "index" / "amf1-logs.template.json"
 
 
 def free_port() -> int:
@@ -118,9 +123,68 @@ class RunningService:
 
 @pytest.fixture
 def service(trained_models: Path, tmp_path: Path) -> Iterator[RunningService]:
-    """The prediction service on a free loopback port, over a private models copy."""
+    """The prediction service on a free loopback port, over a private models copy.
+
+    Its test-only delay header is honoured (`test_delay_enabled`), as in the demo.
+    """
     models_dir = tmp_path / "models"
     shutil.copytree(trained_models, models_dir)
-    settings = Settings(models_dir=models_dir, admin_token=ADMIN_TOKEN)
+    settings = Settings(models_dir=models_dir, admin_token=ADMIN_TOKEN, test_delay_enabled=True)
     with ThreadedServer(create_app(settings)) as server:
         yield RunningService(server.url, models_dir)
+
+
+@dataclass(frozen=True)
+class IsolatedIndices:
+    """Index names private to one test, with the product's log mappings."""
+
+    settings: OpsSettings
+    es: Elasticsearch
+
+    def log_index(self, day: dt.date) -> str:
+        return f"{self.settings.index_prefix}{day:%Y.%m.%d}"
+
+    def plant(self, documents: list[dict[str, object]]) -> None:
+        """Index documents into their UTC day's index (created with the template's mappings)."""
+        template = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))["template"]
+        operations: list[dict[str, object]] = []
+        for doc in documents:
+            day = dt.datetime.fromisoformat(str(doc["@timestamp"]).replace("Z", "+00:00")).date()
+            index = self.log_index(day)
+            if not self.es.indices.exists(index=index):
+                self.es.indices.create(
+                    index=index, mappings=template["mappings"], settings=template["settings"]
+                )
+            operations += [{"index": {"_index": index, "_id": doc["event.id"]}}, doc]
+        result = self.es.bulk(operations=operations, refresh=True)
+        assert not result["errors"], result
+
+    def plant_alert_states(self, states: list[dict[str, object]]) -> None:
+        """Write watcher state documents as `kibana.state_store` does (`kind: alert`)."""
+        if not self.es.indices.exists(index=self.settings.state_index):
+            self.es.indices.create(
+                index=self.settings.state_index,
+                settings={"number_of_shards": 1, "number_of_replicas": 0},
+                mappings={"dynamic": False, "properties": {"kind": {"type": "keyword"}}},
+            )
+        for state in states:
+            self.es.index(
+                index=self.settings.state_index,
+                id=f"alert:{state['rule']}:{state['group']}",
+                document={"kind": "alert", **state},
+                refresh=True,
+            )
+
+
+@pytest.fixture
+def isolated(es: Elasticsearch) -> Iterator[IsolatedIndices]:
+    """Private log indices and state index on the real cluster, deleted afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    settings = OpsSettings(
+        index_prefix=f"amf1test-{tag}-logs-", state_index=f"amf1test-{tag}-state"
+    )
+    yield IsolatedIndices(settings, es)
+    # Deleting by wildcard is refused by default (destructive_requires_name): resolve names first.
+    names = list(es.indices.get(index=f"amf1test-{tag}-*", allow_no_indices=True))
+    if names:
+        es.indices.delete(index=",".join(names))

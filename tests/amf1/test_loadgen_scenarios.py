@@ -92,6 +92,18 @@ def test_corrupt_model_breaks_stage1_then_restores_it(
     assert not model_file.with_name(model_file.name + BACKUP_SUFFIX).exists()
 
 
+def test_slow_scenario_gets_the_requested_delay(
+    service: RunningService, payloads: PayloadFactory
+) -> None:
+    """slow: every prediction asks for 300 ms through the test header and takes at least that."""
+    plan = LoadPlan(rps=50, duration_s=30, max_requests=8, concurrency=4)
+    options = Options(slow_delay_ms=300)
+    target = Target.from_url(service.url)
+    summary = run_sync(lambda: run_scenario(target, "slow", plan, options, payloads=payloads))
+    assert summary["outcomes"] == {"200": 8}
+    assert summary["by_label"]["qualifying-slow"]["latency_ms"]["p50"] >= 300
+
+
 def test_feedback_follows_each_successful_prediction(
     service: RunningService, payloads: PayloadFactory
 ) -> None:

@@ -1,0 +1,1 @@
+"""`amf1 report`: the monitoring guide's monthly report, as Markdown with PNG charts."""

@@ -1,0 +1,42 @@
+"""`amf1 report --days 30 --out DIR`: the monthly report from Elasticsearch."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register `amf1 report`."""
+    parser = subparsers.add_parser(
+        "report",
+        help="monthly report (Markdown + PNG charts) from Elasticsearch",
+        description="Predictions, error ratio, latency, MAE/Brier trend, alerts, incidents and "
+        "MTTR over the last N days, written as report.md, report.json and PNG charts.",
+    )
+    parser.add_argument("--days", type=int, default=30, help="look-back in days (30)")
+    parser.add_argument("--out", type=Path, default=Path("report"), help="output directory")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from elasticsearch import ApiError, TransportError  # noqa: PLC0415 - heavy imports
+
+    from amf1.report.data import collect  # noqa: PLC0415
+    from amf1.report.render import write_report  # noqa: PLC0415
+    from amf1.settings import Settings  # noqa: PLC0415
+    from elk.client import make_client  # noqa: PLC0415
+
+    if args.days < 1:
+        print("--days must be at least 1")
+        return 2
+    try:
+        with make_client() as es:
+            data = collect(es, Settings(), args.days)
+    except (ApiError, TransportError) as exc:
+        print(f"cannot read Elasticsearch: {type(exc).__name__}: {exc}")
+        return 1
+    path = write_report(data, args.out, args.days)
+    print(f"report written: {path} ({data.predictions:,} predictions, {len(data.alerts)} alerts)")
+    return 0

@@ -1,0 +1,172 @@
+"""`amf1 report`: figures computed by Elasticsearch over planted documents; the files written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from amf1.report.data import choose_interval, collect
+from amf1.report.render import write_report
+from tests.amf1.conftest import IsolatedIndices
+
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def _event(at: dt.datetime, action: str, level: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "@timestamp": at.isoformat().replace("+00:00", "Z"),
+        "event.id": str(uuid.uuid4()),
+        "event.action": action,
+        "log.level": level,
+        "message": action,
+        **fields,
+    }
+
+
+def _planted() -> list[dict[str, Any]]:
+    docs = []
+    for i in range(100):  # durations 1..100 ms, 90 succeeded then 10 failed
+        at = NOW - dt.timedelta(hours=6) + dt.timedelta(minutes=3 * i)
+        duration = (i + 1) * 1_000_000
+        path = {"url.path": "/predict/qualifying", "event.duration": duration}
+        if i < 90:
+            docs.append(_event(at, "prediction-succeeded", "info", **path))
+        else:
+            docs.append(
+                _event(at, "prediction-failed", "error", tags=["error", "prediction_error"], **path)
+            )
+    for i in range(10):  # 7 rejected predictions, 3 rejected feedback calls (not predictions)
+        path = "/predict/race-winner" if i < 7 else "/feedback"
+        docs.append(
+            _event(
+                NOW - dt.timedelta(hours=2, minutes=i),
+                "request-rejected",
+                "warning",
+                **{"url.path": path, "event.duration": 1000},
+            )
+        )
+    for minutes, metric, value in [
+        (300, "mae", 0.30),
+        (200, "mae", 0.55),
+        (100, "mae", 0.45),
+        (250, "brier", 0.20),
+        (50, "brier", 0.10),
+    ]:
+        docs.append(
+            _event(
+                NOW - dt.timedelta(minutes=minutes),
+                "model-performance",
+                "info",
+                **{"amf1.performance.metric": metric, "amf1.performance.value": value},
+            )
+        )
+    docs.extend(
+        _event(
+            NOW - dt.timedelta(minutes=30),
+            "drift-detected",
+            "warning",
+            tags=["drift_warning"],
+            **{"amf1.drift.feature": feature},
+        )
+        for feature in ["air_temp_c", "air_temp_c", "air_temp_c", "track_temp_c"]
+    )
+    # Outside the 2-day window: must not count.
+    docs.append(_event(NOW - dt.timedelta(days=3), "prediction-failed", "error", tags=["error"]))
+    return docs
+
+
+def _states() -> list[dict[str, Any]]:
+    def iso(delta: dt.timedelta) -> str:
+        return (NOW - delta).isoformat()
+
+    return [
+        {
+            "rule": "prediction-errors",
+            "group": "",
+            "status": "ok",
+            "severity": "critical",
+            "fired_at": iso(dt.timedelta(hours=5)),
+            "last_notified_at": iso(dt.timedelta(hours=4, minutes=50)),
+            "value": 0.1,
+        },
+        {
+            "rule": "drift-warning",
+            "group": "air_temp_c",
+            "status": "firing",
+            "severity": "warning",
+            "fired_at": iso(dt.timedelta(hours=2)),
+            "last_notified_at": iso(dt.timedelta(hours=2)),
+            "value": 3,
+        },
+        {
+            "rule": "silence",
+            "group": "",
+            "status": "ok",
+            "severity": None,
+            "fired_at": None,
+            "last_notified_at": None,
+        },  # never fired: not an incident
+    ]
+
+
+@pytest.mark.integration
+def test_report_figures_match_the_planted_documents(
+    isolated: IsolatedIndices, tmp_path: Path
+) -> None:
+    """Counts, error ratio, p95, MAE/Brier, drift, levels, tags, alerts and MTTR are exact."""
+    isolated.plant(_planted())
+    isolated.plant_alert_states(_states())
+    data = collect(isolated.es, isolated.settings, days=2, now=NOW)
+    write_report(data, tmp_path, days=2)
+    figures = json.loads((tmp_path / "report.json").read_text())
+    assert (figures["succeeded"], figures["failed"], figures["rejected"]) == (90, 10, 7)
+    assert figures["predictions"] == 100
+    assert figures["error_ratio"] == pytest.approx(0.10)
+    assert figures["latency_ms"]["p95"] == pytest.approx(95.5, abs=1.0)
+    assert figures["metrics_latest"] == {"mae": 0.45, "brier": 0.10}
+    assert figures["metrics_worst"] == {"mae": 0.55, "brier": 0.20}
+    assert figures["drift_by_feature"] == {"air_temp_c": 3, "track_temp_c": 1}
+    assert figures["events_by_level"] == {"info": 95, "warning": 14, "error": 10}
+    assert figures["events_by_tag"] == {"error": 10, "prediction_error": 10, "drift_warning": 4}
+    assert {(a["rule"], a["state"]) for a in figures["alerts"]} == {
+        ("prediction-errors", "resolved"),
+        ("drift-warning", "firing"),
+    }
+    assert figures["mttr_s"] == pytest.approx(600.0)
+    assert sum(b.succeeded + b.failed for b in data.buckets) == 100
+
+
+@pytest.mark.integration
+def test_report_writes_markdown_and_every_chart(isolated: IsolatedIndices, tmp_path: Path) -> None:
+    """report.md links five PNG charts that exist and are real images."""
+    isolated.plant(_planted())
+    markdown = write_report(collect(isolated.es, isolated.settings, 2, now=NOW), tmp_path, 2)
+    text = markdown.read_text()
+    charts = ["traffic.png", "latency.png", "model_quality.png", "incidents.png", "events.png"]
+    for chart in charts:
+        assert f"]({chart})" in text
+        assert (tmp_path / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| Error ratio (5xx / predictions) | 10.00 % |" in text
+
+
+@pytest.mark.integration
+def test_report_on_an_empty_period_still_renders(isolated: IsolatedIndices, tmp_path: Path) -> None:
+    """No indices at all: zero predictions, n/a ratios, charts that say there is no data."""
+    data = collect(isolated.es, isolated.settings, days=30, now=NOW)
+    write_report(data, tmp_path, 30)
+    figures = json.loads((tmp_path / "report.json").read_text())
+    assert figures["predictions"] == 0
+    assert figures["error_ratio"] is None
+    assert figures["alerts"] == []
+
+
+def test_bucket_width_keeps_charts_readable() -> None:
+    """A 10-minute demo gets 1-minute buckets, a 30-day month 12-hour buckets."""
+    assert choose_interval(dt.timedelta(minutes=10)) == "1m"
+    assert choose_interval(dt.timedelta(hours=6)) == "15m"
+    assert choose_interval(dt.timedelta(days=30)) == "12h"
