@@ -19,6 +19,8 @@ _COMMAND_MODULES = (
     "elk.cli",
     "kibana.cli",
     "amf1.loadgen.cli",
+    "amf1.health.cli",
+    "amf1.report.cli",
 )
 
 
