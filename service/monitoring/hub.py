@@ -26,6 +26,7 @@ from service.monitoring.performance import (
     PerformanceTracker,
 )
 from service.monitoring.reference import ReferenceFormatError, parse_reference
+from tracing.spans import drift_span
 
 _log = structlog.get_logger("amf1.monitoring")
 
@@ -171,7 +172,9 @@ class MonitoringHub:
 
     def _tick_model(self, monitors: ModelMonitors, now: float) -> None:
         if monitors.drift is not None and monitors.drift.due(now):
-            monitors.drift.check(now)
+            # Its own trace (the tick runs outside any request), findable in Jaeger.
+            with drift_span(monitors.name, monitors.version, window_size=len(monitors.drift)):
+                monitors.drift.check(now)
         if monitors.performance is not None and monitors.performance.due(now):
             monitors.performance.report(now)
         last = monitors.last_freshness

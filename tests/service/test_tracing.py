@@ -4,8 +4,10 @@ event, errors on the trace, client errors not, and the test-only delay."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -16,9 +18,14 @@ from structlog.testing import capture_logs
 import tracing
 from service.features import STAGE1_NAME
 from service.metadata import MODEL_FILE
+from service.monitoring.drift import DriftConfig
+from service.monitoring.freshness import FreshnessConfig
+from service.monitoring.hub import MonitoringConfig, MonitoringHub
+from service.monitoring.performance import PerformanceConfig
 from service.routes.predict import TEST_DELAY_HEADER
 from service.settings import Settings
 from tests.service.conftest import make_client, qualifying_body, race_body
+from tests.service.monitoring import synthetic
 from tracing.correlation import add_trace_context
 
 
@@ -149,3 +156,25 @@ def test_app_factory_alone_exports_nothing(models_dir: Path) -> None:
         response = client.post("/predict/qualifying", json=qualifying_body())
     assert response.status_code == 200
     assert "x-trace-id" not in response.headers
+
+
+def test_periodic_drift_check_is_its_own_trace(exporter: InMemorySpanExporter) -> None:
+    """A drift check (every K requests, outside any request) is a `drift-update` span."""
+    config = MonitoringConfig(
+        drift=DriftConfig(),
+        performance=PerformanceConfig(),
+        freshness=FreshnessConfig(interval_s=300.0),
+        tick_interval_s=1.0,
+    )
+    hub = MonitoringHub(config, clock=lambda: 1_000.0, wall_clock=lambda: datetime.now(UTC))
+    hub.register_model(STAGE1_NAME, "7", synthetic.training_reference(), None)
+    for row in synthetic.rows(synthetic.sample_columns(np.random.default_rng(3), 1_000)):
+        hub.observe(STAGE1_NAME, [row])
+    with capture_logs():
+        hub.tick()
+    span = _spans(exporter)["drift-update"]
+    assert span.parent is None
+    attributes = span.attributes or {}
+    assert attributes["amf1.model.name"] == STAGE1_NAME
+    assert attributes["amf1.model.version"] == "7"
+    assert attributes["amf1.drift.window_size"] == 1_000
