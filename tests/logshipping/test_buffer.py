@@ -1,0 +1,90 @@
+"""The journal record format and the SQLite buffer's bookkeeping, without a network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from logshipping.shipping.buffer import BatchDatabaseCache, split_chunk
+from logshipping.shipping.journal import (
+    Journal,
+    group_by_level,
+    read_segment_file,
+    segment_path,
+    strip_levels,
+)
+
+
+def _lines(*names: str) -> bytes:
+    return b"".join(b'{"m":"%s"}\n' % name.encode() for name in names)
+
+
+def test_uniform_and_mixed_levels_are_grouped_and_stripped_in_order() -> None:
+    """Level bytes are removed; mixed batches keep per-level order."""
+    uniform = b'2{"m":"a"}\n2{"m":"b"}\n'
+    assert group_by_level(uniform) == {20: (_lines("a", "b"), 2)}
+    assert strip_levels(uniform) == _lines("a", "b")
+    mixed = b'2{"m":"a"}\n4{"m":"b"}\n2{"m":"c"}\n'
+    assert group_by_level(mixed) == {20: (_lines("a", "c"), 2), 40: (_lines("b"), 1)}
+    assert strip_levels(mixed) == _lines("a", "b", "c")
+
+
+def test_a_record_cut_by_a_kill_is_ignored_on_recovery(tmp_path: Path) -> None:
+    """A segment's content ends at the first NUL and at its last complete line."""
+    journal = Journal(tmp_path / "j", first_seq=0, segment_bytes=1 << 16, max_bytes=1 << 20)
+    journal.append(b'{"m":"a"}\n', 20)
+    journal.append(b'{"m":"b"}\n', 40)
+    journal.close()
+    path = segment_path(tmp_path / "j", 0)
+    data = path.read_bytes()
+    end = data.index(b"\x00")
+    path.write_bytes(data[:end] + b'3{"m":"torn')
+    assert group_by_level(read_segment_file(path)) == {
+        20: (_lines("a"), 1),
+        40: (_lines("b"), 1),
+    }
+
+
+def test_journal_rotates_segments_and_refuses_beyond_its_bound(tmp_path: Path) -> None:
+    """Full segments roll over; past max_bytes records are counted as dropped, never raised."""
+    journal = Journal(tmp_path / "j", first_seq=0, segment_bytes=1 << 16, max_bytes=1 << 17)
+    line = b'{"m":"' + b"x" * 1000 + b'"}\n'
+    for _ in range(200):
+        journal.append(line, 20)
+    assert journal.dropped > 0
+    assert journal.next_seq(0) == 1
+    journal.close()
+
+
+def test_big_chunks_are_split_on_line_boundaries() -> None:
+    """No stored row (and no TCP write from the buffer) exceeds about 1 MiB."""
+    line = b'{"m":"' + b"x" * 999 + b'"}\n'
+    pieces = split_chunk(line * 3000, 3000)
+    assert len(pieces) == 3
+    assert sum(count for _, count in pieces) == 3000
+    assert all(piece.endswith(b"\n") and len(piece) <= 1 << 20 for piece, _ in pieces)
+
+
+def test_size_bound_drops_lowest_levels_oldest_first_exactly(tmp_path: Path) -> None:
+    """Over the bound, info goes before warning, oldest first, to the exact line."""
+    buffer = BatchDatabaseCache(tmp_path / "b.sqlite3", max_events=5, max_age_s=60, batch_size=10)
+    assert buffer.add_chunks({40: (_lines("w1", "w2"), 2), 20: (_lines("i1", "i2"), 2)}) == 0
+    dropped = buffer.add_chunks({20: (_lines("i3", "i4", "i5"), 3)}, (0, 99))
+    assert dropped == 2
+    assert buffer.count == 5
+    sent = b"".join(buffer.get_queued_events())
+    assert sorted(sent.splitlines()) == sorted(_lines("w1", "w2", "i3", "i4", "i5").splitlines())
+    assert buffer.journal_position() == (0, 99)
+    buffer.delete_queued_events()
+    assert buffer.count == 0
+    buffer.close()
+
+
+def test_adopting_another_buffer_moves_its_events(tmp_path: Path) -> None:
+    """A dead process's buffer file is merged into ours, with its count."""
+    other = BatchDatabaseCache(tmp_path / "o.sqlite3", max_events=99, max_age_s=60, batch_size=9)
+    other.add_chunks({30: (_lines("a", "b"), 2)})
+    other.close()
+    ours = BatchDatabaseCache(tmp_path / "m.sqlite3", max_events=99, max_age_s=60, batch_size=9)
+    assert ours.adopt(tmp_path / "o.sqlite3") == (2, 0)
+    assert b"".join(ours.get_queued_events()) == _lines("a", "b")
+    ours.close()
