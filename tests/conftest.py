@@ -1,0 +1,62 @@
+"""Session-wide fixtures: the real stack (`stack`, `es`, `stack_control`).
+
+Integration tests (`@pytest.mark.integration`) run against the real Elasticsearch, Jaeger and
+log collector. Without them they skip with the reason; with CI=true or AMF1_REQUIRE_STACK=1
+they fail. Bring the stack up with `amf1 stack up`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from elk.client import make_client
+from elk.settings import Settings
+from elk.stack.control import StackControl
+from tests.stack_fixtures import ServiceSwitch, StackEndpoints, skip_or_fail
+
+_STACK_STATE = pytest.StashKey[list[str]]()
+
+
+def _unreachable(config: pytest.Config) -> list[str]:
+    """Probe the stack once per session; later integration tests reuse the answer."""
+    if _STACK_STATE not in config.stash:
+        config.stash[_STACK_STATE] = StackEndpoints.from_settings(Settings()).unreachable()
+    return config.stash[_STACK_STATE]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """An integration test without the stack skips (or fails when the stack is required)."""
+    if item.get_closest_marker("integration") is None:
+        return
+    missing = _unreachable(item.config)
+    if missing:
+        skip_or_fail(f"stack unreachable: {', '.join(missing)}; run `amf1 stack up`")
+
+
+@pytest.fixture(scope="session")
+def stack() -> StackEndpoints:
+    """Endpoints of the running stack; skips (or fails) when any service does not answer."""
+    endpoints = StackEndpoints.from_settings(Settings())
+    missing = endpoints.unreachable()
+    if missing:
+        skip_or_fail(f"stack unreachable: {', '.join(missing)}; run `amf1 stack up`")
+    return endpoints
+
+
+@pytest.fixture(scope="session")
+def es(stack: StackEndpoints) -> Iterator[Elasticsearch]:
+    """An Elasticsearch client for the stack (the project's own client factory)."""
+    client = make_client(Settings(es_url=stack.es_url))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def stack_control(stack: StackEndpoints) -> Iterator[ServiceSwitch]:
+    """Stop/start native services by name; whatever a test leaves stopped is started again."""
+    switch = ServiceSwitch(StackControl(Settings()))
+    yield switch
+    switch.restore()
