@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 
 @dataclass
@@ -92,3 +95,12 @@ class SlackServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+@pytest.fixture(name="slack")
+def slack_fixture() -> Iterator[SlackServer]:
+    """A running Slack webhook stand-in, stopped after the test (import it to use it)."""
+    server = SlackServer()
+    server.start()
+    yield server
+    server.stop()
