@@ -1,11 +1,11 @@
 """Render the OpenTelemetry Collector config (`elk/collector/config.yaml`) from `elk.rules`.
 
-The collector takes Logstash's seat where Docker is missing. Parsing happens in the `tcplog`
+The collector takes Logstash's seat where Docker is missing. Parsing happens in the `tcp_log`
 receiver's stanza operators (a router sends JSON-looking lines to `json_parser`, anything else
 straight on, and a failed parse is passed on untouched); the rules (plain-text grok, levels, tags,
 `@timestamp`, index, `_id`) are OTTL statements in the `transform` processor, generated here.
 
-The exporter writes each log record's body as the document (`mapping.mode: bodymap`) to the index
+The exporter writes each log record's body as the document (`bodymap` mapping) to the index
 named by the `elasticsearch.index` attribute: its own `logstash_format` dates indices by the
 collector's clock, not the event's `@timestamp`, so the index is computed here from the event.
 """
@@ -185,24 +185,24 @@ def _exporter() -> dict[str, Any]:
         "tls": {"ca_file": "${env:AMF1_ES_CA_CERT:-}"},
         "timeout": "30s",
         # Our ECS document exactly as the rules left it; index and _id from the attributes.
-        "mapping": {"mode": "bodymap"},
+        # (`mapping.mode` is ignored since v0.145; the first allowed mode is the default.)
+        "mapping": {"allowed_modes": ["bodymap"]},
         "logs_dynamic_id": {"enabled": True},
+        # The exporter writes with `create`: a re-delivered event is refused with 409 (the first
+        # copy stays), which is the point, so do not log each one as an error.
+        "suppress_conflict_errors": True,
         "discover": {"on_start": False, "interval": 0},
+        # The exporter has no exporterhelper retry: a bulk request that fails is retried here, on
+        # network errors too, with back-off capped at 10 s; 720 attempts ride out an Elasticsearch
+        # outage of an hour or more. After that the batch is dropped (and logged).
         "retry": {
             "enabled": True,
-            "max_retries": 5,
+            "max_retries": 720,
             "initial_interval": "200ms",
-            "max_interval": "5s",
+            "max_interval": "10s",
             "retry_on_status": [429, 502, 503, 504],
         },
-        # Whole requests that fail (Elasticsearch down) are retried until it returns; the queue
-        # is on disk, so a collector restart loses nothing either.
-        "retry_on_failure": {
-            "enabled": True,
-            "initial_interval": "1s",
-            "max_interval": "10s",
-            "max_elapsed_time": "0s",
-        },
+        # The queue is on disk, so a collector restart loses nothing that was accepted.
         "sending_queue": {
             "enabled": True,
             "storage": "file_storage/queue",
@@ -232,7 +232,7 @@ def config() -> dict[str, Any]:
                 "compaction": {"on_start": True, "directory": "${env:AMF1_COLLECTOR_STORAGE_DIR}"},
             },
         },
-        "receivers": {"tcplog": _receiver()},
+        "receivers": {"tcp_log": _receiver()},
         "processors": {
             "memory_limiter": {
                 "check_interval": "1s",
@@ -267,7 +267,7 @@ def config() -> dict[str, Any]:
             },
             "pipelines": {
                 "logs": {
-                    "receivers": ["tcplog"],
+                    "receivers": ["tcp_log"],
                     "processors": ["memory_limiter", "transform/amf1", "batch"],
                     "exporters": ["elasticsearch"],
                 }

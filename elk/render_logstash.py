@@ -120,7 +120,7 @@ def _output(with_id: bool) -> str:
       user => "${{AMF1_ES_USERNAME:elastic}}"
       password => "${{AMF1_ES_PASSWORD}}"
       index => "{rules.INDEX_PREFIX}%{{+{rules.INDEX_DATE_JODA}}}"{doc_id}
-      action => "index"
+      action => "{"create" if with_id else "index"}"
       data_stream => false
       manage_template => false
     }}
@@ -148,7 +148,8 @@ def render() -> str:
         '  mutate { remove_field => ["@version"] }\n',
         "}\n\n",
         "output {\n",
-        f"  # _id = {rules.DOCUMENT_ID_FIELD}: a re-delivered event overwrites itself.\n",
+        f"  # _id = {rules.DOCUMENT_ID_FIELD}, written with `create` as the collector does: a\n"
+        "  # re-delivered event is refused (409) and the first copy stays.\n",
         f"  if [{rules.DOCUMENT_ID_FIELD}] {{\n",
         _output(with_id=True),
         "  } else {\n",

@@ -73,15 +73,15 @@ def test_logstash_indexes_by_utc_day_with_event_id_as_document_id() -> None:
 
 
 def test_collector_listens_parses_and_exports_as_agreed() -> None:
-    """tcplog on the Logstash port, JSON parsing with a fallback, bodymap, _id and disk queue."""
+    """tcp_log on the Logstash port, JSON parsing with a fallback, bodymap, _id and disk queue."""
     config = _collector()
-    receiver = config["receivers"]["tcplog"]
+    receiver = config["receivers"]["tcp_log"]
     assert receiver["listen_address"].endswith("${env:AMF1_LOGSTASH_PORT:-5000}")
     operators = {op["id"]: op for op in receiver["operators"]}
     assert operators["parse_json"]["on_error"] == "send_quiet"
     assert operators["route_by_shape"]["default"] == "parsed"
     exporter = config["exporters"]["elasticsearch"]
-    assert exporter["mapping"]["mode"] == "bodymap"
+    assert exporter["mapping"]["allowed_modes"] == ["bodymap"]
     assert exporter["logs_dynamic_id"]["enabled"] is True
     assert "logs_index" not in exporter
     assert exporter["sending_queue"]["storage"] in config["extensions"]
