@@ -93,7 +93,7 @@ def encode_frame(
 class Encoder:
     """Builds feature rows for one model from request values; the hot path's only encoder."""
 
-    __slots__ = ("_codes", "features")
+    __slots__ = ("_codes", "_plan", "features")
 
     def __init__(self, features: Sequence[Feature], categories: Mapping[str, Sequence[str]]):
         self.features = tuple(features)
@@ -101,6 +101,11 @@ class Encoder:
             name: {value: float(i) for i, value in enumerate(values)}
             for name, values in categories.items()
         }
+        # Per column: its name and, for a category, its code table (None for a number).
+        self._plan = tuple(
+            (f.name, self._codes[f.name] if f.kind == "categorical" else None)
+            for f in self.features
+        )
 
     def valid_values(self, feature: str) -> list[str]:
         """The categories the model was trained on, in code order."""
@@ -111,12 +116,12 @@ class Encoder:
         return self._codes[feature].get(value)
 
     def row(self, values: Mapping[str, float | str | None]) -> np.ndarray:
-        """One (1, n_features) float64 row; categorical values must be known (see `code`)."""
-        out = np.empty((1, len(self.features)), dtype=np.float64)
-        for i, feature in enumerate(self.features):
-            value = values[feature.name]
-            if feature.kind == "categorical":
-                out[0, i] = self._codes[feature.name][str(value)]
-            else:
-                out[0, i] = np.nan if value is None else float(value)
-        return out
+        """One (1, n_features) float64 row; categorical values must be known (see `code`).
+
+        A missing number (None) becomes NaN, which LightGBM treats as missing.
+        """
+        cells = [
+            codes[str(values[name])] if codes is not None else values[name]
+            for name, codes in self._plan
+        ]
+        return np.array([cells], dtype=np.float64)
