@@ -1,0 +1,243 @@
+"""Benchmark: what tracing costs `/predict/qualifying`, with the same service untraced as baseline.
+
+Two `amf1 serve` processes (one uvicorn worker each) run side by side on loopback: one with
+`AMF1_TRACING_ENABLED=false`, one with tracing on, exporting over OTLP/gRPC to a counting sink
+in its own process (`bench.otlp_sink`), so the export's encoding and sending are paid for by
+the traced service, as in production. Logging is configured identically in both (JSON to
+/dev/null, no shipping), so the trace correlation processor's cost is counted too. The load
+generator (`amf1.loadgen`, unpaced, keep-alive) drives them in alternating rounds (off/on,
+then on/off, ...) so that the shared machine's drift hits both arms alike.
+
+    python -m bench.tracing [--rounds 3] [--seconds 6] [--concurrency 16] [--models-dir DIR]
+
+Prints one JSON object: requests/s and p99 per arm (median over rounds), the overhead in % of
+requests/s (`span_overhead_pct`, goal <= 8), the per-request tracing cost in us derived from
+the two service times, and the spans the sink received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from amf1.loadgen.client import Request, Response, Target
+from amf1.loadgen.runner import LoadPlan, run_load, run_sync
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+class QualifyingScenario:
+    """The same valid qualifying request, over and over (the hot path, nothing else)."""
+
+    name = "qualifying"
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self._request = Request(
+            "POST", "/predict/qualifying", json.dumps(body).encode(), label="qualifying"
+        )
+
+    def next_request(self) -> Request:
+        """The request."""
+        return self._request
+
+    def observe(self, request: Request, response: Response | None) -> None:
+        """Nothing to learn."""
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {process.returncode}")
+        try:
+            _get_json(f"{url}/ready")
+        except OSError:
+            time.sleep(0.3)
+        else:
+            return
+    raise RuntimeError(f"{url} not ready after {timeout_s} s")
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
+    process = subprocess.Popen(args, env=env, cwd=ROOT, **popen)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+def _models_dir(given: Path | None, stack: ExitStack) -> Path:
+    if given is not None:
+        return given
+    default = Path(os.environ.get("AMF1_MODELS_DIR", ROOT / "models"))
+    if any(default.glob("*/model.txt")):
+        return default
+    out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-models-")))
+    subprocess.run(
+        [PYTHON, "-m", "amf1.cli", "train", "--out", str(out), "--seasons", "3"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=600,
+    )
+    return out
+
+
+def _server(stack: ExitStack, models: Path, traced: bool, otlp_port: int) -> str:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AMF1_TRACING_ENABLED": "true" if traced else "false",
+        "AMF1_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
+        "AMF1_OTLP_PROTOCOL": "grpc",
+        "AMF1_LOG_SHIP": "false",
+        "AMF1_ENVIRONMENT": "development",
+    }
+    args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
+    process = stack.enter_context(
+        _process(args, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_ready(url, process)
+    return url
+
+
+def _qualifying_body(url: str) -> dict[str, Any]:
+    drivers = _get_json(f"{url}/drivers")
+    circuits = _get_json(f"{url}/circuits")
+    return {
+        "driver": drivers["by_model"]["stage1-qualifying"][0],
+        "circuit": circuits["by_model"]["stage1-qualifying"][0],
+        "air_temp_c": 24.0,
+        "track_temp_c": 38.5,
+        "humidity_pct": 55.0,
+        "rain_probability": 0.05,
+        "practice_best_lap_s": 80.4,
+    }
+
+
+def _load(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> dict[str, Any]:
+    plan = LoadPlan(rps=None, duration_s=seconds, concurrency=concurrency, timeout_s=10.0)
+    scenario = QualifyingScenario(body)
+    return run_sync(lambda: run_load(Target.from_url(url), scenario, plan))
+
+
+def _arm(results: list[dict[str, Any]]) -> dict[str, Any]:
+    rps = [r["achieved_rps"] for r in results]
+    p99 = [r["latency_ms"]["p99"] for r in results]
+    return {
+        "rps": round(statistics.median(rps), 1),
+        "p99_ms": round(statistics.median(p99), 3),
+        "rps_rounds": rps,
+        "p99_ms_rounds": p99,
+        "requests": sum(r["requests"] for r in results),
+        "non_2xx": sum(n for r in results for k, n in r["outcomes"].items() if k != "200"),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the sink and both servers, run the alternating rounds, return the result."""
+    with ExitStack() as stack:
+        models = _models_dir(args.models_dir, stack)
+        sink = stack.enter_context(
+            _process(
+                [PYTHON, "-m", "bench.otlp_sink"],
+                dict(os.environ),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+        assert sink.stdout is not None and sink.stdin is not None
+        otlp_port = json.loads(sink.stdout.readline())["port"]
+        urls = {"off": _server(stack, models, False, otlp_port)}
+        urls["on"] = _server(stack, models, True, otlp_port)
+        body = _qualifying_body(urls["off"])
+        for url in urls.values():  # warm-up: imports, caches, first connections
+            _load(url, body, min(2.0, args.seconds), args.concurrency)
+        results: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+        for round_index in range(args.rounds):
+            order = ("off", "on") if round_index % 2 == 0 else ("on", "off")
+            for arm in order:
+                results[arm].append(_load(urls[arm], body, args.seconds, args.concurrency))
+        time.sleep(2.0)  # let the traced server's last batch reach the sink
+        sink.stdin.close()
+        counts = json.loads(sink.stdout.readline() or "{}")
+    return _report(results, counts, args)
+
+
+def _report(
+    results: dict[str, list[dict[str, Any]]], counts: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
+    off, on = _arm(results["off"]), _arm(results["on"])
+    overhead_pct = (1 - on["rps"] / off["rps"]) * 100
+    cost_us = (1 / on["rps"] - 1 / off["rps"]) * 1e6
+    # Warm-up requests of the traced arm were exported too: compare with all it served.
+    return {
+        "benchmark": "tracing",
+        "endpoint": "/predict/qualifying",
+        "baseline_tracing_off": off,
+        "tracing_on": on,
+        "span_overhead_pct": round(overhead_pct, 2),
+        "per_request_tracing_cost_us": round(cost_us, 1),
+        "p99_delta_ms": round(on["p99_ms"] - off["p99_ms"], 3),
+        "goal": "span_overhead_pct <= 8",
+        "goal_met": overhead_pct <= 8,
+        "sink": counts,
+        "spans_per_request": 2,
+        "settings": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "concurrency": args.concurrency,
+            "uvicorn_workers": 1,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run, print the JSON result."""
+    parser = argparse.ArgumentParser(prog="python -m bench.tracing", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per arm (default 3)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="seconds per round")
+    parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections")
+    parser.add_argument("--models-dir", type=Path, help="trained models (default: train some)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
