@@ -3,7 +3,7 @@
 PSI (population stability index) over the reference bins is
 `sum((a_i - e_i) * ln(a_i / e_i))` = `KL(a||e) + KL(e||a)`, computed with `scipy.special.rel_entr`.
 Empty bins would make it infinite, so both shares are clipped below at `epsilon` (default 1e-4,
-the usual choice): an empty bin then adds at most `e_i * ln(e_i / epsilon)`, e.g. 0.46 for a
+the usual choice): an empty bin then adds at most `e_i * ln(e_i / epsilon)`, e.g. 0.69 for a
 decile bin, which is why the monitor waits for a minimum window before it scores a feature.
 
 PSI is an effect size, but its noise grows with the number of bins (about `(bins - 1) / n` for a
