@@ -15,7 +15,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, TextIO, cast
 
 import orjson
 import structlog
@@ -53,6 +53,24 @@ class _State:
     # capture_logs) hold this very list, so re-configuring mutates it in place.
     processors: list[Processor] = []  # noqa: RUF012 - process-global by design
     hooks_registered = False
+
+
+class _TextStdout:
+    """Bytes-to-text adapter for a sys.stdout without a binary buffer (some embedders)."""
+
+    def __init__(self, text: TextIO) -> None:
+        self._text = text
+
+    def write(self, line: bytes) -> int:
+        return self._text.write(line.decode())
+
+    def flush(self) -> None:
+        self._text.flush()
+
+
+def _stdout() -> BinaryIO:
+    buffer = getattr(sys.stdout, "buffer", None)
+    return buffer if buffer is not None else cast(BinaryIO, _TextStdout(sys.stdout))
 
 
 def _report_drops(count: int) -> None:
@@ -101,7 +119,7 @@ def configure(
     shutdown()
     settings = settings or Settings()
     _State.settings = settings
-    _State.stream = stream if stream is not None else sys.stdout.buffer
+    _State.stream = stream if stream is not None else _stdout()
     _State.redactor = Redactor([*settings.secret_values(), *secrets])
     _State.base_fields = BaseFields(
         static_fields(

@@ -313,3 +313,23 @@ def test_sigterm_flushes_every_event_before_the_process_exits(
     assert receiver.wait_for(lambda ev: len(ev) >= 2000, WAIT_S)
     _assert_complete(_runs(receiver, "terminated"), 2000)
     assert not list(tmp_path.glob("amf1-logs-*")), "delivered buffers are removed at exit"
+
+
+def test_a_forked_child_ships_its_own_events_under_its_own_pid(
+    ship: Callable[..., None], receiver: LineReceiver, tmp_path: Path
+) -> None:
+    """Pre-fork servers: the child starts its own shipper and buffer; both sides lose nothing."""
+    ship(receiver.port)
+    _log_numbered("parent-before", 10)
+    pid = os.fork()
+    if pid == 0:  # child: log, flush, leave without running pytest's teardown
+        _log_numbered("child", 200)
+        os._exit(0 if logshipping.shutdown(timeout_s=20) else 3)
+    _log_numbered("parent-after", 200)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert receiver.wait_for(lambda ev: len(ev) >= 410, WAIT_S)
+    _assert_complete(_runs(receiver, "child"), 200)
+    _assert_complete(_runs(receiver, "parent-after"), 200)
+    assert {e["process.pid"] for e in _runs(receiver, "child")} == {pid}
+    assert {e["process.pid"] for e in _runs(receiver, "parent-after")} == {os.getpid()}
