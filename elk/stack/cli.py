@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elk.stack import docker
@@ -68,13 +69,14 @@ def _up(args: argparse.Namespace) -> int:
     if _docker_mode():
         names = [_COMPOSE_NAMES[name] for name in args.services]
         return docker.compose("up", "-d", "--wait", *names)
+    started: list[str] = []
     try:
-        started = _control().up(args.services or None)
+        _control().up(args.services or None, started=started)
     except (OSError, RuntimeError) as exc:  # StackError, BuildError, FetchError among them
         return _fail(exc)
-    if args.started_file:
-        with open(args.started_file, "w", encoding="utf-8") as out:  # noqa: PTH123
-            out.write(" ".join(started))
+    finally:
+        if args.started_file:
+            Path(args.started_file).write_text(" ".join(started), encoding="utf-8")
     print(f"started: {' '.join(started) or 'nothing (all already up)'}")
     return 0
 

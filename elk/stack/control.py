@@ -63,12 +63,20 @@ class StackControl:
         for svc in self._selected(names):
             svc.ensure(self.layout, self._report)
 
-    def up(self, names: Iterable[str] | None = None) -> list[str]:
-        """Start the named services (all by default) unless already up; return those started."""
+    def up(self, names: Iterable[str] | None = None, started: list[str] | None = None) -> list[str]:
+        """Start the named services (all by default) unless already up; return those started.
+
+        `started`, when given, is appended to as each service starts, so a caller still knows
+        what to stop when a later service fails (StackError).
+        """
         selected = self._selected(names)
         self.build(svc.name for svc in selected)
+        started = [] if started is None else started
         with self._lock():
-            return [svc.name for svc in selected if self._start_one(svc)]
+            for svc in selected:
+                if self._start_one(svc):
+                    started.append(svc.name)
+        return started
 
     def down(self, names: Iterable[str] | None = None) -> list[str]:
         """Stop the named services (all by default) that `up` started; return those stopped."""
