@@ -99,6 +99,8 @@ def ensure_elasticsearch(layout: Layout, report: Reporter) -> Path:
         with tempfile.TemporaryDirectory(dir=layout.cache_dir, prefix=".unpack-") as scratch:
             top = _extract(archive, Path(scratch))
             top.replace(home)
+        # The unpacked home is what the cache keeps; the zip would only double its size.
+        archive.unlink()
         shutil.rmtree(home / "logs", ignore_errors=True)
         report(f"elasticsearch: ready in {home}")
     return home
