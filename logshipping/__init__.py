@@ -4,12 +4,13 @@
 """
 
 from logshipping.config import add_secrets, configure, shutdown
-from logshipping.events import CATALOGUE, Action, EventSpec, emit
+from logshipping.events import CATALOGUE, Action, CatalogueError, EventSpec, emit
 from logshipping.settings import Settings
 
 __all__ = [
     "CATALOGUE",
     "Action",
+    "CatalogueError",
     "EventSpec",
     "Settings",
     "add_secrets",

@@ -7,6 +7,7 @@ Elastic Common Schema names, flat and dotted (`"error.type"`), with domain field
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,10 @@ class Action(StrEnum):
     WATCHER_DEGRADED = "watcher-degraded"
     WATCHER_RECOVERED = "watcher-recovered"
     LOG = "log"
+
+
+class CatalogueError(ValueError):
+    """A catalogue event lacks a required field or names an unknown action (strict mode only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +185,9 @@ def emit(
         level: overrides the catalogue level (e.g. a model-performance event over its threshold).
 
     Required fields missing (also counting fields bound with structlog contextvars) raise
-    `logshipping.processors.CatalogueError` when `AMF1_LOG_STRICT` is on (tests) and are listed in
-    `amf1.log.missing_fields` otherwise: logging never raises into a request in production.
+    `CatalogueError` when `AMF1_LOG_STRICT` is on (tests; also without `configure`) and are
+    listed in `amf1.log.missing_fields` otherwise: logging never raises into a request in
+    production.
     """
     method = level or CATALOGUE[action].level
     event_dict = dict(fields) if fields else {}
@@ -189,5 +195,15 @@ def emit(
     fast_path = _fast_path
     if fast_path is not None:
         fast_path(method, message, event_dict)
-    else:
-        getattr(_logger, method)(message, **event_dict)
+        return
+    if os.environ.get("AMF1_LOG_STRICT", "").lower() in ("1", "true", "yes"):
+        _check_unconfigured(action, event_dict)
+    getattr(_logger, method)(message, **event_dict)
+
+
+def _check_unconfigured(action: Action, event_dict: Mapping[str, Any]) -> None:
+    """Strict check for processes (tests) that log without `logshipping.configure`."""
+    present = event_dict.keys() | structlog.contextvars.get_contextvars().keys()
+    missing = sorted(CATALOGUE[action].required - present)
+    if missing:
+        raise CatalogueError(f"{action} event lacks required fields {missing}")

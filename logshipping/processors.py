@@ -19,7 +19,7 @@ from typing import Any, Final
 import uuid_utils
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from logshipping.events import CATALOGUE, Action
+from logshipping.events import CATALOGUE, Action, CatalogueError
 
 # structlog method names -> ECS `log.level` values.
 _LEVELS: Mapping[str, str] = {
@@ -40,10 +40,6 @@ _LOG_ACTION: Final = Action.LOG.value
 _REQUIRED: Final[Mapping[str, frozenset[str]]] = {
     action.value: spec.required for action, spec in CATALOGUE.items()
 }
-
-
-class CatalogueError(ValueError):
-    """A catalogue event lacks a required field or names an unknown action (strict mode only)."""
 
 
 class _SecondCache:

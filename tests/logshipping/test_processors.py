@@ -11,8 +11,8 @@ import pytest
 import structlog
 
 import logshipping
-from logshipping import Action, Settings, emit
-from logshipping.processors import CatalogueError, utc_timestamp
+from logshipping import Action, CatalogueError, Settings, emit
+from logshipping.processors import utc_timestamp
 from tests.logshipping.conftest import Captured
 
 _HTTP = {
@@ -172,3 +172,20 @@ def test_capture_logs_sees_catalogue_events(settings_for: Callable[..., Settings
     assert logs == [
         {"event": "up", "event.action": "service-started", "amf1.x": 1, "log_level": "info"}
     ]
+
+
+def test_strict_environment_checks_the_catalogue_even_without_configure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Other packages' tests log unconfigured: AMF1_LOG_STRICT=1 still catches missing fields."""
+    monkeypatch.setenv("AMF1_LOG_STRICT", "1")
+    with pytest.raises(CatalogueError, match=r"amf1\.model\.sha256"):
+        emit(
+            Action.MODEL_LOAD_SUCCEEDED,
+            "loaded",
+            {"amf1.model.name": "m", "amf1.model.version": "1"},
+        )
+    structlog.contextvars.bind_contextvars(**_HTTP)
+    with structlog.testing.capture_logs() as logs:
+        emit(Action.HTTP_ACCESS, "GET /health 200")
+    assert logs[0]["event.action"] == "http-access"
