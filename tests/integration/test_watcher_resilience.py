@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -16,6 +17,7 @@ from elasticsearch import Elasticsearch
 from elk.installer import install
 from tests.integration.watcher_support import (
     Harness,
+    TcpProxy,
     cleanup,
     event,
     harness,
@@ -105,3 +107,33 @@ def test_elasticsearch_outage_degraded_then_catch_up(
     assert watcher.run_once()
     assert messages(slack, RULE) == ONCE
     assert sum("Watcher recovered" in t for t in slack.texts()) == 1
+
+
+def test_elasticsearch_unreachable_then_back_through_a_cut_line(
+    es: Elasticsearch, stack: Any, slack: SlackServer
+) -> None:
+    """The line to ES cut mid-run: no crash, one degraded alert; restored: catch-up, once."""
+    install(es)
+    day = incident_day() + timedelta(hours=3)
+    failure = {"amf1__model__name": MODEL, "error__type": "FileNotFoundError"}
+    plant(es, [event(day + timedelta(seconds=100), "model-load-failed", **failure)])
+    target = urlsplit(stack.es_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 9200)
+    proxy.start()
+    h = harness(proxy.url, slack, day, RULE)
+    watcher = h.new_watcher()
+    try:
+        h.run(50)
+        proxy.stop()
+        h.run(200)
+        assert not watcher.run_once()
+        assert sum("Watcher degraded" in t for t in slack.texts()) == 1
+        assert messages(slack, RULE) == []
+        proxy.start()
+        h.run(600)
+        assert watcher.run_once()
+        assert messages(slack, RULE) == ONCE
+        assert sum("Watcher recovered" in t for t in slack.texts()) == 1
+    finally:
+        proxy.stop()
+        cleanup(es, h)
