@@ -37,6 +37,7 @@ from logshipping.redaction import Redactor
 from logshipping.render import JsonRenderer
 from logshipping.settings import Settings
 from logshipping.shipping.handler import ShippingHandler
+from logshipping.shipping.worker import SHIPPER_LOGGER_NAME
 
 _LEVELS: Final = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 # Library loggers whose own handlers would print non-JSON lines; they propagate to root instead.
@@ -130,7 +131,11 @@ def configure(
         )
     )
     shipping = settings.log_ship if ship is None else ship
-    _State.shipper = _make_shipper(settings) if shipping else None
+    failure: OSError | None = None
+    try:
+        _State.shipper = _make_shipper(settings) if shipping else None
+    except OSError as exc:  # e.g. read-only or full buffer directory: log to stdout only
+        _State.shipper, failure = None, exc
     SINK.output = Output(_State.stream, _State.shipper)
 
     renderer = JsonRenderer(_State.redactor)
@@ -157,6 +162,10 @@ def configure(
     )
     events.install_fast_path(_fast_path(_LEVELS[settings.log_level], strict=settings.log_strict))
     _register_hooks()
+    if failure is not None:
+        logging.getLogger(SHIPPER_LOGGER_NAME).error(
+            "log shipping disabled, events go to stdout only: %s", failure
+        )
 
 
 def _fast_path(min_level: int, *, strict: bool) -> Callable[[str, str, dict[str, Any]], None]:

@@ -117,7 +117,9 @@ class Journal:
     def _open_segment(self, seq: int, size: int) -> _Segment:
         fd = os.open(segment_path(self.stem, seq), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.ftruncate(fd, size)  # sparse and zero-filled: content ends at the first NUL
+            # Blocks reserved now: a full disk fails here (counted as dropped), not as a SIGBUS
+            # on a later write into the mapping. Reads as zeros: content ends at the first NUL.
+            os.posix_fallocate(fd, 0, size)
             segment = _Segment(seq, fd, mmap.mmap(fd, size), size)
         except OSError:
             os.close(fd)

@@ -6,6 +6,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import structlog
@@ -189,3 +190,17 @@ def test_strict_environment_checks_the_catalogue_even_without_configure(
     with structlog.testing.capture_logs() as logs:
         emit(Action.HTTP_ACCESS, "GET /health 200")
     assert logs[0]["event.action"] == "http-access"
+
+
+def test_an_unusable_buffer_directory_disables_shipping_but_not_logging(
+    settings_for: Callable[..., Settings], stdout: Captured, tmp_path: Path
+) -> None:
+    """Observability never breaks the service: configure logs the problem and carries on."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    logshipping.configure(settings_for(log_ship=True, log_buffer_dir=blocker), stream=stdout)
+    emit(Action.SERVICE_STARTED, "still logging")
+    failure, started = stdout.events()
+    assert failure["log.logger"] == "logshipping.shipper"
+    assert failure["log.level"] == "error"
+    assert started["message"] == "still logging"
