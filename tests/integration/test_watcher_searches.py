@@ -17,6 +17,7 @@ from elk.installer import install
 from kibana.mapping import load_template_file
 from kibana.saved_objects import load_saved_searches
 from kibana.settings import Settings
+from kibana.translate import query_to_dsl
 from tests.integration.watcher_support import event, incident_day, plant
 
 pytestmark = pytest.mark.integration
@@ -71,6 +72,10 @@ PLANTED: dict[str, tuple[str, dict[str, Any]]] = {
     "missing": ("missing-data-rate", {"amf1__data__missing_rate": 0.02}),
     "fresh": ("data-freshness", {"amf1__data__age_s": 100.0}),
     "http": ("http-access", {"event__duration": 100_000, "url__path": "/health"}),
+    "timeout": (
+        "prediction-failed",
+        {"error__type": "TimeoutError", "error__message": "model call timed out after 2 s"},
+    ),
     "watcher_log": ("log", {"event__dataset": "amf1.watcher"}),
 }
 
@@ -78,8 +83,8 @@ SERVICE = set(PLANTED) - {"watcher_log"}
 EXPECTED: dict[str, set[str]] = {
     "amf1-search-model-load-failed": {"load_failed"},
     "amf1-search-model-status": {"status_true", "status_false"},
-    "amf1-search-predictions": {"pred_ok", "pred_fail"},
-    "amf1-search-prediction-failed": {"pred_fail"},
+    "amf1-search-predictions": {"pred_ok", "pred_fail", "timeout"},
+    "amf1-search-prediction-failed": {"pred_fail", "timeout"},
     "amf1-search-drift-detected": {"drift"},
     "amf1-search-stage1-mae": {"mae"},
     "amf1-search-stage2-brier": {"brier"},
@@ -124,3 +129,34 @@ def test_saved_search_matches_exactly(
     response = es.search(index=index, query=query, size=100)
     found = {ids[hit["_id"]] for hit in response["hits"]["hits"]}
     assert found == EXPECTED[search_id]
+
+
+# Ad-hoc KQL over the same events: each form Kibana supports, with what Discover would show.
+KQL_CASES: list[tuple[str, set[str]]] = [
+    ('error.message: "timed out"', {"timeout"}),
+    ("error.message: timed", {"timeout"}),
+    ('error.message: "out timed"', set()),
+    ("error.message: time*", {"timeout"}),
+    ("error.type: *Error and not error.type: TimeoutError", {"pred_fail"}),
+    ("event.duration >= 1000000 and event.duration < 5000000", {"pred_ok"}),
+    ("amf1.model.loaded: false", {"status_false"}),
+    (
+        "event.action: (model-status or drift-detected) and not amf1.drift.score: *",
+        {"status_true", "status_false"},
+    ),
+    ("amf1.drift.score > 0.3 and amf1.drift.feature: track*", {"drift"}),
+    ("tags: error and error.type: ValueError", {"pred_fail"}),
+    ("http.response.status_code >= 400", {"rejected"}),
+    ("sha256", {"load_failed"}),
+]
+
+
+@pytest.mark.parametrize(("kql", "expected"), KQL_CASES, ids=[c[0] for c in KQL_CASES])
+def test_kql_forms_match_like_discover(
+    es: Elasticsearch, planted: tuple[str, dict[str, str]], kql: str, expected: set[str]
+) -> None:
+    """Phrases, terms, wildcards on text and keyword, ranges, value lists, not, free text."""
+    index, ids = planted
+    types = load_template_file(SETTINGS.index_template_file)
+    response = es.search(index=index, query=query_to_dsl(kql, "kuery", types), size=100)
+    assert {ids[hit["_id"]] for hit in response["hits"]["hits"]} == expected
