@@ -43,6 +43,7 @@ from kibana.state_store import RuleCursor, StateStore, Versioned
 from logshipping.events import Action, emit
 
 _WRITE_ATTEMPTS = 5
+_MAX_STEPS_PER_CYCLE = 60
 
 
 def utcnow() -> datetime:
@@ -136,7 +137,9 @@ class Watcher:
             settings.max_catchup_s,
         )
         active = set(cursor.doc.active_groups)
-        for window_end in ends:
+        # A long catch-up is spread over cycles (the cursor keeps the place) so that the other
+        # rules and pending messages are not held up behind it.
+        for window_end in ends[:_MAX_STEPS_PER_CYCLE]:
             window = Window.ending(window_end, rule.window)
             try:
                 verdicts = self._evaluate(compiled, window, active)
