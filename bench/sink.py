@@ -21,9 +21,9 @@ from types import TracebackType
 class Sink:
     """Starts `python -m bench.sink` and waits for its `done` line."""
 
-    def __init__(self, expect: int = 0) -> None:
+    def __init__(self, expect: int = 0, port: int = 0) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.sink", "--expect", str(expect)],
+            [sys.executable, "-m", "bench.sink", "--expect", str(expect), "--port", str(port)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -72,8 +72,9 @@ def main() -> None:
     """Accept connections until stdin closes; count newlines."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--expect", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    server = socket.create_server(("127.0.0.1", 0))
+    server = socket.create_server(("127.0.0.1", args.port))
     sys.stdout.write(f"{server.getsockname()[1]}\n")
     sys.stdout.flush()
     counter = [0]
