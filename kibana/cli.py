@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -101,8 +102,11 @@ def _watch(args: argparse.Namespace) -> int:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2
     logshipping.configure(
-        logshipping.Settings(log_dataset="amf1.watcher"), secrets=_secret_values(settings)
+        logshipping.Settings(service_name="amf1-watcher", log_dataset="amf1.watcher"),
+        secrets=_secret_values(settings),
     )
+    # One line per Elasticsearch request (tens per cycle) would drown the watcher's own events.
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     try:
         return _run_watcher(watcher, once=args.once)
     finally:
