@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -27,6 +28,7 @@ BUILDER_TOOLS_DIR = ELK_DIR / "go" / "builder"
 COLLECTOR_DIR = ELK_DIR / "collector"
 _BUILD_TIMEOUT_S = 3600.0
 _LOCK_TIMEOUT_S = 3900.0
+_PROGRESS_EVERY_S = 30.0
 
 
 class BuildError(RuntimeError):
@@ -63,25 +65,32 @@ def check_go(report: Reporter) -> str:
     return output
 
 
+def _wait_reporting(process: subprocess.Popen[bytes], log: Path, report: Reporter) -> int:
+    """Wait for a build, telling `report` every so often how far its log has grown."""
+    started = time.monotonic()
+    while True:
+        try:
+            return process.wait(timeout=_PROGRESS_EVERY_S)
+        except subprocess.TimeoutExpired:
+            elapsed = time.monotonic() - started
+            if elapsed > _BUILD_TIMEOUT_S:
+                process.kill()
+                raise BuildError(f"build timed out after {_BUILD_TIMEOUT_S:.0f} s") from None
+            lines = log.read_bytes().count(b"\n") if log.exists() else 0
+            report(f"  ... still building ({elapsed / 60:.1f} min, {lines} log lines)")
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str], log: Path, report: Reporter) -> None:
     """Run one build command, output to `log`; raise BuildError with the log's tail on failure."""
     report(f"  $ {' '.join(argv)}   (log: {log})")
     with log.open("a", encoding="utf-8") as out:
-        try:
-            result = subprocess.run(  # noqa: S603 - argv built from constants and paths
-                argv,
-                cwd=cwd,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                check=False,
-                timeout=_BUILD_TIMEOUT_S,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise BuildError(f"{argv[0]} timed out after {_BUILD_TIMEOUT_S:.0f} s") from exc
-    if result.returncode != 0:
+        process = subprocess.Popen(  # noqa: S603 - argv built from constants and paths
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        returncode = _wait_reporting(process, log, report)
+    if returncode != 0:
         tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:])
-        raise BuildError(f"`{' '.join(argv)}` failed (exit {result.returncode}):\n{tail}")
+        raise BuildError(f"`{' '.join(argv)}` failed (exit {returncode}):\n{tail}")
 
 
 def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
@@ -99,7 +108,8 @@ def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
             "(several minutes the first time)"
         )
         partial = binary.with_name(".jaeger.partial")
-        argv = ["go", "build", "-ldflags=-s -w", "-o", str(partial), versions.JAEGER_PACKAGE]
+        # -v names each package as it compiles, so the log grows visibly during the build.
+        argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial), versions.JAEGER_PACKAGE]
         _run(argv, JAEGER_TOOLS_DIR, go_env(layout), binary.with_name("build.log"), report)
         partial.replace(binary)
         report(f"jaeger: built {binary}")
@@ -130,8 +140,9 @@ def _ensure_builder(layout: Layout, report: Reporter) -> Path:
 def ensure_collector(layout: Layout, report: Reporter) -> Path:
     """Return the collector binary, building it with the collector builder if missing.
 
-    Two builder runs: generate the sources, lay our committed go.mod/go.sum over them (so
-    module resolution is exactly the locked one), then resolve and compile.
+    The builder generates the sources; our committed go.mod/go.sum are laid over them (so module
+    resolution is exactly the locked one); the builder resolves and checks the modules; `go
+    build` compiles.
     """
     binary = layout.collector_binary
     if binary.exists():
@@ -158,7 +169,12 @@ def ensure_collector(layout: Layout, report: Reporter) -> Path:
             )
             for name in ("go.mod", "go.sum"):
                 shutil.copyfile(COLLECTOR_DIR / name, source_dir / name)
-            _run([*builder, "--skip-generate"], source_dir, env, log, report)
-            (source_dir / versions.COLLECTOR_BINARY).replace(binary)
+            _run([*builder, "--skip-generate", "--skip-compilation"], source_dir, env, log, report)
+            # Compiled here rather than by the builder (same flags), which buffers go's output:
+            # with -v the log names each package as it compiles, and the ticker reports that.
+            partial = source_dir / versions.COLLECTOR_BINARY
+            compile_argv = ["go", "build", "-v", "-trimpath", "-ldflags=-s -w", "-o", str(partial)]
+            _run([*compile_argv, "."], source_dir, env, log, report)
+            partial.replace(binary)
         report(f"collector: built {binary}")
     return binary
