@@ -7,7 +7,8 @@ generator in this process keeps `--connections` HTTP/1.1 keep-alive connections 
 asyncio sockets, no client library in the way), warms up, then measures for `--duration`
 seconds (and at most `--max-requests`). Variants alternate for `--rounds` rounds and the
 median round is reported, so a noisy neighbour on the shared CPU hurts both sides alike.
-Prints one JSON object: requests/s, p50 and p99 of each variant and the ratios.
+Prints one JSON object: requests/s, p50, p99 and server CPU per request of each variant, and
+the ratios to the bare baseline (CPU per request is the figure a busy machine distorts least).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import datetime as dt
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import uvloop
 
 from service.dataset import validate_dataset
@@ -91,8 +94,18 @@ async def _connection(
     return errors
 
 
+def _cpu_s(server: psutil.Process) -> float:
+    times = server.cpu_times()
+    return float(times.user + times.system)
+
+
 async def _load(
-    port: int, requests: list[bytes], connections: int, duration_s: float, max_requests: int
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    duration_s: float,
+    max_requests: int,
+    server: psutil.Process,
 ) -> dict[str, float]:
     warm: list[int] = []
     warm_until = time.perf_counter() + min(2.0, duration_s / 4)
@@ -102,6 +115,7 @@ async def _load(
     latencies: list[int] = []
     budget = [max_requests]
     start = time.perf_counter()
+    cpu_start_s = _cpu_s(server)
     errors = await asyncio.gather(
         *(
             _connection(port, requests, start + duration_s, budget, latencies)
@@ -109,6 +123,7 @@ async def _load(
         )
     )
     elapsed = time.perf_counter() - start
+    cpu_s = _cpu_s(server) - cpu_start_s
     latencies.sort()
     return {
         "requests": len(latencies),
@@ -116,6 +131,8 @@ async def _load(
         "rps": len(latencies) / elapsed,
         "p50_ms": latencies[len(latencies) // 2] / 1e6,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6,
+        # Server CPU per request: far less sensitive to a busy machine than requests/s.
+        "server_cpu_us_per_request": cpu_s / max(1, len(latencies)) * 1e6,
     }
 
 
@@ -143,7 +160,14 @@ def _run_variant(variant: str, models_dir: Path, args: argparse.Namespace) -> di
         # uvloop (installed with uvicorn[standard]) keeps the client's share of the CPU small.
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             return runner.run(
-                _load(port, requests, args.connections, args.duration, args.max_requests)
+                _load(
+                    port,
+                    requests,
+                    args.connections,
+                    args.duration,
+                    args.max_requests,
+                    psutil.Process(process.pid),
+                )
             )
     finally:
         process.terminate()
@@ -204,10 +228,17 @@ def main() -> None:
         report[f"rps_{variant}"] = round(median["rps"], 1)
         report[f"p50_ms_{variant}"] = round(median["p50_ms"], 3)
         report[f"p99_ms_{variant}"] = round(median["p99_ms"], 3)
+        cpu = statistics.median(r["server_cpu_us_per_request"] for r in results)
+        report[f"server_cpu_us_per_request_{variant}"] = round(cpu, 1)
     if "bare" in runs:
         for variant in runs.keys() - {"bare"}:
             report[f"ratio_rps_{variant}_vs_bare"] = round(
                 report[f"rps_{variant}"] / report["rps_bare"], 3
+            )
+            report[f"ratio_cpu_{variant}_vs_bare"] = round(
+                report[f"server_cpu_us_per_request_{variant}"]
+                / report["server_cpu_us_per_request_bare"],
+                3,
             )
     print(json.dumps(report))
 
