@@ -76,9 +76,13 @@ def create_app(
     app.state.services = Services(
         settings=settings,
         registry=registry or ModelRegistry(settings.models_dir),
+        # `is None`, not `or`: an empty store is falsy (it has a length) but was still given.
         predictions=predictions
-        or PredictionStore(settings.prediction_store_size, settings.prediction_ttl_s),
-        monitoring=monitoring or MonitoringHub(settings.monitoring_config()),
+        if predictions is not None
+        else PredictionStore(settings.prediction_store_size, settings.prediction_ttl_s),
+        monitoring=monitoring
+        if monitoring is not None
+        else MonitoringHub(settings.monitoring_config()),
     )
     handlers.install(app)
     app.include_router(predict.router)
