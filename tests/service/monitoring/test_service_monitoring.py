@@ -13,12 +13,15 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error
 from structlog.testing import capture_logs
 
 from logshipping.events import CATALOGUE, Action
+from service.app import create_app
 from service.features import FEATURES
+from service.feedback import PredictionStore
 from service.monitoring.drift import DriftMonitor
 from service.monitoring.hub import ModelMonitors, MonitoringHub
 from service.monitoring.performance import PerformanceTracker
 from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
+from service.settings import Settings
 from tests.service.conftest import LAST_RACE, make_client, qualifying_body, race_body
 
 STAGE1 = "stage1-qualifying"
@@ -188,3 +191,20 @@ def test_monitoring_follows_the_loaded_models(models_dir: Path) -> None:
     sync_models(hub, registry.statuses())
     assert hub.get(STAGE1) is None
     assert hub.get(STAGE2) is stage2
+
+
+def test_feedback_for_an_expired_prediction_is_404_and_not_tracked(models_dir: Path) -> None:
+    """Feedback after the prediction's time-to-live is a 404, never a silent accept."""
+    clock = {"now": 0.0}
+    store = PredictionStore(100, ttl_s=60.0, clock=lambda: clock["now"])
+    settings = Settings(models_dir=models_dir, performance_min_outcomes=1, **QUIET)
+    with TestClient(create_app(settings, predictions=store)) as client:
+        body = client.post("/predict/qualifying", json=qualifying_body()).json()
+        clock["now"] = 61.0
+        response = client.post(
+            "/feedback",
+            json={"prediction_id": body["prediction_id"], "actual_lap_time_s": 80.0},
+        )
+        assert response.status_code == 404
+        assert response.json()["error"]["type"] == "unknown_prediction"
+        assert len(tracker(client, STAGE1)) == 0
