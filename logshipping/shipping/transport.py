@@ -54,6 +54,14 @@ class BatchTcpTransport(TcpTransport):  # type: ignore[misc]
             self._drop()
             raise
 
+    def _create_socket(self) -> None:
+        # The library keeps a socket whose connect failed when _keep_connection is set.
+        try:
+            super()._create_socket()
+        except OSError:
+            self._drop()
+            raise
+
     def _socket(self) -> socket.socket:
         sock: socket.socket = self._sock
         return sock

@@ -137,6 +137,8 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
                 self._report_drops()
         except (DatabaseLockedError, DatabaseDiskIOError, BufferUnusableError) as exc:
             self._warn("log buffer unavailable, will retry: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - a bug here must not stop shipping for good
+            self._warn("log shipper cycle failed, will retry: %s", exc)
 
     def _ingest(self) -> None:
         while True:
