@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_PLACEHOLDERS = frozenset({"changeme", "change-me", "placeholder", "secret", "password", "xxx"})
 
 # Secrets that may be given as `AMF1_<NAME>_FILE`; the file's stripped content is the value.
 _FILE_SECRETS = (
@@ -72,7 +73,8 @@ class Settings(BaseSettings):
     resolve_after_evaluations: int = Field(default=3, ge=1)
     degraded_after_s: float = Field(default=30.0, ge=0.0)
     max_catchup_s: float = Field(default=6 * 3600.0, ge=0.0)
-    claim_ttl_s: float = Field(default=60.0, gt=0.0)
+    claim_ttl_s: float = Field(default=300.0, gt=0.0)
+    environment: str = "development"
 
     @model_validator(mode="before")
     @classmethod
@@ -88,6 +90,27 @@ class Settings(BaseSettings):
             if file_name:
                 data[name] = Path(file_name).read_text(encoding="utf-8").strip()
         return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        """Refuse placeholder secrets outside development, and a claim shorter than a send."""
+        if self.environment != "development":
+            for name in _FILE_SECRETS:
+                value = getattr(self, name)
+                if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
+                    raise ValueError(f"AMF1_{name.upper()} is a placeholder in {self.environment}")
+        # A message is reserved for its sender longer than slack-sdk can spend sending it
+        # (every attempt timing out or waiting out Retry-After), else a second watcher could
+        # send it too.
+        longest_send_s = (self.slack_max_retries + 1) * (
+            self.slack_timeout_s + self.slack_max_retry_after_s + 2
+        )
+        if self.claim_ttl_s <= longest_send_s:
+            raise ValueError(
+                f"claim_ttl_s ({self.claim_ttl_s:g}) must exceed the longest Slack send "
+                f"({longest_send_s:g} s with these retry settings)"
+            )
+        return self
 
     def webhook_for(self, channel: str) -> SecretStr | None:
         """The webhook URL of `channel` ("critical" or "alerts"), else the shared one."""
