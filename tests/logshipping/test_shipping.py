@@ -333,3 +333,20 @@ def test_a_forked_child_ships_its_own_events_under_its_own_pid(
     _assert_complete(_runs(receiver, "parent-after"), 200)
     assert {e["process.pid"] for e in _runs(receiver, "child")} == {pid}
     assert {e["process.pid"] for e in _runs(receiver, "parent-after")} == {os.getpid()}
+
+
+def test_the_shipping_handler_works_as_a_plain_logging_handler(
+    ship: Callable[..., None], receiver: LineReceiver
+) -> None:
+    """A record whose message is an already rendered line is shipped unchanged."""
+    ship(receiver.port)
+    handler = logshipping.config._State.shipper
+    assert handler is not None
+    logger = logging.getLogger("tests.plain")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        logger.warning(b'{"amf1.run":"plain","amf1.seq":0,"event.id":"x"}\n')
+    finally:
+        logger.removeHandler(handler)
+    assert receiver.wait_for(lambda ev: len(_runs(receiver, "plain")) == 1, WAIT_S)
