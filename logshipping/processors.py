@@ -43,20 +43,20 @@ _REQUIRED: Final[Mapping[str, frozenset[str]]] = {
 
 
 class _SecondCache:
-    """The formatted `YYYY-MM-DDTHH:MM:SS.` of the current second, recomputed once per second."""
+    """(second, its `YYYY-MM-DDTHH:MM:SS.`), replaced as one tuple so threads never mix them."""
 
-    second = -1
-    prefix = ""
+    value: tuple[int, str] = (-1, "")
 
 
 def utc_timestamp() -> str:
     """Now as ISO 8601 UTC with microseconds and `Z` (strftime only once per second: it is slow)."""
     nanos = time.time_ns()
     seconds = nanos // 1_000_000_000
-    if seconds != _SecondCache.second:
-        _SecondCache.prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
-        _SecondCache.second = seconds
-    return "%s%06dZ" % (_SecondCache.prefix, nanos // 1000 % 1_000_000)  # noqa: UP031 - fastest
+    cached_second, prefix = _SecondCache.value
+    if seconds != cached_second:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
+        _SecondCache.value = (seconds, prefix)
+    return "%s%06dZ" % (prefix, nanos // 1000 % 1_000_000)  # noqa: UP031 - fastest
 
 
 def static_fields(
