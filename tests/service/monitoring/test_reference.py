@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from service import reference as service_reference
 from service.monitoring.reference import (
     UNSEEN,
     CategoricalReference,
@@ -89,3 +90,30 @@ def test_malformed_reference_names_the_feature(entry: dict[str, object], fragmen
     """A malformed entry raises ReferenceFormatError naming the feature and the problem."""
     with pytest.raises(ReferenceFormatError, match=rf"'lap'.*{fragment}"):
         parse_reference({"lap": entry})
+
+
+@pytest.mark.parametrize("feature", ["air_temp_c", "humidity_pct", "rain_probability"])
+def test_training_and_serving_bin_alike(feature: str) -> None:
+    """The service's reference builder (training) and the monitor's encoder (serving) put the
+    training values in the same bins: re-binning them reproduces the stored proportions."""
+    values = synthetic.sample_columns(np.random.default_rng(9), 20_000)[feature]
+    entry = service_reference.numeric_reference(values).model_dump()
+    encode = parse_reference({feature: entry})[0].encoder()
+    counts = np.bincount([encode(v) for v in values.tolist()], minlength=10)
+    # edges are stored rounded to 6 decimals, so a value on an edge may move one bin
+    assert counts / values.size == pytest.approx(entry["proportions"], abs=1e-3)
+
+
+def test_training_and_serving_agree_on_categories_and_missing() -> None:
+    """Category shares and the missing rate of the service's builder parse as the monitor's."""
+    values = ["a", "b", "b", None, "c", "b", math.nan, "a"]
+    entry = service_reference.categorical_reference(values).model_dump()
+    ref = parse_reference({"team": entry})[0]
+    assert isinstance(ref, CategoricalReference)
+    assert dict(zip(ref.categories, ref.frequencies, strict=True)) == pytest.approx(
+        {"a": 2 / 6, "b": 3 / 6, "c": 1 / 6},
+        abs=1e-6,  # stored rounded to 6 decimals
+    )
+    encode = ref.encoder()
+    missing = sum(encode(v) == -1 for v in values) / len(values)
+    assert missing == pytest.approx(ref.missing_rate, abs=1e-6)
