@@ -16,6 +16,7 @@ import orjson
 from structlog.typing import EventDict, WrappedLogger
 
 REDACTED: Final = "[REDACTED]"
+_REDACTED_BYTES: Final = REDACTED.encode()
 # Key names whose values are secret, matched case-insensitively anywhere in the key.
 SECRET_KEY: Final = re.compile(
     r"authori[sz]ation|passw(or)?d|token|api[_-]?key|secret|webhook|cookie|credential",
@@ -42,26 +43,25 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._safe_keys: set[str] = set()
-        self._needles: tuple[bytes, ...] = ()
-        self._pattern: re.Pattern[bytes] | None = None
+        # (needles, pattern) replaced as one tuple: a logging thread never sees them mismatched.
+        self._secrets: tuple[tuple[bytes, ...], re.Pattern[bytes]] = ((), re.compile(b"(?!)"))
         self.add_secrets(secrets)
 
     @property
     def has_secrets(self) -> bool:
         """Whether any secret value is registered."""
-        return bool(self._needles)
+        return bool(self._secrets[0])
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Registers more secret values (e.g. read from settings at start-up)."""
-        needles = set(self._needles)
+        needles = set(self._secrets[0])
         for secret in secrets:
             if len(secret) >= MIN_SECRET_LENGTH:
                 needles |= {v for v in _variants(secret) if len(v) >= MIN_SECRET_LENGTH}
         # Longest first so that a secret containing another is replaced whole.
-        self._needles = tuple(sorted(needles, key=len, reverse=True))
-        self._pattern = (
-            re.compile(b"|".join(re.escape(n) for n in self._needles)) if self._needles else None
-        )
+        ordered = tuple(sorted(needles, key=len, reverse=True))
+        if ordered:
+            self._secrets = (ordered, re.compile(b"|".join(re.escape(n) for n in ordered)))
 
     def is_secret_key(self, key: object) -> bool:
         """Whether values under `key` are secret (harmless answers are cached)."""
@@ -97,12 +97,8 @@ class Redactor:
 
     def scrub(self, line: bytes) -> bytes:
         """Replaces every known secret value in a rendered line."""
-        for needle in self._needles:
+        needles, pattern = self._secrets
+        for needle in needles:
             if needle in line:
-                assert self._pattern is not None  # set together with _needles
-                return self._pattern.sub(REDACTED.encode(), line)
+                return pattern.sub(_REDACTED_BYTES, line)
         return line
-
-    def scrub_text(self, text: str) -> str:
-        """`scrub` for text that is not rendered yet (e.g. a message printed by a fallback)."""
-        return self.scrub(text.encode()).decode(errors="replace") if self._needles else text
