@@ -101,11 +101,6 @@ class ShippingHandler(AsynchronousLogstashHandler):  # type: ignore[misc]
     def flush(self) -> None:
         """Nothing to do on the calling thread: the journal is durable once `ship` returns."""
 
-    @property
-    def worker(self) -> ShippingWorker:
-        """The shipper thread (tests and benchmarks inspect it)."""
-        return self._worker
-
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Flushes for at most `timeout_s` (plus one connect timeout), then stops. Never hangs.
 
