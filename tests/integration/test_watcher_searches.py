@@ -7,7 +7,7 @@ events planted with the real index template: what Discover shows is what the wat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from kibana.saved_objects import load_saved_searches
 from kibana.settings import Settings
 from kibana.translate import query_to_dsl
 from tests.integration.watcher_support import event, incident_day, plant
+from tests.kibana.test_saved_objects import vega_specs
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +161,38 @@ def test_kql_forms_match_like_discover(
     types = load_template_file(SETTINGS.index_template_file)
     response = es.search(index=index, query=query_to_dsl(kql, "kuery", types), size=100)
     assert {ids[hit["_id"]] for hit in response["hits"]["hits"]} == expected
+
+
+def _concrete(node: Any, start_ms: int, end_ms: int) -> Any:
+    """A Vega request body with Kibana's placeholders replaced as Kibana would fill them."""
+    if isinstance(node, dict):
+        if node.get("%timefilter%") is True:
+            return {"gte": start_ms, "lte": end_ms, "format": "epoch_millis"}
+        if node.get("%timefilter%") in {"min", "max"}:
+            return start_ms if node["%timefilter%"] == "min" else end_ms
+        return {k: _concrete(v, start_ms, end_ms) for k, v in node.items()}
+    if isinstance(node, list):
+        # The dashboard context clauses are empty when the dashboard has no query or filter.
+        return [
+            _concrete(v, start_ms, end_ms)
+            for v in node
+            if not (isinstance(v, str) and v.startswith("%dashboard_context"))
+        ]
+    return node
+
+
+@pytest.mark.parametrize("vis_id", sorted(vega_specs()))
+def test_dashboard_panel_queries_run(
+    es: Elasticsearch, planted: tuple[str, dict[str, str]], vis_id: str
+) -> None:
+    """Each dashboard panel's request runs on real Elasticsearch and yields the data it plots."""
+    index, _ = planted
+    spec = vega_specs()[vis_id]
+    day = datetime.strptime(index.removeprefix("amf1-logs-"), "%Y.%m.%d").replace(tzinfo=UTC)
+    start_ms = int(day.timestamp() * 1000)
+    body = _concrete(spec["data"]["url"]["body"], start_ms, start_ms + 86_400_000 - 1)
+    response = es.search(index=index, **body)
+    found: Any = dict(response)
+    for key in spec["data"]["format"]["property"].split("."):
+        found = found[key]
+    assert found, vis_id
