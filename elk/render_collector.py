@@ -48,7 +48,7 @@ def _q(text: str) -> str:
 
 
 def _field(name: str) -> str:
-    return f"body[{_q(name)}]"
+    return f"log.body[{_q(name)}]"
 
 
 def _any_equal(path: str, values: list[str]) -> str:
@@ -57,27 +57,27 @@ def _any_equal(path: str, values: list[str]) -> str:
 
 def _parsing_statements() -> list[str]:
     """Plain-text and malformed lines: their body is still the raw string."""
-    plain = 'cache["plain"]["level"] != nil'
-    raw = 'cache["raw"] != nil'
+    plain = 'log.cache["plain"]["level"] != nil'
+    raw = 'log.cache["raw"] != nil'
     statements = [
-        'set(cache["raw"], body) where IsString(body)',
-        f'set(cache["plain"], ExtractGrokPatterns(body, {_q(rules.PLAIN_TEXT_GROK)}, true))'
-        " where IsString(body)",
-        'set(body, ParseJSON("{}")) where IsString(body)',
-        f'set({_field(rules.ORIGINAL_FIELD)}, cache["raw"]) where {raw}',
-        f'set({_field(rules.MESSAGE_FIELD)}, cache["plain"]["msg"]) where {plain}',
-        f'set({_field(rules.LEVEL_FIELD)}, cache["plain"]["level"]) where {plain}',
+        'set(log.cache["raw"], log.body) where IsString(log.body)',
+        f'set(log.cache["plain"], ExtractGrokPatterns(log.body, {_q(rules.PLAIN_TEXT_GROK)}, true))'
+        " where IsString(log.body)",
+        'set(log.body, ParseJSON("{}")) where IsString(log.body)',
+        f'set({_field(rules.ORIGINAL_FIELD)}, log.cache["raw"]) where {raw}',
+        f'set({_field(rules.MESSAGE_FIELD)}, log.cache["plain"]["msg"]) where {plain}',
+        f'set({_field(rules.LEVEL_FIELD)}, log.cache["plain"]["level"]) where {plain}',
     ]
     for pattern, layout, zoned in _PLAIN_TIME_FORMATS:
         zone = "" if zoned else f", {_q(rules.PLAIN_TEXT_TIMEZONE)}"
         statements.append(
-            f'set(time, Time(cache["plain"]["timestamp"], {_q(layout)}{zone}))'
-            f' where {plain} and IsMatch(cache["plain"]["timestamp"], {_q(pattern)})'
+            f'set(log.time, Time(log.cache["plain"]["timestamp"], {_q(layout)}{zone}))'
+            f' where {plain} and IsMatch(log.cache["plain"]["timestamp"], {_q(pattern)})'
         )
     malformed = f"{raw} and {_field(rules.MESSAGE_FIELD)} == nil"
     statements += [
         f"append({_field(rules.TAGS_FIELD)}, {_q(rules.PARSE_FAILURE_TAG)}) where {malformed}",
-        f'set({_field(rules.MESSAGE_FIELD)}, cache["raw"]) where {malformed}',
+        f'set({_field(rules.MESSAGE_FIELD)}, log.cache["raw"]) where {malformed}',
     ]
     return statements
 
@@ -85,14 +85,14 @@ def _parsing_statements() -> list[str]:
 def _timestamp_statements() -> list[str]:
     """`time` from `@timestamp`; an unreadable one is kept aside and replaced, as Logstash does."""
     ts = _field(rules.TIMESTAMP_FIELD)
-    unset = "time_unix_nano == 0"
+    unset = "log.time_unix_nano == 0"
     return [
-        f"set(time, Time({ts}, {_q(_ISO_ZONED)})) where IsString({ts})",
+        f"set(log.time, Time({ts}, {_q(_ISO_ZONED)})) where IsString({ts})",
         f"set({_field(rules.TIMESTAMP_ORIGINAL_FIELD)}, {ts}) where {unset} and {ts} != nil",
         f"append({_field(rules.TAGS_FIELD)}, {_q(rules.TIMESTAMP_FAILURE_TAG)})"
         f" where {unset} and {ts} != nil",
-        f"set(time, observed_time) where {unset}",
-        f"set({ts}, FormatTime(time, {_q(_ISO_OUT)}))"
+        f"set(log.time, log.observed_time) where {unset}",
+        f"set({ts}, FormatTime(log.time, {_q(_ISO_OUT)}))"
         f" where {ts} == nil or {_field(rules.TIMESTAMP_ORIGINAL_FIELD)} != nil",
     ]
 
@@ -116,18 +116,19 @@ def _tag_statements() -> list[str]:
     condition = _any_equal(_field(rules.LEVEL_FIELD), sorted(rules.ERROR_LEVELS))
     statements = [f"append({tags}, {_q(rules.ERROR_TAG)}) where {condition}"]
     for action, tag in rules.ACTION_TAGS.items():
-        statements.append(f'append({tags}, {_q(tag)}) where body["event.action"] == {_q(action)}')
+        statements.append(
+            f'append({tags}, {_q(tag)}) where log.body["event.action"] == {_q(action)}'
+        )
     return statements
 
 
 def _routing_statements() -> list[str]:
     doc_id = _field(rules.DOCUMENT_ID_FIELD)
-    index = (
-        f'Concat([{_q(rules.INDEX_PREFIX)}, FormatTime(time, {_q(rules.INDEX_DATE_STRFTIME)})], "")'
-    )
+    day = f"FormatTime(log.time, {_q(rules.INDEX_DATE_STRFTIME)})"
+    index = f'Concat([{_q(rules.INDEX_PREFIX)}, {day}], "")'
     return [
-        f'set(attributes["elasticsearch.index"], {index})',
-        f'set(attributes["elasticsearch.document_id"], {doc_id})'
+        f'set(log.attributes["elasticsearch.index"], {index})',
+        f'set(log.attributes["elasticsearch.document_id"], {doc_id})'
         f' where IsString({doc_id}) and {doc_id} != ""',
     ]
 
@@ -183,7 +184,9 @@ def _exporter() -> dict[str, Any]:
         "password": "${env:AMF1_ES_PASSWORD:-}",
         "api_key": "${env:AMF1_ES_API_KEY:-}",
         "tls": {"ca_file": "${env:AMF1_ES_CA_CERT:-}"},
-        "timeout": "30s",
+        # `timeout` bounds one whole flush, retries included (and each HTTP attempt): it is how
+        # long an Elasticsearch outage can last before a batch is dropped (and logged).
+        "timeout": "30m",
         # Our ECS document exactly as the rules left it; index and _id from the attributes.
         # (`mapping.mode` is ignored since v0.145; the first allowed mode is the default.)
         "mapping": {"allowed_modes": ["bodymap"]},
@@ -193,8 +196,7 @@ def _exporter() -> dict[str, Any]:
         "suppress_conflict_errors": True,
         "discover": {"on_start": False, "interval": 0},
         # The exporter has no exporterhelper retry: a bulk request that fails is retried here, on
-        # network errors too, with back-off capped at 10 s; 720 attempts ride out an Elasticsearch
-        # outage of an hour or more. After that the batch is dropped (and logged).
+        # network errors too, with back-off capped at 10 s, until `timeout` ends the flush.
         "retry": {
             "enabled": True,
             "max_retries": 720,

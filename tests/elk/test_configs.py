@@ -32,7 +32,7 @@ def test_both_engines_tag_each_domain_action(action: str, tag: str) -> None:
     assert re.search(
         rf'\[event\.action\] == "{action}" \{{\s*mutate {{ add_tag => \["{tag}"\]', _logstash()
     )
-    assert f'append(body["tags"], "{tag}") where body["event.action"] == "{action}"' in (
+    assert f'append(log.body["tags"], "{tag}") where log.body["event.action"] == "{action}"' in (
         render_collector.statements()
     )
 
@@ -49,9 +49,9 @@ def test_both_engines_know_each_level_synonym(spelling: str, level: str) -> None
     )
     assert logstash_branch is not None and logstash_branch.group(1) == level
     collector_rule = next(
-        s for s in render_collector.statements() if f'body["log.level"] == "{spelling}"' in s
+        s for s in render_collector.statements() if f'log.body["log.level"] == "{spelling}"' in s
     )
-    assert collector_rule.startswith(f'set(body["log.level"], "{level}")')
+    assert collector_rule.startswith(f'set(log.body["log.level"], "{level}")')
 
 
 def test_both_engines_use_the_same_grok_and_failure_tag() -> None:
@@ -95,8 +95,8 @@ def test_collector_listens_parses_and_exports_as_agreed() -> None:
 def test_collector_names_the_daily_index_from_the_event_time() -> None:
     """The index comes from the record's time (set from @timestamp), not the collector clock."""
     statements = render_collector.statements()
-    assert any(s.startswith('set(time, Time(body["@timestamp"]') for s in statements)
+    assert any(s.startswith('set(log.time, Time(log.body["@timestamp"]') for s in statements)
     assert statements[-2] == (
-        'set(attributes["elasticsearch.index"], '
-        'Concat(["amf1-logs-", FormatTime(time, "%Y.%m.%d")], ""))'
+        'set(log.attributes["elasticsearch.index"], '
+        'Concat(["amf1-logs-", FormatTime(log.time, "%Y.%m.%d")], ""))'
     )
