@@ -7,6 +7,7 @@ some objects are refused; each refusal is in `errors` with the object's id and a
 
 from __future__ import annotations
 
+import json
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +52,33 @@ def parse_import_response(body: dict[str, Any]) -> ImportResult:
     return ImportResult(int(body.get("successCount", 0)), rejected)
 
 
-def bundle(directory: Path) -> bytes:
-    """Every `*.ndjson` file of `directory`, concatenated (one object per line)."""
+def _with_jaeger(line: str, jaeger_ui_url: str | None) -> str:
+    """The line, with the data view's `trace.id` link pointed at this site's Jaeger UI."""
+    if jaeger_ui_url is None or '"index-pattern"' not in line:
+        return line
+    obj = json.loads(line)
+    attributes = obj.get("attributes") or {}
+    formats = json.loads(attributes.get("fieldFormatMap") or "{}")
+    params = (formats.get("trace.id") or {}).get("params")
+    if obj.get("type") != "index-pattern" or not isinstance(params, dict):
+        return line
+    params["urlTemplate"] = f"{jaeger_ui_url.rstrip('/')}/trace/{{{{value}}}}"
+    attributes["fieldFormatMap"] = json.dumps(formats)
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def bundle(directory: Path, jaeger_ui_url: str | None = None) -> bytes:
+    """Every `*.ndjson` file of `directory`, concatenated (one object per line).
+
+    `jaeger_ui_url` replaces the base of the data view's trace link (the files say
+    http://127.0.0.1:16686).
+    """
     lines: list[str] = []
     for path in sorted(directory.glob("*.ndjson")):
-        lines.extend(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        text = path.read_text(encoding="utf-8")
+        lines.extend(
+            _with_jaeger(line, jaeger_ui_url) for line in text.splitlines() if line.strip()
+        )
     if not lines:
         raise ConfigurationError(f"{directory}: no saved objects (*.ndjson)")
     return ("\n".join(lines) + "\n").encode("utf-8")

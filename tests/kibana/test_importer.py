@@ -144,3 +144,16 @@ def test_unreachable_kibana_fails_without_leaking_credentials(
     assert code == 2
     captured = capsys.readouterr()
     assert "s3cret" not in captured.err + captured.out
+
+
+def test_trace_links_point_at_the_configured_jaeger(
+    kibana: KibanaStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AMF1_JAEGER_UI_URL becomes the base of the data view's trace.id link on import."""
+    monkeypatch.setenv("AMF1_JAEGER_UI_URL", "https://jaeger.example.org/")
+    main(["kibana", "import", "--url", kibana.url])
+    [view] = [o for o in kibana.requests[0]["objects"] if o["type"] == "index-pattern"]
+    formats = json.loads(view["attributes"]["fieldFormatMap"])
+    assert (
+        formats["trace.id"]["params"]["urlTemplate"] == "https://jaeger.example.org/trace/{{value}}"
+    )
