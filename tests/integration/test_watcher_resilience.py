@@ -90,6 +90,17 @@ def test_slack_down_then_up_delivers_once(incident: Harness, slack: SlackServer)
     assert messages(slack, RULE) == ONCE
 
 
+def test_pending_message_survives_a_restart(incident: Harness, slack: SlackServer) -> None:
+    """Slack down, watcher restarted, Slack back: the waiting alert goes out once."""
+    slack.stop()
+    first = incident.new_watcher()
+    incident.run(100, [first])
+    slack.start()
+    second = incident.new_watcher()
+    incident.run(400, [second])
+    assert messages(slack, RULE) == ONCE
+
+
 def test_elasticsearch_outage_degraded_then_catch_up(
     incident: Harness, slack: SlackServer, stack_control: Any
 ) -> None:
