@@ -72,6 +72,10 @@ def create_app(
         version="0.1.0",
         description="Qualifying lap time and race-winner predictions from two LightGBM models.",
         lifespan=lifespan,
+        # Tracing is the OpenTelemetry FastAPI instrumentation's job (`tracing.instrument_app`);
+        # FastAPI's own telemetry would otherwise switch itself on with the global provider and
+        # check for it on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = Services(
         settings=settings,
