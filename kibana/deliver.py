@@ -53,16 +53,16 @@ class Deliverer:
             if claimed is None:
                 return  # another watcher holds it
             result = self._notifier.send(delivery.channel, delivery.payload)
+            fields: dict[str, str | None] = {
+                "amf1.alert.rule": rule,
+                "amf1.alert.group": group,
+                "amf1.alert.severity": delivery.severity,
+            }
             if result.ok:
                 self._sent_not_recorded.add(delivery.id)
-                _log.info("alert-delivered", rule=rule, group=group, kind=delivery.kind)
+                _log.info(f"alert {delivery.kind} message delivered", **fields)
             else:
-                fields = {
-                    "amf1.alert.rule": rule,
-                    "amf1.alert.group": group,
-                    "amf1.alert.severity": delivery.severity,
-                    "error.message": result.error,
-                }
+                fields["error.message"] = result.error
                 emit(Action.ALERT_DELIVERY_FAILED, "Slack delivery failed", fields)
             current = self._record(claimed, delivery.id, result, now)
             if not result.ok:
