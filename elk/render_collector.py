@@ -213,9 +213,9 @@ def _exporter() -> dict[str, Any]:
             "queue_size": 1_000_000,
             "block_on_overflow": True,
             "batch": {
-                "flush_timeout": "500ms",
+                "flush_timeout": "200ms",
                 "sizer": "items",
-                "min_size": 2_000,
+                "min_size": 1_000,
                 "max_size": 5_000,
             },
         },
@@ -245,7 +245,7 @@ def config() -> dict[str, Any]:
                 "error_mode": "ignore",
                 "log_statements": [{"context": "log", "statements": statements()}],
             },
-            "batch": {"send_batch_size": 2_000, "send_batch_max_size": 5_000, "timeout": "200ms"},
+            "batch": {"send_batch_size": 1_000, "send_batch_max_size": 5_000, "timeout": "100ms"},
         },
         "exporters": {"elasticsearch": _exporter()},
         "service": {

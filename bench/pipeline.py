@@ -1,0 +1,266 @@
+"""Events/s from the service's logger to searchable in Elasticsearch, beside the bulk ceiling.
+
+Needs the running stack (`amf1 stack up`): Elasticsearch at AMF1_ES_URL, the pipeline (collector
+or Logstash) at AMF1_LOGSTASH_HOST:AMF1_LOGSTASH_PORT.
+
+- ceiling: the same documents (the lines the service's logger renders, passed through the rules'
+  Python oracle, `_id` = `event.id`, written with `create` like the pipeline) bulk-indexed
+  straight into the same Elasticsearch with the Python client's `helpers.parallel_bulk`, into an
+  index under the same template (`amf1-logs-ceiling-*`); the clock runs from the first bulk
+  request until all of them are searchable;
+- pipeline, burst: the service's logger (`logshipping.emit`, shipper on) -> TCP -> pipeline ->
+  ES as fast as the logger goes; the clock runs from the first logging call until all of them
+  are searchable. Its lag includes the backlog a burst builds;
+- pipeline, paced: the same logger at half the burst's rate for a few seconds: the lag a steady
+  load below capacity sees. Lag = the moment a sampled event was first seen by a search minus the
+  moment it was logged (search every 100 ms, so lag is resolved to about 0.1 s).
+
+Nobody forces a refresh: "searchable" is what the index's refresh interval gives a user.
+
+    python -m bench.pipeline [--events 60000] [--paced-s 10] [--timeout-s 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError, helpers
+
+import logshipping
+from elk import installer, rules
+from elk.client import make_client
+from logshipping import Action, Settings, emit
+
+SAMPLES = 500
+POLL_S = 0.1
+
+
+def _fields(run_id: str, seq: int) -> dict[str, Any]:
+    return {
+        "http.request.method": "POST",
+        "url.path": "/predict/qualifying",
+        "http.response.status_code": 200,
+        "event.duration": 1_234_567,
+        "amf1.model.name": "stage1-qualifying",
+        "amf1.model.version": "2026.11.1",
+        "amf1.prediction.id": str(uuid.uuid4()),
+        "amf1.bench.run": run_id,
+        "amf1.bench.seq": seq,
+    }
+
+
+def _count(es: Elasticsearch, index: str, run_id: str) -> int:
+    try:
+        found = es.count(index=index, query={"term": {"amf1.bench.run": run_id}})
+    except NotFoundError:  # the index does not exist yet
+        return 0
+    count: int = found["count"]
+    return count
+
+
+def _wait_searchable(
+    es: Elasticsearch, index: str, run_id: str, events: int, deadline: float
+) -> float:
+    while _count(es, index, run_id) < events:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {_count(es, index, run_id)} of {events} searchable in time")
+        time.sleep(POLL_S)
+    return time.perf_counter()
+
+
+def service_lines(run_id: str, events: int) -> list[str]:
+    """The JSON lines the service's logger renders for `events` access events (not shipped)."""
+    stream = io.BytesIO()
+    logshipping.configure(Settings(), ship=False, stream=stream)
+    for seq in range(events):
+        emit(Action.PREDICTION_SUCCEEDED, "prediction served", _fields(run_id, seq))
+    logshipping.shutdown()
+    return stream.getvalue().decode().splitlines()
+
+
+def _ceiling_docs(lines: list[str], index: str) -> Iterator[dict[str, Any]]:
+    received = datetime.now(UTC)
+    for line in lines:
+        indexed = rules.reference_document(line, received)
+        yield {
+            "_op_type": "create",
+            "_index": index,
+            "_id": indexed.document_id,
+            "_source": indexed.document,
+        }
+
+
+def measure_ceiling(es: Elasticsearch, events: int, timeout_s: float) -> dict[str, Any]:
+    """Bulk-index the documents straight into ES with parallel_bulk; events/s to searchable."""
+    run_id = uuid.uuid4().hex
+    index = f"{rules.INDEX_PREFIX}ceiling-{run_id[:8]}"
+    # Built before the clock starts: the ceiling pays only for indexing.
+    docs = list(_ceiling_docs(service_lines(run_id, events), index))
+    start = time.perf_counter()
+    deadline = time.monotonic() + timeout_s
+    for ok, item in helpers.parallel_bulk(es, docs, thread_count=2, chunk_size=2000):
+        if not ok:
+            raise SystemExit(f"ceiling bulk item failed: {item}")
+    end = _wait_searchable(es, index, run_id, events, deadline)
+    es.indices.delete(index=index)
+    return {"events": events, "events_per_s": round(events / (end - start))}
+
+
+class LagProbe:
+    """Finds when sampled events first become searchable (one search per poll)."""
+
+    def __init__(self, es: Elasticsearch, run_id: str, events: int) -> None:
+        self.es, self.run_id = es, run_id
+        step = max(events // SAMPLES, 1)
+        self.pending: set[int] = set(range(0, events, step))
+        self.logged_at: dict[int, float] = {}
+        self.lags_s: list[float] = []
+
+    def poll(self) -> None:
+        """Record the lag of every pending sample that a search now finds."""
+        ready = [seq for seq in self.pending if seq in self.logged_at]
+        if not ready:
+            return
+        try:
+            found = self.es.search(
+                index=rules.INDEX_PATTERN,
+                query={
+                    "bool": {
+                        "filter": [
+                            {"term": {"amf1.bench.run": self.run_id}},
+                            {"terms": {"amf1.bench.seq": ready}},
+                        ]
+                    }
+                },
+                source_includes=["amf1.bench.seq"],
+                size=len(ready),
+            )
+        except NotFoundError:  # the daily index does not exist yet
+            return
+        now = time.perf_counter()
+        for hit in found["hits"]["hits"]:
+            seq = int(hit["_source"]["amf1.bench.seq"])
+            if seq in self.pending:
+                self.pending.discard(seq)
+                self.lags_s.append(now - self.logged_at[seq])
+
+
+def _lag_summary(probe: LagProbe) -> dict[str, Any]:
+    lags = sorted(probe.lags_s)
+    if not lags:
+        return {"lag_samples": 0}
+    return {
+        "lag_samples": len(lags),
+        "lag_p50_s": round(lags[len(lags) // 2], 3),
+        "lag_p95_s": round(lags[int(0.95 * (len(lags) - 1))], 3),
+        "lag_max_s": round(lags[-1], 3),
+    }
+
+
+def _drain(es: Elasticsearch, probe: LagProbe, events: int, deadline: float) -> float:
+    """Poll until all `events` of the probe's run are searchable; returns that moment."""
+    while _count(es, rules.INDEX_PATTERN, probe.run_id) < events:
+        if time.monotonic() > deadline:
+            found = _count(es, rules.INDEX_PATTERN, probe.run_id)
+            raise SystemExit(f"pipeline: only {found} of {events} searchable in time")
+        probe.poll()
+        time.sleep(POLL_S)
+    end = time.perf_counter()
+    probe.poll()
+    return end
+
+
+def _log(probe: LagProbe, events: int, rate_per_s: float | None) -> float:
+    """Log `events` with the service's logger, paced at `rate_per_s` (None: flat out)."""
+    start = time.perf_counter()
+    next_poll = start + POLL_S
+    for seq in range(events):
+        if rate_per_s is not None:
+            due = start + seq / rate_per_s
+            while time.perf_counter() < due:
+                time.sleep(0.001)
+        if seq in probe.pending:
+            probe.logged_at[seq] = time.perf_counter()
+        emit(Action.PREDICTION_SUCCEEDED, "prediction served", _fields(probe.run_id, seq))
+        if seq % 256 == 0 and time.perf_counter() > next_poll:
+            probe.poll()
+            next_poll = time.perf_counter() + POLL_S
+    return time.perf_counter() - start
+
+
+def measure_pipeline(
+    es: Elasticsearch, events: int, paced_s: float, timeout_s: float
+) -> dict[str, Any]:
+    """Burst: events/s from logger to searchable; paced: lag at half that rate."""
+    with tempfile.TemporaryDirectory() as tmp, Path(os.devnull).open("wb") as devnull:
+        logshipping.configure(Settings(log_buffer_dir=Path(tmp)), stream=devnull)
+        try:
+            burst = LagProbe(es, uuid.uuid4().hex, events)
+            start = time.perf_counter()
+            logging_s = _log(burst, events, None)
+            end = _drain(es, burst, events, time.monotonic() + timeout_s)
+            rate = events / (end - start)
+            paced_events = max(int(rate / 2 * paced_s), 1)
+            paced = LagProbe(es, uuid.uuid4().hex, paced_events)
+            _log(paced, paced_events, rate / 2)
+            _drain(es, paced, paced_events, time.monotonic() + timeout_s)
+        finally:
+            logshipping.shutdown(timeout_s=10)
+    return {
+        "burst": {
+            "events": events,
+            "events_per_s": round(rate),
+            "logging_s": round(logging_s, 3),
+            **_lag_summary(burst),
+        },
+        "paced": {
+            "events": paced_events,
+            "rate_per_s": round(rate / 2),
+            **_lag_summary(paced),
+        },
+    }
+
+
+def main() -> int:
+    """Run the ceiling, then the pipeline, on the same documents; print one JSON document."""
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
+    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--paced-s", type=float, default=10.0, help="length of the paced phase")
+    parser.add_argument("--timeout-s", type=float, default=240.0, help="per measurement")
+    args = parser.parse_args()
+    es = make_client()
+    installer.install(es)
+    ceiling = measure_ceiling(es, args.events, args.timeout_s)
+    pipeline = measure_pipeline(es, args.events, args.paced_s, args.timeout_s)
+    ratio = pipeline["burst"]["events_per_s"] / ceiling["events_per_s"]
+    p95 = pipeline["paced"].get("lag_p95_s")
+    document = {
+        "benchmark": "pipeline",
+        "ceiling": ceiling,
+        "pipeline": pipeline,
+        "ratio_to_ceiling": round(ratio, 3),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "goals": {
+            "ratio_ge_0.70": ratio >= 0.70,
+            "events_per_s_ge_10000": pipeline["burst"]["events_per_s"] >= 10_000,
+            "paced_p95_lag_le_2s": p95 is not None and p95 <= 2.0,
+        },
+    }
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
