@@ -15,9 +15,11 @@ search in Jaeger and in Kibana reads the same.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from contextvars import Token
 from types import TracebackType
 
-from opentelemetry import trace
+from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
@@ -38,10 +40,11 @@ FEATURE_DURATION_US = "amf1.features.duration_us"
 class _SpanScope:
     """A current span that marks itself failed on an exception, except on client errors.
 
-    A class rather than a generator context manager: it is on every prediction's path.
+    A class over `start_span` and `context.attach` rather than `start_as_current_span`: it is on
+    every prediction's path, and the SDK's version stacks two generator context managers.
     """
 
-    __slots__ = ("_attributes", "_client_errors", "_name", "_scope", "_span")
+    __slots__ = ("_attributes", "_client_errors", "_name", "_span", "_token")
 
     def __init__(
         self,
@@ -52,16 +55,20 @@ class _SpanScope:
         self._name = name
         self._attributes = attributes
         self._client_errors = client_errors
+        self._token: Token[Context] | None = None
 
     def __enter__(self) -> Span:
-        self._scope = _config.tracer().start_as_current_span(
+        span = _config.tracer().start_span(
             self._name,
             attributes=self._attributes,
             record_exception=False,
             set_status_on_exception=False,
         )
-        self._span = self._scope.__enter__()
-        return self._span
+        self._span = span
+        # Tracing off: an invalid span, nothing to make current.
+        if span.get_span_context().is_valid:
+            self._token = context.attach(trace.set_span_in_context(span))
+        return span
 
     def __exit__(
         self,
@@ -69,9 +76,13 @@ class _SpanScope:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc is not None and not isinstance(exc, self._client_errors):
-            record_error(exc, self._span)
-        self._scope.__exit__(exc_type, exc, traceback)
+        try:
+            if exc is not None and not isinstance(exc, self._client_errors):
+                record_error(exc, self._span)
+        finally:
+            if self._token is not None:
+                context.detach(self._token)
+            self._span.end()
 
 
 def inference_span(
