@@ -79,6 +79,10 @@ def logstash_pipeline(es_url: str) -> Iterator[Pipeline]:
             str(ROOT / "elk/logstash/config/pipelines.yml"),
             "/usr/share/logstash/config/pipelines.yml",
         )
+        .with_volume_mapping(
+            str(ROOT / "elk/logstash/config/logstash.yml"),
+            "/usr/share/logstash/config/logstash.yml",
+        )
     )
     container.start()
     try:
