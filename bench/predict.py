@@ -7,8 +7,9 @@ generator in this process keeps `--connections` HTTP/1.1 keep-alive connections 
 asyncio sockets, no client library in the way), warms up, then measures for `--duration`
 seconds (and at most `--max-requests`). Variants alternate for `--rounds` rounds and the
 median round is reported, so a noisy neighbour on the shared CPU hurts both sides alike.
-Prints one JSON object: requests/s, p50, p99 and server CPU per request of each variant, and
-the ratios to the bare baseline (CPU per request is the figure a busy machine distorts least).
+Prints one JSON object: requests/s, p50, p99 and server CPU per request of each variant, the
+ratios to the bare baseline, and the app-side CPU per request of bare and service driven
+in-process over ASGI (min of interleaved trials: the figure a busy machine distorts least).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ import orjson
 import psutil
 import uvloop
 
+from bench.predict_server import bare_app, service_app
 from service.dataset import validate_dataset
 from service.metadata import MODEL_FILE
+from service.registry import ModelRegistry
 from service.synthetic import generate
 from service.training import train_all
 
@@ -178,6 +181,65 @@ def _run_variant(variant: str, models_dir: Path, args: argparse.Namespace) -> di
             process.wait()
 
 
+def _asgi_scope(body: bytes) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def _asgi_cpu_us(app: Any, bodies: list[bytes], count: int) -> float:
+    """CPU time per request of driving the ASGI app directly (no sockets, no HTTP parsing)."""
+    statuses: set[int] = set()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.add(message["status"])
+
+    start_s = time.process_time()
+    for i in range(count):
+        body = bodies[i % len(bodies)]
+
+        async def receive(body: bytes = body) -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await app(_asgi_scope(body), receive, send)
+    elapsed_s = time.process_time() - start_s
+    if statuses != {200}:
+        raise RuntimeError(f"in-process requests answered {sorted(statuses)}")
+    return elapsed_s / count * 1e6
+
+
+def _in_process(models_dir: Path, trials: int = 7, count: int = 2000) -> dict[str, float]:
+    """Min over interleaved trials of the app-side CPU per request, bare and service."""
+    bodies = _bodies()
+    service = service_app(models_dir, observed=False)
+    registry: ModelRegistry = service.state.services.registry
+    registry.load_all()  # what the lifespan would do
+    apps = {"bare": bare_app(models_dir), "service": service}
+    best = dict.fromkeys(apps, float("inf"))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        for _ in range(trials):
+            for name, app in apps.items():
+                best[name] = min(best[name], runner.run(_asgi_cpu_us(app, bodies, count)))
+    return best
+
+
 def _ensure_models(models_dir: Path | None, scratch: Path) -> Path:
     if models_dir and (models_dir / "stage1-qualifying" / MODEL_FILE).exists():
         return models_dir
@@ -201,6 +263,9 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--models-dir", type=Path, help="trained models (default: train now)")
     parser.add_argument(
+        "--skip-in-process", action="store_true", help="skip the in-process ASGI measurement"
+    )
+    parser.add_argument(
         "--ship", action="store_true", help="observed variant ships logs over TCP (stack up)"
     )
     args = parser.parse_args()
@@ -212,6 +277,8 @@ def main() -> None:
         for _ in range(args.rounds):
             for variant in args.variants:
                 runs[variant].append(_run_variant(variant, models_dir, args))
+        measure_in_process = not args.skip_in_process and {"bare", "service"} <= set(runs)
+        in_process = _in_process(models_dir) if measure_in_process else {}
     report: dict[str, Any] = {
         "benchmark": "predict",
         "endpoint": PATH,
@@ -240,6 +307,12 @@ def main() -> None:
                 / report["server_cpu_us_per_request_bare"],
                 3,
             )
+    if in_process:
+        report["asgi_cpu_us_per_request_bare"] = round(in_process["bare"], 1)
+        report["asgi_cpu_us_per_request_service"] = round(in_process["service"], 1)
+        report["ratio_asgi_cpu_service_vs_bare"] = round(
+            in_process["service"] / in_process["bare"], 3
+        )
     print(json.dumps(report))
 
 
