@@ -21,6 +21,7 @@ from opentelemetry.propagators import textmap
 
 from logshipping.events import Action, emit
 from tracing import _config
+from tracing.asgi import ServerSpanMiddleware
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -56,18 +57,10 @@ def instrument_app(app: FastAPI) -> bool:
     if state is None:
         return False
     try:
-        # Imported here: the instrumentation imports FastAPI and Starlette internals.
-        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: PLC0415
-
-        set_global_response_propagator(TraceIdHeaderPropagator())  # type: ignore[no-untyped-call]
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=state.provider,
-            # No metrics pipeline exists in this product; a no-op provider keeps the
-            # instrumentation's histograms off the request path.
-            meter_provider=NoOpMeterProvider(),
-            exclude_spans=["receive", "send"],
-        )
+        if state.settings.tracing_http_instrumentation == "lean":
+            _wrap_stack(app, ServerSpanMiddleware, state.tracer)
+        else:
+            _instrument_contrib(app, state)
     except Exception as exc:  # noqa: BLE001 - observability must never stop the service
         emit(
             Action.LOG,
@@ -77,3 +70,29 @@ def instrument_app(app: FastAPI) -> bool:
         )
         return False
     return True
+
+
+def _wrap_stack(app: FastAPI, middleware: type[ServerSpanMiddleware], tracer: trace.Tracer) -> None:
+    # Around the stack Starlette builds (ServerErrorMiddleware included), like the contrib
+    # instrumentation does: its 500 answers then get a span and the header as well.
+    build = app.build_middleware_stack
+
+    def build_traced_stack() -> Any:
+        return middleware(build(), tracer)
+
+    app.build_middleware_stack = build_traced_stack  # type: ignore[method-assign]
+
+
+def _instrument_contrib(app: FastAPI, state: _config.Tracing) -> None:
+    # Imported here: the instrumentation imports FastAPI and Starlette internals.
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: PLC0415
+
+    set_global_response_propagator(TraceIdHeaderPropagator())  # type: ignore[no-untyped-call]
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=state.provider,
+        # No metrics pipeline exists in this product; a no-op provider keeps the
+        # instrumentation's histograms off the request path.
+        meter_provider=NoOpMeterProvider(),
+        exclude_spans=["receive", "send"],
+    )

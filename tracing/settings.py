@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Protocol = Literal["grpc", "http"]
+HttpInstrumentation = Literal["lean", "contrib"]
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     otlp_http_endpoint: str = Field(
         default="http://127.0.0.1:4318",
         description="OTLP/HTTP receiver base URL (used when http; `/v1/traces` is appended).",
+    )
+    tracing_http_instrumentation: HttpInstrumentation = Field(
+        default="lean",
+        description="Server spans by `lean` (tracing.asgi, ~6x fewer calls per request) or "
+        "`contrib` (opentelemetry-instrumentation-fastapi, richer HTTP attributes).",
     )
     tracing_sampler_ratio: float = Field(
         default=1.0,

@@ -1,7 +1,11 @@
-"""FastAPI instrumentation: server span, trace header, W3C traceparent, errors."""
+"""FastAPI instrumentation: server span, trace header, W3C traceparent, errors.
+
+Every test runs with both server-span implementations (`lean`, the default, and `contrib`).
+"""
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
@@ -19,6 +23,19 @@ class ModelMissingError(Exception):
     """Stands in for a service error that an exception handler answers with 503."""
 
 
+@pytest.fixture(params=["lean", "contrib"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Which server-span implementation the test configures."""
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def memory(mode: str) -> MemoryTracing:
+    """Tracing with the `mode` instrumentation and an in-memory exporter."""
+    return configure_memory(tracing_http_instrumentation=mode)
+
+
 def _app() -> FastAPI:
     app = FastAPI()
 
@@ -26,6 +43,10 @@ def _app() -> FastAPI:
     def predict() -> dict[str, float]:
         with spans.inference_span("stage1-qualifying", "1", driver="VER", circuit="monza"):
             return {"lap_time_s": 80.1}
+
+    @app.get("/drivers/{driver}")
+    def driver(driver: str) -> dict[str, str]:
+        return {"driver": driver}
 
     @app.get("/boom")
     def boom() -> None:
@@ -57,6 +78,14 @@ def test_prediction_has_a_server_span_and_one_inference_span(memory: MemoryTraci
     assert inference.parent.span_id == server.context.span_id
 
 
+def test_server_span_is_named_after_the_route_template(memory: MemoryTracing) -> None:
+    """`GET /drivers/{driver}`, not one operation per driver: the operation list stays short."""
+    TestClient(_app()).get("/drivers/VER")
+    server = memory.span("GET /drivers/{driver}")
+    attributes = server.attributes or {}
+    assert attributes.get("http.route") == "/drivers/{driver}"
+
+
 def test_response_header_carries_the_trace_id(memory: MemoryTracing) -> None:
     """A client can report X-Trace-Id; it is the trace Jaeger shows for the request."""
     response = TestClient(_app()).post("/predict/qualifying")
@@ -74,9 +103,9 @@ def test_incoming_traceparent_continues_the_callers_trace(memory: MemoryTracing)
     assert f"{server.parent.span_id:016x}" == TRACEPARENT_SPAN_ID
 
 
-def test_sampled_traceparent_is_recorded_even_when_local_sampling_is_off() -> None:
+def test_sampled_traceparent_is_recorded_even_when_local_sampling_is_off(mode: str) -> None:
     """Parent-based sampling through HTTP: the caller's sampled flag wins over ratio 0."""
-    memory = configure_memory(tracing_sampler_ratio=0.0)
+    memory = configure_memory(tracing_sampler_ratio=0.0, tracing_http_instrumentation=mode)
     client = TestClient(_app())
     client.post("/predict/qualifying")
     assert memory.spans() == []
@@ -85,9 +114,9 @@ def test_sampled_traceparent_is_recorded_even_when_local_sampling_is_off() -> No
     assert len(memory.spans()) == 2
 
 
-def test_unsampled_request_still_answers_with_its_trace_id() -> None:
+def test_unsampled_request_still_answers_with_its_trace_id(mode: str) -> None:
     """Even a trace not kept has an id the client and the logs can quote."""
-    configure_memory(tracing_sampler_ratio=0.0)
+    configure_memory(tracing_sampler_ratio=0.0, tracing_http_instrumentation=mode)
     response = TestClient(_app()).post("/predict/qualifying")
     assert len(response.headers[tracing.TRACE_ID_HEADER]) == 32
 

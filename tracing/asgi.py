@@ -1,0 +1,118 @@
+"""A lean server span per HTTP request, as pure ASGI middleware.
+
+Measured on the prediction path (calls per request under cProfile, service alone ~540): the
+OpenTelemetry FastAPI instrumentation adds ~830 calls (header decoding for every attribute,
+a second route match for the span name, semantic-convention bookkeeping, metric hooks), this
+middleware ~125. It records what an operator searches on: method, route, path, status, errors;
+the caller's W3C `traceparent`; and it writes `X-Trace-Id` on every answer.
+
+It wraps the whole Starlette stack (outside `ServerErrorMiddleware`), so unhandled exceptions
+are recorded and their 500 answers carry the header too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from tracing.spans import record_error
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+TRACE_ID_HEADER_BYTES = b"x-trace-id"
+_TRACEPARENT = b"traceparent"
+_TRACESTATE = b"tracestate"
+_SERVER_ERROR = 500
+
+
+class _HeaderGetter(Getter[dict[str, str]]):
+    def get(self, carrier: dict[str, str], key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return [value] if value is not None else None
+
+    def keys(self, carrier: dict[str, str]) -> list[str]:
+        return list(carrier)
+
+
+_GETTER = _HeaderGetter()
+
+
+def _trace_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str] | None:
+    """Only the W3C trace context headers, decoded; None when the caller sent none."""
+    found: dict[str, str] | None = None
+    for name, value in headers:
+        if name in (_TRACEPARENT, _TRACESTATE):
+            found = found or {}
+            found[name.decode("latin-1")] = value.decode("latin-1")
+    return found
+
+
+class ServerSpanMiddleware:
+    """One SERVER span per HTTP request, current while the app runs."""
+
+    def __init__(self, app: ASGIApp, tracer: trace.Tracer) -> None:
+        self.app = app
+        self.tracer = tracer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        carrier = _trace_headers(scope["headers"])
+        parent = propagate.extract(carrier, getter=_GETTER) if carrier else None
+        method: str = scope["method"]
+        span = self.tracer.start_span(
+            method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": method,
+                "url.path": scope["path"],
+                "url.scheme": scope.get("scheme", "http"),
+            },
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        token = context.attach(trace.set_span_in_context(span))
+        span_context = span.get_span_context()
+        trace_id = trace.format_trace_id(span_context.trace_id).encode()
+
+        async def traced_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status: int = message["status"]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (TRACE_ID_HEADER_BYTES, trace_id),
+                ]
+                span.set_attribute("http.response.status_code", status)
+                if status >= _SERVER_ERROR:
+                    span.set_status(Status(StatusCode.ERROR))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, traced_send)
+        except Exception as exc:
+            record_error(exc, span)
+            raise
+        finally:
+            _name_after_route(span, scope, method)
+            span.end()
+            context.detach(token)
+
+
+def _name_after_route(span: trace.Span, scope: Scope, method: str) -> None:
+    # FastAPI/Starlette leave the matched route in the scope: its template, not the raw path,
+    # names the span (low cardinality, as Jaeger's operation list needs).
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        span.update_name(f"{method} {template}")
+        span.set_attribute("http.route", template)
