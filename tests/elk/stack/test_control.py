@@ -1,0 +1,87 @@
+"""Tests of elk.stack.control with a stand-in service (a tiny HTTP server on a free port).
+
+The real services are exercised by tests/integration/test_stack.py; here the bookkeeping is:
+`up` is idempotent, `down` stops only what `up` started, status reports each state.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from elk.settings import Settings
+from elk.stack import control, probes
+from elk.stack.launch import Launch
+from elk.stack.layout import Layout
+from elk.stack.progress import Reporter
+from elk.stack.services import Service
+
+_SERVER = (
+    "import http.server as h; "
+    "h.test(HandlerClass=h.SimpleHTTPRequestHandler, port={port}, bind='127.0.0.1')"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[control.StackControl, Service]:
+    port = _free_port()
+
+    def ensure(_layout: Layout, _report: Reporter) -> Path:
+        return Path(sys.executable)
+
+    def launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
+        argv = [str(binary), "-c", _SERVER.format(port=port)]
+        return Launch(argv=argv, env={}, cwd=layout.service_dir("fake"))
+
+    svc = Service(
+        "fake", port, "0.1", ensure, launch, lambda _s: probes.http_ok(f"http://127.0.0.1:{port}/")
+    )
+    monkeypatch.setattr(control, "SERVICES", (svc,))
+    monkeypatch.setattr(control, "SERVICE_NAMES", ("fake",))
+    monkeypatch.setattr(control, "service", lambda _name: svc)
+    settings = Settings(cache_dir=tmp_path, stack_timeout_s=30)
+    return control.StackControl(settings), svc
+
+
+def test_up_is_idempotent_and_down_stops_what_up_started(
+    fake: tuple[control.StackControl, Service],
+) -> None:
+    """The first up starts the service, the second leaves it alone, down stops it once."""
+    stack, svc = fake
+    try:
+        assert stack.up() == ["fake"]
+        assert stack.status()[0].health == "healthy"
+        assert stack.up() == []
+    finally:
+        assert stack.down() == ["fake"]
+    assert stack.down() == []
+    assert not svc.healthy(stack.settings)
+    assert stack.status()[0].health == "down"
+
+
+def test_a_healthy_service_we_did_not_start_is_left_alone(
+    fake: tuple[control.StackControl, Service],
+) -> None:
+    """Something already answering on the port is reported external and never stopped."""
+    stack, svc = fake
+    other = control.StackControl(Settings(cache_dir=stack.settings.cache_dir / "other"))
+    other_layout = other.layout
+    try:
+        assert other.up() == ["fake"]  # started under a different runtime dir
+        assert stack.up() == []
+        assert stack.status()[0].health == "external"
+        assert stack.down() == []
+        assert svc.healthy(stack.settings)
+    finally:
+        other.down()
+    assert not other_layout.pid_file("fake").exists()
