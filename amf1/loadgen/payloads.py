@@ -1,16 +1,20 @@
 """Request bodies for the service's prediction and feedback endpoints (`service/schemas.py`).
 
 Normal traffic must look like the training data, or the drift detector would rightly complain
-about the load generator itself. So bodies come from rows of the synthetic championship
-(`service.synthetic`, another seed than training: the same distribution, other draws),
-restricted to the drivers and circuits the running service knows. A tests checks every body
-built here against the service's request models.
+about the load generator itself. So bodies are rows of the synthetic championship the models were
+trained on (`service.synthetic` with the seasons and seed the service's `/models` reports;
+`amf1 train`'s defaults otherwise), restricted to the drivers and circuits the running service
+knows. Weather is per race weekend, so the reference distributions have only a couple of hundred
+distinct weather values: rows from another seed differ from them by a PSI near the drift
+threshold, rows from the training table do not. A test checks every body built here against the
+service's request models.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -22,8 +26,11 @@ from amf1.loadgen.client import Request
 QUALIFYING_PATH: Final = "/predict/qualifying"
 RACE_WINNER_PATH: Final = "/predict/race-winner"
 FEEDBACK_PATH: Final = "/feedback"
-# Not the training seed (7): the same distribution, other draws.
-PAYLOAD_SEED: Final = 2026
+# `amf1 train`'s defaults, used when the service does not say what it was trained on.
+TRAINING_SEASONS: Final = 8
+TRAINING_SEED: Final = 7
+PAYLOAD_SEED: Final = 2026  # the request order's seed, not the data's
+_SYNTHETIC_SOURCE = re.compile(r"synthetic\(seasons=(\d+), seed=(\d+)\)")
 _QUALIFYING_FIELDS: Final = (
     "driver",
     "circuit",
@@ -69,12 +76,17 @@ class PayloadFactory:
 
     @classmethod
     def synthetic(
-        cls, drivers: Iterable[str] | None = None, circuits: Iterable[str] | None = None
+        cls,
+        drivers: Iterable[str] | None = None,
+        circuits: Iterable[str] | None = None,
+        *,
+        seasons: int = TRAINING_SEASONS,
+        seed: int = TRAINING_SEED,
     ) -> PayloadFactory:
-        """Bodies from one synthetic season, limited to the given drivers and circuits."""
+        """Bodies from the synthetic table `amf1 train` would use, limited to the given values."""
         from service.synthetic import generate  # noqa: PLC0415 - pandas, only when needed
 
-        frame = generate(seasons=1, seed=PAYLOAD_SEED)
+        frame = generate(seasons=seasons, seed=seed)
         if drivers is not None:
             frame = frame[frame["driver"].isin(set(drivers))]
         if circuits is not None:
@@ -104,6 +116,17 @@ class PayloadFactory:
             "rain_probability": round(rain, 3),
             "entries": list(race.entries),
         }
+
+
+def training_source(source: str | None) -> tuple[int, int]:
+    """(seasons, seed) from a model's `training_data.source` such as `synthetic(seasons=8, seed=7)`.
+
+    Anything else (real data, an older model) gives `amf1 train`'s defaults.
+    """
+    match = _SYNTHETIC_SOURCE.fullmatch(source or "")
+    if match is None:
+        return TRAINING_SEASONS, TRAINING_SEED
+    return int(match.group(1)), int(match.group(2))
 
 
 def _races(rows: list[dict[str, Any]]) -> list[Race]:

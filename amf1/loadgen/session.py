@@ -15,7 +15,7 @@ import orjson
 
 from amf1.loadgen import actions
 from amf1.loadgen.client import Connection, LoadgenError, Request, Target
-from amf1.loadgen.payloads import PayloadFactory
+from amf1.loadgen.payloads import PayloadFactory, training_source
 from amf1.loadgen.runner import LoadPlan, Scenario, run_load
 from amf1.loadgen.scenarios import (
     BadRequestsScenario,
@@ -35,6 +35,7 @@ SCENARIOS: Final = (
     "drift",
     "feedback-mae",
     "mixed",
+    "recovery",
 )
 
 
@@ -58,20 +59,35 @@ class Options:
     slow_delay_ms: int = 400
 
 
-async def _valid_values(target: Target) -> tuple[list[str] | None, list[str] | None]:
-    """The drivers and circuits the service knows (None when it does not say)."""
+async def _get_json(connection: Connection, path: str) -> Any:
+    response = await connection.send(Request("GET", path))
+    return orjson.loads(response.body) if response.status == 200 else None
+
+
+async def payloads_for(target: Target) -> PayloadFactory:
+    """Request bodies matching what the service at `target` knows and was trained on.
+
+    Raises:
+        LoadgenError: the service does not answer.
+    """
     connection = Connection(target, timeout_s=10)
-    found: list[list[str] | None] = []
     try:
-        for kind in ("drivers", "circuits"):
-            response = await connection.send(Request("GET", f"/{kind}"))
-            values = orjson.loads(response.body).get(kind) if response.status == 200 else None
-            found.append([str(v) for v in values] if values else None)
+        drivers = await _get_json(connection, "/drivers") or {}
+        circuits = await _get_json(connection, "/circuits") or {}
+        models = await _get_json(connection, "/models") or {}
     except (OSError, TimeoutError, orjson.JSONDecodeError) as exc:
         raise LoadgenError(f"cannot reach the service at {target.url}: {exc!r}") from exc
     finally:
         await connection.close()
-    return found[0], found[1]
+    sources = [
+        (entry.get("training_data") or {}).get("source")
+        for entry in models.get("models", [])
+        if isinstance(entry, dict)
+    ]
+    seasons, seed = training_source(next((s for s in sources if s), None))
+    return PayloadFactory.synthetic(
+        drivers.get("drivers") or None, circuits.get("circuits") or None, seasons=seasons, seed=seed
+    )
 
 
 def build_scenario(name: str, payloads: PayloadFactory, options: Options) -> Scenario:
@@ -84,6 +100,7 @@ def build_scenario(name: str, payloads: PayloadFactory, options: Options) -> Sce
         "slow": lambda: SlowScenario(payloads, (SLOW_HEADER, str(options.slow_delay_ms))),
         "drift": lambda: DriftScenario(drifted),
         "feedback-mae": lambda: FeedbackScenario(payloads, options.feedback_error_s),
+        "recovery": lambda: FeedbackScenario(payloads, error_s=0.05, honest=True),
         "mixed": lambda: MixedScenario(
             [
                 (NormalScenario(payloads), 0.6),
@@ -111,8 +128,7 @@ async def run_scenario(
 ) -> dict[str, Any]:
     """Run scenario `name` against `target`; returns the load summary plus any actions taken."""
     if payloads is None:
-        drivers, circuits = await _valid_values(target)
-        payloads = PayloadFactory.synthetic(drivers, circuits)
+        payloads = await payloads_for(target)
     scenario = build_scenario(name, payloads, options)
     if name != "corrupt-model":
         return await run_load(target, scenario, plan)

@@ -77,6 +77,13 @@ def _time_axis(ax: Axes, times: Sequence[datetime]) -> None:
         ax.set_xlim(_num(times[0]), _num(times[-1]))
 
 
+def _span(data: ReportData) -> list[datetime]:
+    """First and last bucket start (the charts' shared x range)."""
+    if not data.buckets:
+        return [data.start, data.end]
+    return [data.buckets[0].start, data.buckets[-1].start]
+
+
 def _bar_width_days(data: ReportData) -> float:
     if len(data.buckets) < 2:
         return 1 / 24 / 60
@@ -190,7 +197,7 @@ def plot_latency(data: ReportData, path: Path) -> Path:
         )
         ax.set_yscale("log" if top / max(min(series["p50"]), 0.1) > 50 else "linear")
         ax.set_ylabel("milliseconds")
-        _time_axis(ax, times)
+        _time_axis(ax, _span(data))
         ax.legend(loc="upper left", ncols=4, fontsize=8, bbox_to_anchor=(0, -0.12))
         ax.set_title(
             f"Prediction latency  ·  p95 over the period {_ms(data.latency_ms.get('p95'))}"
@@ -227,8 +234,8 @@ def _quality_panel(
         _t(times), values, color=COLORS["line"], linewidth=2, marker="o", markersize=3, label=label
     )
     ax.set_ylim(0, top)
-    if len(times) > 1:
-        _time_axis(ax, times)
+    # The whole period, like the other charts, so the panels line up (and one point has a range).
+    _time_axis(ax, _span(data))
     ax.legend(loc="upper left", fontsize=8, ncols=3)
     last = data.metrics_last.get(metric)
     ax.set_title(f"{label}  ·  latest {last:.3f}" if last is not None else label)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from amf1.cli import main
 from amf1.loadgen.actions import BACKUP_SUFFIX, corrupt_model
 from amf1.loadgen.client import LoadgenError, Target
-from amf1.loadgen.payloads import PayloadFactory
+from amf1.loadgen.payloads import PayloadFactory, training_source
 from amf1.loadgen.runner import LoadPlan, run_sync
 from amf1.loadgen.scenarios import DRIFT_SHIFT
 from amf1.loadgen.session import Options, run_scenario
@@ -112,6 +112,19 @@ def test_feedback_follows_each_successful_prediction(
     feedback = summary["by_label"]["feedback"]["outcomes"]
     assert set(feedback) == {"202"}
     assert feedback["202"] >= 15
+
+
+def test_recovery_feedback_is_accurate(service: RunningService, payloads: PayloadFactory) -> None:
+    """recovery: feedback is accepted and close to the predictions (MAE can fall again)."""
+    summary = _run(service, "recovery", payloads)
+    assert set(summary["by_label"]["feedback"]["outcomes"]) == {"202"}
+
+
+def test_training_source_names_the_synthetic_table() -> None:
+    """The models' training source gives the table to draw from; real data gives defaults."""
+    assert training_source("synthetic(seasons=3, seed=11)") == (3, 11)
+    assert training_source("/data/real.parquet") == (8, 7)
+    assert training_source(None) == (8, 7)
 
 
 def test_loadgen_command_prints_a_json_summary(
