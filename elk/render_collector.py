@@ -217,7 +217,7 @@ def _exporter() -> dict[str, Any]:
             "batch": {
                 "flush_timeout": "200ms",
                 "sizer": "items",
-                "min_size": 1_000,
+                "min_size": 2_000,
                 "max_size": 5_000,
             },
         },
@@ -247,7 +247,7 @@ def config() -> dict[str, Any]:
                 "error_mode": "ignore",
                 "log_statements": [{"context": "log", "statements": statements()}],
             },
-            "batch": {"send_batch_size": 1_000, "send_batch_max_size": 5_000, "timeout": "100ms"},
+            "batch": {"send_batch_size": 2_000, "send_batch_max_size": 5_000, "timeout": "100ms"},
         },
         "exporters": {"elasticsearch": _exporter()},
         "service": {
