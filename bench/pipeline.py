@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 import logshipping
 from elk import installer, rules
@@ -47,6 +47,28 @@ from logshipping import Action, Settings, emit
 
 SAMPLES = 500
 POLL_S = 0.1
+
+
+def _settings(buffer_dir: Path | None = None) -> Settings:
+    """The service's logger settings, marked so bench events are told apart from real ones."""
+    settings = Settings(service_name="amf1-bench", environment="bench", log_dataset="amf1.bench")
+    return settings.model_copy(update={"log_buffer_dir": buffer_dir}) if buffer_dir else settings
+
+
+def _clean_up(es: Elasticsearch) -> str:
+    """Delete the bench's events from the daily index where the server can; say what happened."""
+    try:
+        found = es.delete_by_query(
+            index=rules.INDEX_PATTERN,
+            query={"exists": {"field": "amf1.bench.run"}},
+            conflicts="proceed",
+        )
+    except ApiError as exc:
+        return (
+            f"not deleted ({exc.meta.status}: no delete-by-query on this server); "
+            "bench events carry service.environment=bench and amf1.bench.run"
+        )
+    return f"deleted {found.get('deleted', 0)} bench events"
 
 
 def _fields(run_id: str, seq: int) -> dict[str, Any]:
@@ -85,7 +107,7 @@ def _wait_searchable(
 def service_lines(run_id: str, events: int) -> list[str]:
     """The JSON lines the service's logger renders for `events` access events (not shipped)."""
     stream = io.BytesIO()
-    logshipping.configure(Settings(), ship=False, stream=stream)
+    logshipping.configure(_settings(), ship=False, stream=stream)
     for seq in range(events):
         emit(Action.PREDICTION_SUCCEEDED, "prediction served", _fields(run_id, seq))
     logshipping.shutdown()
@@ -241,20 +263,21 @@ def run(events: int, rounds: int, paced_s: float, timeout_s: float) -> dict[str,
     with tempfile.TemporaryDirectory() as tmp, Path(os.devnull).open("wb") as devnull:
         for _ in range(rounds):
             ceilings.append(measure_ceiling(es, events, timeout_s))
-            logshipping.configure(Settings(log_buffer_dir=Path(tmp)), stream=devnull)
+            logshipping.configure(_settings(Path(tmp)), stream=devnull)
             try:
                 bursts.append(measure_burst(es, events, timeout_s))
             finally:
                 logshipping.shutdown(timeout_s=10)
         ceiling = _median([c["events_per_s"] for c in ceilings])
         pipeline = _median([b["events_per_s"] for b in bursts])
-        logshipping.configure(Settings(log_buffer_dir=Path(tmp)), stream=devnull)
+        logshipping.configure(_settings(Path(tmp)), stream=devnull)
         try:
             paced = measure_paced(es, pipeline / 2, paced_s, timeout_s)
         finally:
             logshipping.shutdown(timeout_s=10)
     ratio = pipeline / ceiling
     p95 = paced.get("lag_p95_s")
+    cleanup = _clean_up(es)
     return {
         "benchmark": "pipeline",
         "events_per_round": events,
@@ -264,6 +287,7 @@ def run(events: int, rounds: int, paced_s: float, timeout_s: float) -> dict[str,
         "paced": paced,
         "rounds": {"ceiling": ceilings, "pipeline_burst": bursts},
         "load_average_1m": round(os.getloadavg()[0], 2),
+        "cleanup": cleanup,
         "goals": {
             "ratio_ge_0.70": ratio >= 0.70,
             "events_per_s_ge_10000": pipeline >= 10_000,
