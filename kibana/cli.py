@@ -105,8 +105,9 @@ def _watch(args: argparse.Namespace) -> int:
         logshipping.Settings(service_name="amf1-watcher", log_dataset="amf1.watcher"),
         secrets=_secret_values(settings),
     )
-    # One line per Elasticsearch request (tens per cycle) would drown the watcher's own events.
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    # One line per Elasticsearch request or retry (tens per cycle) would drown the watcher's own
+    # events; an outage is reported once, by the watcher itself (watcher-degraded).
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     try:
         return _run_watcher(watcher, once=args.once)
     finally:
