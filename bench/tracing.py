@@ -1,18 +1,21 @@
 """Benchmark: what tracing costs `/predict/qualifying`, with the same service untraced as baseline.
 
-Two `amf1 serve` processes (one uvicorn worker each) run side by side on loopback: one with
-`AMF1_TRACING_ENABLED=false`, one with tracing on, exporting over OTLP/gRPC to a counting sink
-in its own process (`bench.otlp_sink`), so the export's encoding and sending are paid for by
-the traced service, as in production. Logging is configured identically in both (JSON to
-/dev/null, no shipping), so the trace correlation processor's cost is counted too. The load
-generator (`amf1.loadgen`, unpaced, keep-alive) drives them in alternating rounds (off/on,
-then on/off, ...) so that the shared machine's drift hits both arms alike.
+Three `amf1 serve` processes (one uvicorn worker each) run side by side on loopback: `off`
+(`AMF1_TRACING_ENABLED=false`), `on` (tracing with the default settings, exporting over
+OTLP/gRPC to a counting sink in its own process, `bench.otlp_sink`, so the export's encoding
+and sending are paid for by the traced service, as in production) and `backend_down` (tracing
+on, the OTLP endpoint a closed port: what requests cost while Jaeger is down). Logging is
+configured identically in all (JSON to /dev/null, no shipping), so the trace correlation
+processor's cost is counted too. The load generator (`amf1.loadgen`, unpaced, keep-alive)
+drives them in rotating rounds so that the shared machine's drift hits every arm alike.
 
     python -m bench.tracing [--rounds 3] [--seconds 6] [--concurrency 16] [--models-dir DIR]
 
 Prints one JSON object: requests/s and p99 per arm (median over rounds), the overhead in % of
-requests/s (`span_overhead_pct`, goal <= 8), the per-request tracing cost in us derived from
-the two service times, and the spans the sink received.
+requests/s (`span_overhead_pct`, on vs off, goal <= 8), the per-request tracing cost in us
+derived from the two service times, the backend-down arm against `on`, and the spans the sink
+received. `AMF1_TRACING_*` variables in the environment reach the traced servers (e.g.
+`AMF1_TRACING_HTTP_INSTRUMENTATION=contrib`, `AMF1_TRACING_SAMPLER_RATIO=0.1`).
 """
 
 from __future__ import annotations
@@ -122,6 +125,7 @@ def _server(stack: ExitStack, models: Path, traced: bool, otlp_port: int) -> str
         **os.environ,
         "AMF1_TRACING_ENABLED": "true" if traced else "false",
         "AMF1_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
+        "AMF1_TRACING_DROP_LOG_INTERVAL_S": "60",
         "AMF1_OTLP_PROTOCOL": "grpc",
         "AMF1_LOG_SHIP": "false",
         "AMF1_ENVIRONMENT": "development",
@@ -183,15 +187,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         assert sink.stdout is not None and sink.stdin is not None
         otlp_port = json.loads(sink.stdout.readline())["port"]
-        urls = {"off": _server(stack, models, False, otlp_port)}
-        urls["on"] = _server(stack, models, True, otlp_port)
+        urls = {
+            "off": _server(stack, models, False, otlp_port),
+            "on": _server(stack, models, True, otlp_port),
+            "backend_down": _server(stack, models, True, _free_port()),
+        }
         body = _qualifying_body(urls["off"])
         for url in urls.values():  # warm-up: imports, caches, first connections
             _load(url, body, min(2.0, args.seconds), args.concurrency)
-        results: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+        arms = list(urls)
+        results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
         for round_index in range(args.rounds):
-            order = ("off", "on") if round_index % 2 == 0 else ("on", "off")
-            for arm in order:
+            shift = round_index % len(arms)
+            for arm in arms[shift:] + arms[:shift]:
                 results[arm].append(_load(urls[arm], body, args.seconds, args.concurrency))
         time.sleep(2.0)  # let the traced server's last batch reach the sink
         sink.stdin.close()
@@ -202,7 +210,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _report(
     results: dict[str, list[dict[str, Any]]], counts: dict[str, Any], args: argparse.Namespace
 ) -> dict[str, Any]:
-    off, on = _arm(results["off"]), _arm(results["on"])
+    off, on, down = _arm(results["off"]), _arm(results["on"]), _arm(results["backend_down"])
     overhead_pct = (1 - on["rps"] / off["rps"]) * 100
     cost_us = (1 / on["rps"] - 1 / off["rps"]) * 1e6
     # Warm-up requests of the traced arm were exported too: compare with all it served.
@@ -211,9 +219,12 @@ def _report(
         "endpoint": "/predict/qualifying",
         "baseline_tracing_off": off,
         "tracing_on": on,
+        "tracing_on_backend_down": down,
         "span_overhead_pct": round(overhead_pct, 2),
         "per_request_tracing_cost_us": round(cost_us, 1),
         "p99_delta_ms": round(on["p99_ms"] - off["p99_ms"], 3),
+        "backend_down_vs_on_rps_pct": round((down["rps"] / on["rps"] - 1) * 100, 2),
+        "backend_down_p99_delta_ms": round(down["p99_ms"] - on["p99_ms"], 3),
         "goal": "span_overhead_pct <= 8",
         "goal_met": overhead_pct <= 8,
         "sink": counts,
@@ -223,6 +234,8 @@ def _report(
             "seconds": args.seconds,
             "concurrency": args.concurrency,
             "uvicorn_workers": 1,
+            "http_instrumentation": os.environ.get("AMF1_TRACING_HTTP_INSTRUMENTATION", "lean"),
+            "sampler_ratio": os.environ.get("AMF1_TRACING_SAMPLER_RATIO", "1.0"),
         },
     }
 
