@@ -292,14 +292,18 @@ def plot_incidents(data: ReportData, path: Path) -> Path:
             _empty(ax, "no alerts fired in this period")
             ax.set_title("Alerts and incidents")
             return _save(fig, path)
-        span_days = max((data.end - data.start).total_seconds() / 86400, 1 / 1440)
+        first = min([_span(data)[0], *(a.fired_at for a in data.alerts if a.fired_at)])
+        span_days = max((data.end - first).total_seconds() / 86400, 1 / 1440)
         for alert in data.alerts:
             if alert.fired_at is not None:
                 _incident_bar(ax, rows.index((alert.rule, alert.group)), alert, data, span_days)
         ax.set_yticks(range(len(rows)), [f"{r}{' · ' + g if g else ''}" for r, g in rows])
         ax.set_ylim(len(rows) - 0.4, -0.6)
         ax.xaxis_date()
-        _time_axis(ax, [data.start, data.end])
+        # From the first data or incident, not the period's start: a young installation's
+        # incidents would otherwise be slivers at the right edge of an empty month.
+        fired = [a.fired_at for a in data.alerts if a.fired_at is not None]
+        _time_axis(ax, [min([_span(data)[0], *fired]), data.end])
         handles = [
             mpl.patches.Patch(color=COLORS["critical"], label="critical"),
             mpl.patches.Patch(color=COLORS["warning"], label="warning"),
