@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "amf1.loadgen.cli",
     "amf1.health.cli",
     "amf1.report.cli",
+    "amf1.demo.cli",
 )
 
 
