@@ -27,7 +27,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-TRACE_ID_HEADER_BYTES = b"x-trace-id"
+TRACE_ID_HEADER = "X-Trace-Id"
+_TRACE_ID_HEADER_BYTES = TRACE_ID_HEADER.lower().encode()
 _TRACEPARENT = b"traceparent"
 _TRACESTATE = b"tracestate"
 _SERVER_ERROR = 500
@@ -90,7 +91,7 @@ class ServerSpanMiddleware:
                 status: int = message["status"]
                 message["headers"] = [
                     *message.get("headers", ()),
-                    (TRACE_ID_HEADER_BYTES, trace_id),
+                    (_TRACE_ID_HEADER_BYTES, trace_id),
                 ]
                 span.set_attribute("http.response.status_code", status)
                 if status >= _SERVER_ERROR:

@@ -1,9 +1,13 @@
 """FastAPI instrumentation: one server span per request and the trace id on every response.
 
-The per-message `receive`/`send` spans of the ASGI instrumentation are left out (they answer no
-question and each costs as much as a real span). The trace id goes back to the client in the
-`X-Trace-Id` header, written by a response propagator that the ASGI middleware calls on the
-response start, which also covers the 500 answers of Starlette's error middleware.
+Two implementations, chosen by `AMF1_TRACING_HTTP_INSTRUMENTATION`:
+
+- `lean` (default): `tracing.asgi.ServerSpanMiddleware` around the whole Starlette stack.
+- `contrib`: opentelemetry-instrumentation-fastapi without its per-message `receive`/`send`
+  spans (they answer no question and each costs as much as a real span); the trace id is
+  written by a response propagator that its ASGI middleware calls on the response start.
+
+Both wrap Starlette's error middleware, so 500 answers get a span and the header too.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from opentelemetry.propagators import textmap
 
 from logshipping.events import Action, emit
 from tracing import _config
-from tracing.asgi import ServerSpanMiddleware
+from tracing.asgi import TRACE_ID_HEADER, ServerSpanMiddleware
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-TRACE_ID_HEADER = "X-Trace-Id"
+__all__ = ["TRACE_ID_HEADER", "TraceIdHeaderPropagator", "instrument_app"]
 
 
 class TraceIdHeaderPropagator(ResponsePropagator):
