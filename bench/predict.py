@@ -1,15 +1,16 @@
 """Benchmark of `POST /predict/qualifying`: the service against a bare FastAPI + LightGBM app.
 
-`python -m bench.predict [--duration 8] [--connections 16] [--rounds 2] [--models-dir DIR]`
+`python -m bench.predict [--duration 2] [--rounds 8] [--connections 16] [--models-dir DIR]`
 
-Each variant runs as one uvicorn worker on 127.0.0.1 (see `bench.predict_server`); the load
-generator in this process keeps `--connections` HTTP/1.1 keep-alive connections busy (raw
-asyncio sockets, no client library in the way), warms up, then measures for `--duration`
-seconds (and at most `--max-requests`). Variants alternate for `--rounds` rounds and the
-median round is reported, so a noisy neighbour on the shared CPU hurts both sides alike.
-Prints one JSON object: requests/s, p50, p99 and server CPU per request of each variant, the
-ratios to the bare baseline, and the app-side CPU per request of bare and service driven
-in-process over ASGI (min of interleaved trials: the figure a busy machine distorts least).
+Each variant (see `bench.predict_server`) runs as one uvicorn worker on 127.0.0.1, all started
+up front. The load generator in this process keeps `--connections` HTTP/1.1 keep-alive
+connections busy (raw asyncio sockets on uvloop, no client library in the way). After a warm-up
+it alternates bursts of `--duration` seconds (at most `--max-requests` each) between the
+variants for `--rounds` rounds, so a noisy neighbour on a shared CPU hurts all of them alike.
+Prints one JSON object: requests/s, p50, p99 and server CPU per request of each variant (pooled
+over its bursts), the ratios to the bare baseline, and the app-side CPU per request of bare and
+service driven in-process over ASGI (medians of short interleaved pairs: the figure a busy
+machine distorts least).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,19 +104,15 @@ def _cpu_s(server: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-async def _load(
+async def _burst(
     port: int,
     requests: list[bytes],
     connections: int,
     duration_s: float,
     max_requests: int,
     server: psutil.Process,
-) -> dict[str, float]:
-    warm: list[int] = []
-    warm_until = time.perf_counter() + min(2.0, duration_s / 4)
-    await asyncio.gather(
-        *(_connection(port, requests, warm_until, [10**9], warm) for _ in range(connections))
-    )
+) -> dict[str, Any]:
+    """Keep `connections` connections busy for `duration_s`; raw latencies (ns) and counts."""
     latencies: list[int] = []
     budget = [max_requests]
     start = time.perf_counter()
@@ -125,17 +123,26 @@ async def _load(
             for _ in range(connections)
         )
     )
-    elapsed = time.perf_counter() - start
-    cpu_s = _cpu_s(server) - cpu_start_s
-    latencies.sort()
     return {
-        "requests": len(latencies),
+        "latencies_ns": latencies,
         "errors": sum(errors),
-        "rps": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] / 1e6,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6,
+        "elapsed_s": time.perf_counter() - start,
+        "cpu_s": _cpu_s(server) - cpu_start_s,
+    }
+
+
+def _summary(bursts: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = sorted(ns for burst in bursts for ns in burst["latencies_ns"])
+    count = len(latencies)
+    return {
+        "requests": count,
+        "errors": sum(burst["errors"] for burst in bursts),
+        "rps": count / sum(burst["elapsed_s"] for burst in bursts),
+        "p50_ms": latencies[count // 2] / 1e6,
+        "p99_ms": latencies[min(count - 1, int(count * 0.99))] / 1e6,
         # Server CPU per request: far less sensitive to a busy machine than requests/s.
-        "server_cpu_us_per_request": cpu_s / max(1, len(latencies)) * 1e6,
+        "server_cpu_us_per_request": sum(b["cpu_s"] for b in bursts) / max(1, count) * 1e6,
+        "rps_per_burst": [round(len(b["latencies_ns"]) / b["elapsed_s"]) for b in bursts],
     }
 
 
@@ -152,33 +159,65 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout_s: float = 
     raise TimeoutError(f"server on port {port} not ready after {timeout_s} s")
 
 
-def _run_variant(variant: str, models_dir: Path, args: argparse.Namespace) -> dict[str, float]:
-    port = _free_port()
-    command = [sys.executable, "-m", "bench.predict_server", "--variant", variant]
-    command += ["--port", str(port), "--models-dir", str(models_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@contextlib.contextmanager
+def _servers(variants: list[str], models_dir: Path) -> Iterator[dict[str, tuple[int, Any]]]:
+    """Start one uvicorn server per variant; yield variant -> (port, process); stop them all."""
+    started: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
     try:
-        _wait_ready(port, process)
-        requests = [_request(body) for body in _bodies()]
-        # uvloop (installed with uvicorn[standard]) keeps the client's share of the CPU small.
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(
-                _load(
-                    port,
-                    requests,
-                    args.connections,
-                    args.duration,
-                    args.max_requests,
-                    psutil.Process(process.pid),
-                )
+        for variant in variants:
+            port = _free_port()
+            command = [sys.executable, "-m", "bench.predict_server", "--variant", variant]
+            command += ["--port", str(port), "--models-dir", str(models_dir)]
+            started[variant] = (
+                port,
+                subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
             )
+        for port, process in started.values():
+            _wait_ready(port, process)
+        yield {variant: (port, process) for variant, (port, process) in started.items()}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for _, process in started.values():
+            process.terminate()
+        for _, process in started.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _measure(
+    servers: dict[str, tuple[int, Any]], args: argparse.Namespace
+) -> dict[str, list[dict[str, Any]]]:
+    """Warm every server up, then alternate short bursts between them for `rounds` rounds.
+
+    Only the server under load runs: the others are suspended (SIGSTOP), so their background
+    work (an exporter retrying, a shipper polling) cannot steal the CPU from the measured one.
+    """
+    requests = [_request(body) for body in _bodies()]
+    bursts: dict[str, list[dict[str, Any]]] = {variant: [] for variant in servers}
+    processes = {variant: psutil.Process(process.pid) for variant, (_, process) in servers.items()}
+    for process in processes.values():
+        process.suspend()
+    # uvloop (installed with uvicorn[standard]) keeps the client's share of the CPU small.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        for round_index in range(args.rounds + 1):
+            for variant, (port, _) in servers.items():
+                server = processes[variant]
+                server.resume()
+                try:
+                    if round_index == 0:  # warm-up
+                        runner.run(_burst(port, requests, args.connections, 2.0, 10**9, server))
+                        continue
+                    burst = _burst(
+                        port, requests, args.connections, args.duration, args.max_requests, server
+                    )
+                    bursts[variant].append(runner.run(burst))
+                finally:
+                    server.suspend()
+    for process in processes.values():
+        process.resume()  # so that terminate() is handled
+    return bursts
 
 
 def _asgi_scope(body: bytes) -> dict[str, Any]:
@@ -225,19 +264,30 @@ async def _asgi_cpu_us(app: Any, bodies: list[bytes], count: int) -> float:
     return elapsed_s / count * 1e6
 
 
-def _in_process(models_dir: Path, trials: int = 7, count: int = 2000) -> dict[str, float]:
-    """Min over interleaved trials of the app-side CPU per request, bare and service."""
+def _in_process(models_dir: Path, pairs: int = 60, count: int = 250) -> dict[str, float]:
+    """App-side CPU per request, bare and service, in many short interleaved pairs.
+
+    Each pair runs `count` requests on each app back to back, so both see the same neighbours
+    on a shared CPU; the ratio is the median of the per-pair ratios, the figures are medians.
+    """
     bodies = _bodies()
     service = service_app(models_dir, observed=False)
     registry: ModelRegistry = service.state.services.registry
     registry.load_all()  # what the lifespan would do
-    apps = {"bare": bare_app(models_dir), "service": service}
-    best = dict.fromkeys(apps, float("inf"))
+    bare = bare_app(models_dir)
+    results: dict[str, list[float]] = {"bare": [], "service": []}
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        for _ in range(trials):
-            for name, app in apps.items():
-                best[name] = min(best[name], runner.run(_asgi_cpu_us(app, bodies, count)))
-    return best
+        runner.run(_asgi_cpu_us(bare, bodies, count))  # warm-up: imports, caches
+        runner.run(_asgi_cpu_us(service, bodies, count))
+        for _ in range(pairs):
+            results["bare"].append(runner.run(_asgi_cpu_us(bare, bodies, count)))
+            results["service"].append(runner.run(_asgi_cpu_us(service, bodies, count)))
+    ratios = [s / b for s, b in zip(results["service"], results["bare"], strict=True)]
+    return {
+        "bare": statistics.median(results["bare"]),
+        "service": statistics.median(results["service"]),
+        "ratio": statistics.median(ratios),
+    }
 
 
 def _ensure_models(models_dir: Path | None, scratch: Path) -> Path:
@@ -248,18 +298,13 @@ def _ensure_models(models_dir: Path | None, scratch: Path) -> Path:
     return scratch
 
 
-def _median_round(results: list[dict[str, float]]) -> dict[str, float]:
-    by_rps = sorted(results, key=lambda r: r["rps"])
-    return by_rps[len(by_rps) // 2]
-
-
 def main() -> None:
     """Run the benchmark and print its JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.predict", description=__doc__)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds measured per run")
-    parser.add_argument("--max-requests", type=int, default=200_000, help="cap per run")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per burst")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="cap per burst")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per variant")
+    parser.add_argument("--rounds", type=int, default=8, help="bursts per variant, alternating")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--models-dir", type=Path, help="trained models (default: train now)")
     parser.add_argument(
@@ -273,46 +318,42 @@ def main() -> None:
         os.environ["AMF1_LOG_SHIP"] = "false"
     with tempfile.TemporaryDirectory(prefix="amf1-bench-") as scratch:
         models_dir = _ensure_models(args.models_dir, Path(scratch))
-        runs: dict[str, list[dict[str, float]]] = {v: [] for v in args.variants}
-        for _ in range(args.rounds):
-            for variant in args.variants:
-                runs[variant].append(_run_variant(variant, models_dir, args))
-        measure_in_process = not args.skip_in_process and {"bare", "service"} <= set(runs)
+        with _servers(args.variants, models_dir) as servers:
+            bursts = _measure(servers, args)
+        measure_in_process = not args.skip_in_process and {"bare", "service"} <= set(bursts)
         in_process = _in_process(models_dir) if measure_in_process else {}
     report: dict[str, Any] = {
         "benchmark": "predict",
         "endpoint": PATH,
         "workers": 1,
         "connections": args.connections,
-        "duration_s": args.duration,
+        "burst_s": args.duration,
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "log_shipping": args.ship,
     }
-    for variant, results in runs.items():
-        median = _median_round(results)
-        report[variant] = {**median, "rps_all_rounds": [round(r["rps"]) for r in results]}
-        report[f"rps_{variant}"] = round(median["rps"], 1)
-        report[f"p50_ms_{variant}"] = round(median["p50_ms"], 3)
-        report[f"p99_ms_{variant}"] = round(median["p99_ms"], 3)
-        cpu = statistics.median(r["server_cpu_us_per_request"] for r in results)
-        report[f"server_cpu_us_per_request_{variant}"] = round(cpu, 1)
-    if "bare" in runs:
-        for variant in runs.keys() - {"bare"}:
-            report[f"ratio_rps_{variant}_vs_bare"] = round(
-                report[f"rps_{variant}"] / report["rps_bare"], 3
-            )
-            report[f"ratio_cpu_{variant}_vs_bare"] = round(
-                report[f"server_cpu_us_per_request_{variant}"]
-                / report["server_cpu_us_per_request_bare"],
-                3,
-            )
+    for variant, runs in bursts.items():
+        summary = _summary(runs)
+        report[variant] = summary
+        report[f"rps_{variant}"] = round(summary["rps"], 1)
+        report[f"p50_ms_{variant}"] = round(summary["p50_ms"], 3)
+        report[f"p99_ms_{variant}"] = round(summary["p99_ms"], 3)
+        report[f"server_cpu_us_per_request_{variant}"] = round(
+            summary["server_cpu_us_per_request"], 1
+        )
+    for variant in bursts.keys() - {"bare"} if "bare" in bursts else ():
+        report[f"ratio_rps_{variant}_vs_bare"] = round(
+            report[f"rps_{variant}"] / report["rps_bare"], 3
+        )
+        report[f"ratio_cpu_{variant}_vs_bare"] = round(
+            report[f"server_cpu_us_per_request_{variant}"]
+            / report["server_cpu_us_per_request_bare"],
+            3,
+        )
     if in_process:
         report["asgi_cpu_us_per_request_bare"] = round(in_process["bare"], 1)
         report["asgi_cpu_us_per_request_service"] = round(in_process["service"], 1)
-        report["ratio_asgi_cpu_service_vs_bare"] = round(
-            in_process["service"] / in_process["bare"], 3
-        )
+        report["ratio_asgi_cpu_service_vs_bare"] = round(in_process["ratio"], 3)
     print(json.dumps(report))
 
 
