@@ -24,11 +24,11 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     stack = subparsers.add_parser("stack", help="the local Elasticsearch, Jaeger and log pipeline")
     commands = stack.add_subparsers(dest="stack_command", required=True, metavar="STACK_COMMAND")
     up = commands.add_parser("up", help="fetch/build once, start, wait for health (idempotent)")
-    up.add_argument("services", nargs="*", choices=[[], *_SERVICES], metavar="SERVICE")
+    up.add_argument("services", nargs="*", type=_service_name, metavar="SERVICE")
     up.add_argument("--started-file", help="write the names of the services this run started")
     up.set_defaults(func=_up)
     down = commands.add_parser("down", help="stop what `stack up` started (by pid), nothing else")
-    down.add_argument("services", nargs="*", choices=[[], *_SERVICES], metavar="SERVICE")
+    down.add_argument("services", nargs="*", type=_service_name, metavar="SERVICE")
     down.set_defaults(func=_down)
     status = commands.add_parser("status", help="service, port, health, version, pid")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -39,8 +39,14 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     logs.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
     logs.set_defaults(func=_logs)
     build = commands.add_parser("build", help="only fetch/build the artifacts into the cache")
-    build.add_argument("services", nargs="*", choices=[[], *_SERVICES], metavar="SERVICE")
+    build.add_argument("services", nargs="*", type=_service_name, metavar="SERVICE")
     build.set_defaults(func=_build)
+
+
+def _service_name(text: str) -> str:
+    if text not in _SERVICES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(_SERVICES)}")
+    return text
 
 
 def _progress(line: str) -> None:
