@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, TransportError
 
 from elk import rendered, rules
 
@@ -154,6 +154,26 @@ def wait_for_hits(
         time.sleep(1)
     assert len(hits) >= expected, f"{len(hits)} of {expected} documents after {timeout_s:.0f} s"
     return hits
+
+
+def count_when_answering(
+    es: Elasticsearch, query: dict[str, Any], timeout_s: float = WAIT_S
+) -> int:
+    """Count matching documents, waiting (bounded) while Elasticsearch does not answer.
+
+    The stack is shared: another test may have Elasticsearch stopped for a while.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            es.indices.refresh(index=rules.INDEX_PATTERN)
+            count: int = es.count(index=rules.INDEX_PATTERN, query=query)["count"]
+        except TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+        else:
+            return count
 
 
 def by_run(run_id: str) -> dict[str, Any]:

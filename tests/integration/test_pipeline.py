@@ -24,6 +24,7 @@ from tests.integration.pipeline_support import (
     Pipeline,
     by_run,
     by_text,
+    count_when_answering,
     docker_engine_answers,
     event_line,
     logstash_pipeline,
@@ -235,7 +236,7 @@ def test_shipper_buffer_holds_while_the_pipeline_is_down_and_drains(
                 Action.LOG, f"buffered {run_id}", {"amf1.test_run": run_id, "amf1.seq": seq}
             )
         time.sleep(10)
-        assert es.count(index=rules.INDEX_PATTERN, query=by_run(run_id))["count"] == 0
+        assert count_when_answering(es, by_run(run_id)) == 0
         pipeline.start()
         restarted = True
         hits = wait_for_hits(es, by_run(run_id), 300, timeout_s=120)
