@@ -29,15 +29,27 @@ COLLECTOR_DIR = ELK_DIR / "collector"
 _BUILD_TIMEOUT_S = 3600.0
 _LOCK_TIMEOUT_S = 3900.0
 _PROGRESS_EVERY_S = 30.0
+_FALLBACK_GO = Path("/usr/local/go/bin/go")
 
 
 class BuildError(RuntimeError):
     """A Go build failed; the message carries the tail of its output."""
 
 
+def _go_binary() -> Path | None:
+    """`go` on PATH, else the official tarball's place (non-login shells often miss it)."""
+    found = shutil.which("go")
+    if found is not None:
+        return Path(found)
+    return _FALLBACK_GO if _FALLBACK_GO.exists() else None
+
+
 def go_env(layout: Layout) -> dict[str, str]:
     """Environment for every `go` command of the stack: private caches, pinned modules."""
     env = dict(os.environ)
+    go = _go_binary()
+    if go is not None:
+        env["PATH"] = os.pathsep.join([str(go.parent), env.get("PATH", "")])
     env.update(
         GOMODCACHE=str(layout.go_dir / "mod"),
         GOCACHE=str(layout.go_dir / "build"),
@@ -52,7 +64,7 @@ def go_env(layout: Layout) -> dict[str, str]:
 
 def check_go(report: Reporter) -> str:
     """Return `go version` output, failing early with a clear message when Go is unusable."""
-    go = shutil.which("go")
+    go = _go_binary()
     if go is None:
         raise BuildError("the `go` command is not on PATH (Go 1.26+ is needed to build the stack)")
     output = subprocess.run(  # noqa: S603 - fixed argv
