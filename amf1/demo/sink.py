@@ -36,9 +36,9 @@ class SlackMessage:
 
     @property
     def kind(self) -> str:
-        """fired / resolved / escalated / repeat / other, read from the headline."""
+        """fired/resolved/escalated/repeat/degraded/recovered/other, from the headline."""
         head = self.title.upper()
-        for kind in ("RESOLVED", "ESCALATED", "REPEAT", "FIRED"):
+        for kind in ("RESOLVED", "ESCALATED", "REPEAT", "FIRED", "DEGRADED", "RECOVERED"):
             if kind in head:
                 return kind.lower()
         return "other"

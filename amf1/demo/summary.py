@@ -90,7 +90,7 @@ def alerts_from_sink(messages: list[SlackMessage]) -> list[dict[str, str]]:
         {
             "channel": f"#{m.channel}",
             "kind": m.kind,
-            "title": m.title,
+            "title": m.title if len(m.title) <= 110 else m.title[:109] + "…",
             "when": f"{m.received_at:%H:%M:%S}Z",
         }
         for m in messages
