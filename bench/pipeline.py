@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 import logshipping
 from elk import installer, rules
@@ -304,7 +304,15 @@ def main() -> int:
     parser.add_argument("--paced-s", type=float, default=10.0, help="length of the paced phase")
     parser.add_argument("--timeout-s", type=float, default=240.0, help="per measurement")
     args = parser.parse_args()
-    document = run(args.events, args.rounds, args.paced_s, args.timeout_s)
+    try:
+        document = run(args.events, args.rounds, args.paced_s, args.timeout_s)
+    except TransportError as exc:
+        # Elasticsearch went away mid-run (the stack is shared): no figure rather than a wrong one.
+        json.dump(
+            {"benchmark": "pipeline", "error": f"Elasticsearch unreachable: {exc}"}, sys.stdout
+        )
+        sys.stdout.write("\n")
+        return 1
     json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
