@@ -53,8 +53,11 @@ def node_settings(home: Path, data: Path, logs: Path) -> dict[str, object]:
 
 def _prepare_config(home: Path, service_dir: Path) -> Path:
     config = service_dir / "config"
-    if not (config / "jvm.options").exists():
+    marker = config / ".amf1-distribution"
+    # Re-seed from the distribution when it changed (a new pinned version), keeping the data.
+    if not marker.exists() or marker.read_text(encoding="utf-8") != home.name:
         shutil.copytree(home / "config", config, dirs_exist_ok=True)
+        marker.write_text(home.name, encoding="utf-8")
     data, logs = service_dir / "data", service_dir / "logs"
     for path in (data, logs, service_dir / "tmp"):
         path.mkdir(parents=True, exist_ok=True)

@@ -21,3 +21,17 @@ def test_security_setting_only_when_the_module_exists(tmp_path: Path) -> None:
     (tmp_path / "modules" / "x-pack-security").mkdir(parents=True)
     settings = elasticsearch.node_settings(tmp_path, tmp_path, tmp_path)
     assert settings["xpack.security.enabled"] is False
+
+
+def test_runtime_config_is_reseeded_when_the_distribution_changes(tmp_path: Path) -> None:
+    """A new pinned version brings its own jvm.options; elasticsearch.yml is always rewritten."""
+    old, new = tmp_path / "elasticsearch-1", tmp_path / "elasticsearch-2"
+    for home, heap in ((old, "-Xss1m"), (new, "-Xss2m")):
+        (home / "config").mkdir(parents=True)
+        (home / "config" / "jvm.options").write_text(heap)
+    service_dir = tmp_path / "stack"
+    config = elasticsearch._prepare_config(old, service_dir)
+    assert (config / "jvm.options").read_text() == "-Xss1m"
+    assert elasticsearch._prepare_config(new, service_dir) == config
+    assert (config / "jvm.options").read_text() == "-Xss2m"
+    assert "single-node" in (config / "elasticsearch.yml").read_text()
