@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-_NAME = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+# Ids as in the training data: letters (any script), digits, space, dot, apostrophe, hyphen.
+_NAME = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w .'\-]+$")]
 Driver = Annotated[_NAME, Field(description="driver id; GET /drivers lists the valid ones")]
 Circuit = Annotated[_NAME, Field(description="circuit id; GET /circuits lists the valid ones")]
 LapTimeS = Annotated[float, Field(gt=20.0, le=300.0, description="lap time, seconds")]
