@@ -18,6 +18,7 @@ from logshipping.events import Action, emit
 from service import handlers
 from service.feedback import PredictionStore
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.model_status import ModelStatusReporter
 from service.monitoring.hub import MonitoringHub
 from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
@@ -40,8 +41,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not state.registry.attempted:
         await run_in_threadpool(state.registry.load_all)
 
+    status_reporter = ModelStatusReporter(state.settings.model_status_interval_s)
+
     def refresh_monitoring() -> None:
-        sync_models(state.monitoring, state.registry.statuses())
+        statuses = state.registry.statuses()
+        sync_models(state.monitoring, statuses)
+        status_reporter.report_if_due(statuses)
 
     refresh_monitoring()  # reports data freshness at start
     async with state.monitoring.running(refresh=refresh_monitoring):

@@ -40,6 +40,9 @@ class Settings(BaseSettings, MonitoringSettings):
     prediction_store_size: int = Field(
         100_000, ge=1, description="most predictions remembered for feedback (oldest dropped)"
     )
+    model_status_interval_s: float = Field(
+        15.0, gt=0, description="interval of the model-status reports (model-not-loaded alert), s"
+    )
     test_delay_enabled: bool = Field(
         False,
         description="TESTS ONLY: honour the X-AMF1-Test-Delay-Ms request header on predictions "

@@ -123,3 +123,17 @@ def test_empty_models_dir_starts_degraded(tmp_path: Path) -> None:
             f"{STAGE2_NAME}: missing_file",
         ]
         assert client.post("/predict/qualifying", json=qualifying_body()).status_code == 503
+
+
+def test_model_status_reports_every_model_loaded_or_not(models_dir: Path) -> None:
+    """At start-up each model reports its status; a broken one says not loaded, at warning."""
+    _checksum(models_dir / STAGE1_NAME)
+    with capture_logs() as logs, make_client(models_dir):
+        pass
+    reports = {e["amf1.model.name"]: e for e in logs if e.get("event.action") == "model-status"}
+    assert set(reports) == {STAGE1_NAME, STAGE2_NAME}
+    assert reports[STAGE1_NAME]["amf1.model.loaded"] is False
+    assert reports[STAGE1_NAME]["log_level"] == "warning"
+    assert reports[STAGE1_NAME]["error.type"] == "ModelChecksumMismatchError"
+    assert reports[STAGE2_NAME]["amf1.model.loaded"] is True
+    assert reports[STAGE2_NAME]["log_level"] == "info"
