@@ -34,8 +34,8 @@ class PerformanceConfig:
     min_outcomes: int = 10
     mae_warning_s: float = 0.40
     mae_critical_s: float = 0.50
-    brier_warning: float = 0.16
-    brier_critical: float = 0.25
+    brier_warning: float = 0.045
+    brier_critical: float = 0.0475
 
     def thresholds(self, metric: Metric) -> tuple[float, float]:
         """(warning, critical) for `metric`."""

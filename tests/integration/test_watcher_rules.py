@@ -173,7 +173,7 @@ CASES = [
     ),
     Case(
         "stage2-degradation",
-        _performance("brier", [(-1000, 0.1), (60, 0.2), (150, 0.1)]),
+        _performance("brier", [(-1000, 0.040), (60, 0.046), (150, 0.040)]),
         300,
         [("fired", "warning", ""), ("resolved", "warning", "")],
     ),

@@ -58,13 +58,13 @@ def test_no_outcomes_means_no_value_and_no_event() -> None:
         ("mae", 0.30, "info"),
         ("mae", 0.45, "warning"),
         ("mae", 0.55, "critical"),
-        ("brier", 0.10, "info"),
-        ("brier", 0.20, "warning"),
-        ("brier", 0.30, "critical"),
+        ("brier", 0.040, "info"),
+        ("brier", 0.046, "warning"),
+        ("brier", 0.050, "critical"),
     ],
 )
 def test_event_level_follows_the_thresholds(metric: str, error: float, level: str) -> None:
-    """MAE > 0.40 s warns, > 0.50 s is critical; Brier > 0.16 warns, > 0.25 is critical."""
+    """MAE > 0.40 s warns, > 0.50 s is critical; Brier > 0.045 warns, > 0.0475 is critical."""
     t = tracker(metric, min_outcomes=1)
     # one outcome whose MAE (|error|) or Brier score (squared error) is `error`
     if metric == "brier":

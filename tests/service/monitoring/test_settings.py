@@ -9,12 +9,12 @@ from service.settings import Settings
 
 
 def test_defaults_are_the_guides_thresholds() -> None:
-    """Without variables: PSI 0.2, 5 % missing, MAE 0.40/0.50 s, Brier 0.16/0.25, 24 h stale."""
+    """Without variables: PSI 0.2, 5 % missing, MAE 0.40/0.50 s, Brier 0.045/0.0475, 24 h stale."""
     config = Settings().monitoring_config()
     assert config.drift.psi_threshold == 0.2
     assert config.drift.missing_rate_threshold == 0.05
     assert config.performance.thresholds("mae") == (0.40, 0.50)
-    assert config.performance.thresholds("brier") == (0.16, 0.25)
+    assert config.performance.thresholds("brier") == (0.045, 0.0475)
     assert config.freshness.stale_after_s == 86400.0
     assert config == MonitoringConfig()
 
