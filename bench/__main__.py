@@ -1,4 +1,4 @@
-"""`python -m bench [--json PATH] [--only KEY ...] [--quick]`: the whole benchmark suite.
+"""`python -m bench [--json PATH] [--only KEY ...] [--quick] [--merge PATH]`: the suite.
 
 Runs every benchmark under `bench/` (each in its own process, each measuring its own baseline in
 the same run) and writes one JSON document with the issue's keys plus per-goal pass/fail.
@@ -21,8 +21,14 @@ def main() -> int:
         "--only", nargs="+", choices=[s.key for s in SPECS], default=(), help="run only these"
     )
     parser.add_argument("--quick", action="store_true", help="shorter runs (noisier figures)")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        help="with --only: keep the other keys' figures from this earlier suite JSON",
+    )
     args = parser.parse_args()
-    document = run_suite(only=args.only, quick=args.quick)
+    previous = json.loads(args.merge.read_text(encoding="utf-8")) if args.merge else None
+    document = run_suite(only=args.only, quick=args.quick, previous=previous)
     text = json.dumps(document, indent=2)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

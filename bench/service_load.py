@@ -173,7 +173,15 @@ def main() -> None:
     parser.add_argument("--seconds", "--duration", type=float, default=8.0, dest="seconds")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--models-dir", type=Path)
+    parser.add_argument(
+        "--observed-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a variable of the observed arm (to find which part costs what)",
+    )
     args = parser.parse_args()
+    overrides = dict(item.split("=", 1) for item in args.observed_env)
     sinks: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
         models = _models_dir(args.models_dir, stack)
@@ -204,7 +212,8 @@ def main() -> None:
                 "AMF1_LOGSTASH_PORT": str(log_port),
                 "AMF1_LOG_BUFFER_DIR": buffer_dir,
                 "AMF1_LOG_LEVEL": "info",
-            },
+            }
+            | overrides,
         )
         drivers = _get_json(f"{bare_url}/drivers")["drivers"]
         circuits = _get_json(f"{bare_url}/circuits")["circuits"]
@@ -241,6 +250,7 @@ def main() -> None:
             "seconds": args.seconds,
             "concurrency": args.concurrency,
             "cpu_count": os.cpu_count(),
+            "observed_env": overrides,
         },
     }
     print(json.dumps(document))

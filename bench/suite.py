@@ -214,6 +214,8 @@ def extract(spec: Spec, result: dict[str, Any]) -> tuple[Any, str | None]:
             (v for c in candidates if isinstance(v := _lookup(result, c), int | float)), None
         )
         if found is None:
+            if isinstance(result.get("error"), str):
+                return None, f"{spec.module}: {result['error']}"
             return None, (
                 f"{spec.module} printed no numeric {' or '.join(candidates)} "
                 f"(its keys: {', '.join(sorted(result))})"
@@ -270,16 +272,28 @@ def evaluate(results: dict[str, Any], reasons: dict[str, str]) -> dict[str, Any]
 
 
 def run_suite(
-    only: Sequence[str] = (), quick: bool = False, progress: Callable[[str], None] = print
+    only: Sequence[str] = (),
+    quick: bool = False,
+    progress: Callable[[str], None] = print,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the selected benchmarks (all by default) and return the suite's document."""
+    """Run the selected benchmarks (all by default) and return the suite's document.
+
+    With `previous` (an earlier document), keys not selected keep that document's figures, and
+    `meta.merged_from` records it: each benchmark still measures its baseline in its own run.
+    """
     results: dict[str, Any] = {}
     reasons: dict[str, str] = {}
     runs: dict[str, Any] = {}
+    kept: list[str] = []
     # Several keys may come from one benchmark (predict and service_rss_mib): run it once.
     cache: dict[str, tuple[dict[str, Any] | None, str | None]] = {}
     for spec in SPECS:
         if only and spec.key not in only:
+            if previous is not None and previous.get(spec.key) is not None:
+                results[spec.key] = previous[spec.key]
+                kept.append(spec.key)
+                continue
             results[spec.key] = None
             reasons[spec.key] = "not selected (--only)"
             continue
@@ -302,6 +316,17 @@ def run_suite(
         "git_commit": _git_commit(),
         "runs": runs,
     }
+    if kept and previous is not None:
+        document["meta"]["merged_from"] = {
+            "keys": kept,
+            "finished_at": previous.get("meta", {}).get("finished_at"),
+            "git_commit": previous.get("meta", {}).get("git_commit"),
+            "runs": {
+                module: meta
+                for module, meta in previous.get("meta", {}).get("runs", {}).items()
+                if any(spec.module == module and spec.key in kept for spec in SPECS)
+            },
+        }
     return document
 
 

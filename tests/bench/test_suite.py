@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from bench.suite import GOALS, SPECS, Spec, evaluate, extract, last_json_object, run_module
+from bench.suite import (
+    GOALS,
+    SPECS,
+    Spec,
+    evaluate,
+    extract,
+    last_json_object,
+    run_module,
+    run_suite,
+)
 
 ISSUE_KEYS = [
     "log_event_us",
@@ -57,3 +66,24 @@ def test_missing_benchmark_module_is_an_explicit_null() -> None:
     raw, reason, _meta = run_module(Spec("x", "bench.does_not_exist", {"": ("x",)}), quick=True)
     assert raw is None
     assert reason is not None and "does not exist" in reason
+
+
+def test_merge_keeps_unselected_figures_from_an_earlier_run() -> None:
+    """--only with --merge: the other keys keep the earlier figures and say where they came from."""
+    previous = {"drift_update_us": 9.5, "meta": {"finished_at": "t0", "git_commit": "abc"}}
+    document = run_suite(
+        only=["log_event_us"], previous=previous, progress=lambda _line: None, quick=True
+    )
+    assert document["drift_update_us"] == 9.5
+    assert document["goals"]["drift_update_us"]["pass"] is True
+    assert document["meta"]["merged_from"]["keys"] == ["drift_update_us"]
+    assert document["service_rss_mib"] is None
+
+
+def test_a_benchmark_error_is_the_reason() -> None:
+    """A benchmark that reports {"error": ...} gets that message as its null's reason."""
+    spec = Spec("pipeline", "bench.pipeline", {"events_per_s": ("pipeline.events_per_s",)})
+    assert extract(spec, {"error": "Elasticsearch unreachable"}) == (
+        None,
+        "bench.pipeline: Elasticsearch unreachable",
+    )
