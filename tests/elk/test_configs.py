@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from elk import render_collector, rendered, rules
+from elk.settings import Settings
+from elk.stack.layout import Layout
 
 
 def _collector() -> dict[str, Any]:
@@ -100,3 +104,23 @@ def test_collector_names_the_daily_index_from_the_event_time() -> None:
         'set(log.attributes["elasticsearch.index"], '
         'Concat(["amf1-logs-", FormatTime(log.time, "%Y.%m.%d")], ""))'
     )
+
+
+def test_the_built_collector_accepts_the_config(tmp_path: Path) -> None:
+    """`otelcol validate` of our own collector build loads every component and OTTL statement."""
+    binary = Layout.from_settings(Settings()).collector_binary
+    if not binary.exists():
+        pytest.skip(f"collector not built yet ({binary}); `amf1 stack up` builds it")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AMF1_COLLECTOR_STORAGE_DIR": str(tmp_path / "queue"),
+    }
+    result = subprocess.run(
+        [str(binary), "validate", "--config", str(rendered.COLLECTOR_CONFIG)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
