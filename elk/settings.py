@@ -17,8 +17,8 @@ def _default_cache_dir() -> Path:
     return Path("~/.cache/amf1").expanduser()
 
 
-class Settings(BaseSettings):
-    """Connection settings for Elasticsearch (TLS verified by default) and the local stack."""
+class ElasticsearchSettings(BaseSettings):
+    """How to reach Elasticsearch (TLS verified by default); every package's settings reuse it."""
 
     model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
 
@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     es_timeout_s: float = Field(
         default=10.0, gt=0, description="Timeout of one Elasticsearch request, in seconds."
     )
+
+
+class Settings(ElasticsearchSettings):
+    """Elasticsearch connection plus the local stack (`amf1 stack ...`)."""
 
     # The local stack (`amf1 stack ...`): where it is cached and run, and how it is reached.
     cache_dir: Path = Field(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from elk import client as elk_client
 from kibana.errors import BackendUnavailableError, ConfigurationError
 from kibana.mapping import load_template_file, merge_index_mappings
 from kibana.settings import Settings
@@ -15,21 +14,8 @@ _MAX_RETRIES = 1
 
 
 def make_client(settings: Settings) -> Elasticsearch:
-    """A client for `settings.es_url`: API key over user/password, TLS verified unless told."""
-    options: dict[str, Any] = {
-        "request_timeout": settings.es_timeout_s,
-        "max_retries": _MAX_RETRIES,
-        "retry_on_timeout": False,
-    }
-    if settings.es_api_key is not None:
-        options["api_key"] = settings.es_api_key.get_secret_value()
-    elif settings.es_username and settings.es_password is not None:
-        options["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
-    if settings.es_url.startswith("https"):
-        options["verify_certs"] = settings.es_verify_certs
-        if settings.es_ca_cert is not None:
-            options["ca_certs"] = str(settings.es_ca_cert)
-    return Elasticsearch(settings.es_url, **options)
+    """The shared client (`elk.client`), but without retry on timeout: the loop is the retry."""
+    return elk_client.make_client(settings, max_retries=_MAX_RETRIES, retry_on_timeout=False)
 
 
 def field_types(settings: Settings, es: Elasticsearch | None) -> dict[str, str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from elk.settings import ElasticsearchSettings
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "placeholder", "secret", "password", "xxx"})
@@ -30,18 +31,8 @@ _FILE_SECRETS = (
 )
 
 
-class Settings(BaseSettings):
-    """Configuration of the importer and the watcher (env prefix `AMF1_`)."""
-
-    model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
-
-    es_url: str = "http://127.0.0.1:9200"
-    es_username: str | None = None
-    es_password: SecretStr | None = None
-    es_api_key: SecretStr | None = None
-    es_ca_cert: Path | None = None
-    es_verify_certs: bool = True
-    es_timeout_s: float = Field(default=10.0, gt=0)
+class Settings(ElasticsearchSettings):
+    """Configuration of the importer and the watcher (env prefix `AMF1_`; `AMF1_ES_*` inherited)."""
 
     kibana_url: str = "http://127.0.0.1:5601"
     kibana_username: str | None = None
