@@ -190,10 +190,10 @@ def test_re_delivered_event_is_stored_once(pipeline: Pipeline, es: Elasticsearch
     # The sentinel went in after the copies; once it is searchable, so would they be.
     wait_for_hits(es, by_run(run_id), 2)
     time.sleep(2)
-    es.indices.refresh(index=rules.INDEX_PATTERN)
-    found = es.search(index=rules.INDEX_PATTERN, query={"term": {"event.id": event_id}})
-    assert found["hits"]["total"]["value"] == 1
-    assert found["hits"]["hits"][0]["_source"]["message"] == f"first copy {run_id}"
+    by_id = {"term": {"event.id": event_id}}
+    assert count_when_answering(es, by_id) == 1
+    (stored,) = wait_for_hits(es, by_id, 1)
+    assert _source(stored)["message"] == f"first copy {run_id}"
 
 
 def test_nothing_is_lost_while_elasticsearch_is_down_for_30_seconds(
