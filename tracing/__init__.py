@@ -1,10 +1,11 @@
 """OpenTelemetry for the AMF1 processes: set-up, FastAPI instrumentation, spans, log correlation.
 
-import tracing
-tracing.configure()                 # once per process, at its entry point; never raises
-tracing.instrument_app(app)         # in the app factory (no-op without configure)
-...
-tracing.shutdown()                  # bounded flush
+Usage, at a process's entry point and in its app factory:
+
+    tracing.configure()          # once per process; never raises (a failure logs, no tracing)
+    tracing.instrument_app(app)  # in the app factory (a no-op without configure)
+    ...
+    tracing.shutdown()           # bounded flush (the app's lifespan exit)
 """
 
 from tracing._config import configure, current, drop_totals, force_flush, shutdown, tracer
