@@ -91,12 +91,18 @@ SPECS: tuple[Spec, ...] = (
         "pipeline",
         "bench.pipeline",
         {
-            "events_per_s": ("pipeline.events_per_s", "events_per_s"),
+            "events_per_s": (
+                "pipeline_events_per_s",
+                "pipeline.events_per_s",
+                "events_per_s",
+            ),
             "es_bulk_direct_events_per_s": (
+                "ceiling_events_per_s",
                 "ceiling.events_per_s",
                 "es_bulk_direct_events_per_s",
             ),
-            "lag_p95_s": ("pipeline.lag_p95_s", "lag_p95_s"),
+            # The lag at a sustained (paced) rate, not the backlog of a burst.
+            "lag_p95_s": ("paced.lag_p95_s", "pipeline.lag_p95_s", "lag_p95_s"),
         },
     ),
     Spec(
