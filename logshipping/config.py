@@ -151,7 +151,10 @@ def configure(
         processors=_State.processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[settings.log_level]),
         logger_factory=sink_factory,
-        cache_logger_on_first_use=True,
+        # Not cached: a module-level logger proxy bound once would keep this configuration's
+        # processors after a re-configuration (and escape structlog's capture_logs in tests).
+        # The hot path does not use it: `events.emit` has its own fast path.
+        cache_logger_on_first_use=False,
     )
     _configure_stdlib(
         structlog.stdlib.ProcessorFormatter(

@@ -7,11 +7,14 @@ they fail. Bring the stack up with `amf1 stack up`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
+import structlog
 from elasticsearch import Elasticsearch
 
+import logshipping
 from elk.client import make_client
 from elk.settings import Settings
 from elk.stack.control import StackControl
@@ -34,6 +37,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     missing = _unreachable(item.config)
     if missing:
         skip_or_fail(f"stack unreachable: {', '.join(missing)}; run `amf1 stack up`")
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """Every test starts and ends with logging unconfigured: `configure` is process-global."""
+    yield
+    logshipping.shutdown(timeout_s=2.0)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+    logging.getLogger("uvicorn.access").disabled = False
 
 
 @pytest.fixture(scope="session")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import structlog
 
-import logshipping
 from logshipping import Settings
 from tests.logshipping.receiver import LineReceiver
 
@@ -25,19 +22,6 @@ class Captured(io.BytesIO):
 
     def events(self) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in self.lines()]
-
-
-@pytest.fixture(autouse=True)
-def _reset_logging() -> Iterator[None]:
-    """Every test starts and ends with logging unconfigured (global state)."""
-    yield
-    logshipping.shutdown(timeout_s=2.0)
-    structlog.reset_defaults()
-    structlog.contextvars.clear_contextvars()
-    root = logging.getLogger()
-    for handler in root.handlers[:]:
-        root.removeHandler(handler)
-    logging.getLogger("uvicorn.access").disabled = False
 
 
 @pytest.fixture
