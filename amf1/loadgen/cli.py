@@ -78,6 +78,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"amf1 loadgen: {exc}")
         return 1
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    slow = summary["by_label"].get("qualifying-slow", {}).get("latency_ms", {}).get("p50")
+    if args.scenario == "slow" and slow is not None and slow < args.delay_ms:
+        say(
+            f"the service ignored the delay header (p50 {slow} ms < {args.delay_ms} ms): start it "
+            "with AMF1_TEST_DELAY_ENABLED=true (never in production)"
+        )
     return 0
 
 
