@@ -3,7 +3,7 @@
 Each processor is a small callable with structlog's signature `(logger, method_name, event_dict)`.
 They are hand-written rather than ecs-logging's `StructlogFormatter`: that formatter nests dotted
 keys into objects (our contract is flat dotted keys at top level) and costs several microseconds
-per event on the request path (see docs/readme/logging.md for the measurement).
+per event on the request path (see README.md, logging, for the measurement).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 
 if [ "${CI:-}" = "true" ]; then export AMF1_REQUIRE_STACK=1; fi
+# Every package's events are checked against the catalogue (required fields) in tests.
+export AMF1_LOG_STRICT=1
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -1,4 +1,4 @@
-"""The README fragment documents the catalogue exactly as the code defines it."""
+"""README.md documents the catalogue exactly as the code defines it."""
 
 from __future__ import annotations
 
