@@ -223,6 +223,9 @@ def _configure_stdlib(formatter: logging.Formatter, level: int) -> None:
         relayed = logging.getLogger(name)
         relayed.handlers.clear()
         relayed.propagate = True
+        # A level set earlier (uvicorn sets its own from `log_level`) would hide records that
+        # the configured level lets through.
+        relayed.setLevel(logging.NOTSET)
     # The service writes its own access event (one per request); uvicorn's would be a second.
     logging.getLogger("uvicorn.access").disabled = True
     logging.captureWarnings(True)
