@@ -25,11 +25,8 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -41,37 +38,16 @@ from amf1.loadgen.client import Target
 from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import LoadPlan, run_load, run_sync
 from amf1.loadgen.scenarios import NormalScenario
+from bench.serving import PYTHON, free_port, get_json, managed_process, models_dir, wait_ready
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 MIB = 1024 * 1024
-
-
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
-    process = subprocess.Popen(args, env=env, cwd=ROOT, **popen)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
 
 
 @contextmanager
 def _sink(module: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """A sink process speaking the `{"port"}` ... stdin-close ... `{counts}` protocol."""
     counts: dict[str, Any] = {}
-    with _process(
+    with managed_process(
         [PYTHON, "-m", module], dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE
     ) as process:
         assert process.stdout is not None and process.stdin is not None
@@ -83,49 +59,14 @@ def _sink(module: str) -> Iterator[tuple[int, dict[str, Any]]]:
             counts.update(json.loads(process.stdout.readline() or "{}"))
 
 
-def _models_dir(given: Path | None, stack: ExitStack) -> Path:
-    if given is not None:
-        return given
-    default = Path(os.environ.get("AMF1_MODELS_DIR", ROOT / "models"))
-    if any(default.glob("*/model.txt")):
-        return default
-    out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-models-")))
-    subprocess.run(
-        [PYTHON, "-m", "amf1.cli", "train", "--out", str(out), "--seasons", "3"],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        timeout=900,
-    )
-    return out
-
-
 def _server(stack: ExitStack, models: Path, env: dict[str, str]) -> tuple[str, int]:
-    port = int(_free_port())
+    port = free_port()
     args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
-    process = stack.enter_context(
-        _process(args, {**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    )
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = stack.enter_context(managed_process(args, {**os.environ, **env}, **quiet))
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"amf1 serve on {port} exited with {process.returncode}")
-        try:
-            _get_json(f"{url}/ready")
-        except OSError:
-            time.sleep(0.3)
-        else:
-            return url, process.pid
-    raise RuntimeError(f"{url} not ready after 120 s")
-
-
-def _free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    wait_ready(url, process)
+    return url, process.pid
 
 
 class _RssSampler:
@@ -184,7 +125,7 @@ def main() -> None:
     overrides = dict(item.split("=", 1) for item in args.observed_env)
     sinks: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
-        models = _models_dir(args.models_dir, stack)
+        models = models_dir(args.models_dir, stack)
         log_port, sinks["log_lines"] = stack.enter_context(_sink("bench.line_sink"))
         otlp_port, sinks["otlp"] = stack.enter_context(_sink("bench.otlp_sink"))
         buffer_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-buf-"))
@@ -215,8 +156,8 @@ def main() -> None:
             }
             | overrides,
         )
-        drivers = _get_json(f"{bare_url}/drivers")["drivers"]
-        circuits = _get_json(f"{bare_url}/circuits")["circuits"]
+        drivers = get_json(f"{bare_url}/drivers")["drivers"]
+        circuits = get_json(f"{bare_url}/circuits")["circuits"]
         payloads = PayloadFactory.synthetic(drivers, circuits)
         sampler = _RssSampler(observed_pid)
         stack.callback(sampler.close)

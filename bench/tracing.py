@@ -30,19 +30,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from amf1.loadgen.client import Request, Response, Target
 from amf1.loadgen.runner import LoadPlan, run_load, run_sync
-
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from bench.serving import PYTHON, free_port, get_json, managed_process, models_dir, wait_ready
 
 
 class QualifyingScenario:
@@ -63,68 +58,8 @@ class QualifyingScenario:
         """Nothing to learn."""
 
 
-def _free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {process.returncode}")
-        try:
-            _get_json(f"{url}/ready")
-        except OSError:
-            time.sleep(0.3)
-        else:
-            return
-    raise RuntimeError(f"{url} not ready after {timeout_s} s")
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
-    process = subprocess.Popen(args, env=env, cwd=ROOT, **popen)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-
-
-def _models_dir(given: Path | None, stack: ExitStack) -> Path:
-    if given is not None:
-        return given
-    default = Path(os.environ.get("AMF1_MODELS_DIR", ROOT / "models"))
-    if any(default.glob("*/model.txt")):
-        return default
-    out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-models-")))
-    subprocess.run(
-        [PYTHON, "-m", "amf1.cli", "train", "--out", str(out), "--seasons", "3"],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        timeout=600,
-    )
-    return out
-
-
 def _server(stack: ExitStack, models: Path, traced: bool, otlp_port: int) -> str:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "AMF1_TRACING_ENABLED": "true" if traced else "false",
@@ -136,16 +71,16 @@ def _server(stack: ExitStack, models: Path, traced: bool, otlp_port: int) -> str
     }
     args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
     process = stack.enter_context(
-        _process(args, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        managed_process(args, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_ready(url, process)
+    wait_ready(url, process)
     return url
 
 
 def _qualifying_body(url: str) -> dict[str, Any]:
-    drivers = _get_json(f"{url}/drivers")
-    circuits = _get_json(f"{url}/circuits")
+    drivers = get_json(f"{url}/drivers")
+    circuits = get_json(f"{url}/circuits")
     return {
         "driver": drivers["by_model"]["stage1-qualifying"][0],
         "circuit": circuits["by_model"]["stage1-qualifying"][0],
@@ -194,9 +129,9 @@ def _arm(results: list[dict[str, Any]]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the sink and both servers, run the alternating rounds, return the result."""
     with ExitStack() as stack:
-        models = _models_dir(args.models_dir, stack)
+        models = models_dir(args.models_dir, stack)
         sink = stack.enter_context(
-            _process(
+            managed_process(
                 [PYTHON, "-m", "bench.otlp_sink"],
                 dict(os.environ),
                 stdin=subprocess.PIPE,
@@ -209,7 +144,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         urls = {
             "off": _server(stack, models, False, otlp_port),
             "on": _server(stack, models, True, otlp_port),
-            "backend_down": _server(stack, models, True, _free_port()),
+            "backend_down": _server(stack, models, True, free_port()),
         }
         body = _qualifying_body(urls["off"])
         for url in urls.values():  # warm-up: imports, caches, first connections

@@ -1,0 +1,83 @@
+"""Helpers shared by the benchmarks that run `amf1 serve` processes on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get_json(url: str) -> Any:
+    """GET `url` (5 s timeout) and parse the JSON body."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@contextmanager
+def managed_process(
+    args: list[str], env: dict[str, str], **popen: Any
+) -> Iterator[subprocess.Popen[Any]]:
+    """Run `args` from the repository root; terminate (then kill) it on exit."""
+    process = subprocess.Popen(args, env=env, cwd=ROOT, **popen)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+def models_dir(given: Path | None, stack: ExitStack, timeout_s: float = 900) -> Path:
+    """`given`, else `AMF1_MODELS_DIR` (models/) if trained, else small models in a temp dir."""
+    if given is not None:
+        return given
+    default = Path(os.environ.get("AMF1_MODELS_DIR", ROOT / "models"))
+    if any(default.glob("*/model.txt")):
+        return default
+    out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-models-")))
+    subprocess.run(
+        [PYTHON, "-m", "amf1.cli", "train", "--out", str(out), "--seasons", "3"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=timeout_s,
+    )
+    return out
+
+
+def wait_ready(url: str, process: subprocess.Popen[Any], timeout_s: float = 120.0) -> None:
+    """Poll `url`/ready until it answers; raise if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {process.returncode}")
+        try:
+            get_json(f"{url}/ready")
+        except OSError:
+            time.sleep(0.3)
+        else:
+            return
+    raise RuntimeError(f"{url} not ready after {timeout_s} s")
