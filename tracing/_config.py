@@ -10,25 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
 
 from logshipping.events import Action, emit
-from tracing.drops import (
-    EXPORT_PATH_LOGGERS,
-    AccountedBatchSpanProcessor,
-    CountingSpanExporter,
-    DropAccountant,
-    DropTotals,
-    RateLimitFilter,
-)
+from tracing.drops import EXPORT_PATH_LOGGERS, DropAccountant, DropTotals, RateLimitFilter
+from tracing.export import BatchProcessor, SpanExporter
+from tracing.otlp import Encoder
+from tracing.otlp_export import GrpcExporter, HttpExporter
 from tracing.settings import Settings
+from tracing.tracer import TracerProvider
 
 INSTRUMENTATION_NAME = "amf1"
 
@@ -38,8 +34,9 @@ class Tracing:
     """What `configure()` built; the package keeps exactly one (or none)."""
 
     settings: Settings
+    resource: Mapping[str, AttributeValue]
     provider: TracerProvider
-    processor: AccountedBatchSpanProcessor
+    processor: BatchProcessor
     accountant: DropAccountant
     tracer: trace.Tracer
     log_filters: list[tuple[logging.Logger, RateLimitFilter]] = field(default_factory=list)
@@ -95,6 +92,7 @@ def configure(
 def _build(
     settings: Settings, service_name: str, service_version: str, exporter: SpanExporter | None
 ) -> Tracing:
+    # The SDK's Resource merges OTEL_RESOURCE_ATTRIBUTES and the telemetry.sdk.* attributes.
     resource = Resource.create(
         {
             "service.name": service_name,
@@ -103,26 +101,21 @@ def _build(
             "host.name": socket.gethostname(),
             "process.pid": os.getpid(),
         }
-    )
+    ).attributes
     accountant = DropAccountant(settings.tracing_drop_log_interval_s)
-    inner = exporter if exporter is not None else _otlp_exporter(settings)
-    processor = AccountedBatchSpanProcessor(
-        CountingSpanExporter(inner, accountant),
+    processor = BatchProcessor(
+        exporter if exporter is not None else _otlp_exporter(settings, resource),
         accountant,
-        max_queue_size=settings.tracing_queue_size,
-        max_export_batch_size=settings.tracing_batch_size,
-        schedule_delay_millis=settings.tracing_schedule_delay_ms,
-        shutdown_timeout_millis=settings.tracing_shutdown_timeout_s * 1000,
+        queue_size=settings.tracing_queue_size,
+        batch_size=settings.tracing_batch_size,
+        schedule_delay_s=settings.tracing_schedule_delay_ms / 1000,
     )
-    provider = TracerProvider(
-        resource=resource,
-        sampler=ParentBased(root=TraceIdRatioBased(settings.tracing_sampler_ratio)),
-    )
-    provider.add_span_processor(processor)
+    provider = TracerProvider(processor, settings.tracing_sampler_ratio)
     # W3C trace context only: the one format the clients of this API send; baggage is unused.
     propagate.set_global_textmap(TraceContextTextMapPropagator())
     return Tracing(
         settings=settings,
+        resource=resource,
         provider=provider,
         processor=processor,
         accountant=accountant,
@@ -131,21 +124,11 @@ def _build(
     )
 
 
-def _otlp_exporter(settings: Settings) -> SpanExporter:
-    # Imported here: each exporter pulls in its transport (grpc or requests) at import time.
+def _otlp_exporter(settings: Settings, resource: Mapping[str, AttributeValue]) -> SpanExporter:
+    encoder = Encoder(resource)
     if settings.otlp_protocol == "http":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
-            OTLPSpanExporter as HttpExporter,
-        )
-
-        return HttpExporter(
-            endpoint=settings.traces_http_url, timeout=settings.tracing_export_timeout_s
-        )
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415
-        OTLPSpanExporter as GrpcExporter,
-    )
-
-    return GrpcExporter(endpoint=settings.otlp_endpoint, timeout=settings.tracing_export_timeout_s)
+        return HttpExporter(settings.traces_http_url, settings.tracing_export_timeout_s, encoder)
+    return GrpcExporter(settings.otlp_endpoint, settings.tracing_export_timeout_s, encoder)
 
 
 def _rate_limit_export_logs(interval_s: float) -> list[tuple[logging.Logger, RateLimitFilter]]:
@@ -165,7 +148,7 @@ def shutdown() -> None:
     if state is None:
         return
     try:
-        state.provider.shutdown()
+        state.processor.shutdown(state.settings.tracing_shutdown_timeout_s)
     except Exception as exc:  # noqa: BLE001 - shutdown must finish even if the exporter is broken
         emit(
             Action.LOG,
@@ -195,7 +178,7 @@ def drop_totals() -> DropTotals:
     return state.accountant.totals if state is not None else DropTotals(0, 0)
 
 
-def force_flush(timeout_millis: int = 5_000) -> bool:
+def force_flush(timeout_s: float = 5.0) -> bool:
     """Export everything queued now (tests, CLI commands about to exit)."""
     state = _current
-    return state.provider.force_flush(timeout_millis) if state is not None else True
+    return state.processor.force_flush(timeout_s) if state is not None else True

@@ -10,28 +10,17 @@ report and one exporter line per interval, not one per span or per retry.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from logshipping.events import Action, emit
 
-# Loggers on the export path of the OpenTelemetry SDK and the OTLP exporters: each logs per failed
-# export or per retry (and the SDK queue per dropped span), which is a log storm during an outage.
-EXPORT_PATH_LOGGERS = (
-    "opentelemetry.sdk._shared_internal",
-    "opentelemetry.sdk.trace.export",
-    "opentelemetry.exporter.otlp.proto.grpc.exporter",
-    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
-    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
-    "opentelemetry.exporter.otlp.proto.http._common",
-)
+# The exporters' logger (`tracing.otlp`): it logs each failed export, which during an outage is a
+# line per batch; the filter below cuts it to one line per interval.
+EXPORT_PATH_LOGGERS = ("tracing.otlp",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,85 +100,6 @@ def _log_report(totals: DropTotals, new: int) -> None:
             "amf1.tracing.dropped.total": totals.total,
         },
     )
-
-
-class CountingSpanExporter(SpanExporter):
-    """Wraps an exporter: counts the spans of failed exports and triggers the periodic report."""
-
-    def __init__(self, inner: SpanExporter, accountant: DropAccountant) -> None:
-        self._inner = inner
-        self._accountant = accountant
-        self._inner_takes_timeout = "timeout_millis" in inspect.signature(inner.shutdown).parameters
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Export through the wrapped exporter; never raises."""
-        try:
-            result = self._inner.export(spans)
-        except Exception:  # noqa: BLE001 - an exporter bug must not kill the export worker
-            result = SpanExportResult.FAILURE
-        if result is not SpanExportResult.SUCCESS:
-            self._accountant.export_failed(len(spans))
-        self._accountant.maybe_report()
-        return result
-
-    # The batch processor passes its remaining shutdown budget only to a `timeout_millis` argument.
-    def shutdown(self, timeout_millis: float = 30_000) -> None:
-        """Shut the wrapped exporter down and report any losses not yet reported."""
-        try:
-            if self._inner_takes_timeout:
-                self._inner.shutdown(timeout_millis=timeout_millis)  # type: ignore[call-arg]
-            else:
-                self._inner.shutdown()
-        finally:
-            self._accountant.maybe_report(force=True)
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Flush the wrapped exporter."""
-        return self._inner.force_flush(timeout_millis)
-
-
-class AccountedBatchSpanProcessor(BatchSpanProcessor):
-    """The SDK batch processor, plus counting of queue-full drops and a bounded shutdown."""
-
-    def __init__(
-        self,
-        exporter: SpanExporter,
-        accountant: DropAccountant,
-        *,
-        max_queue_size: int,
-        max_export_batch_size: int,
-        schedule_delay_millis: float,
-        shutdown_timeout_millis: float,
-    ) -> None:
-        super().__init__(
-            exporter,
-            max_queue_size=max_queue_size,
-            schedule_delay_millis=schedule_delay_millis,
-            max_export_batch_size=max_export_batch_size,
-        )
-        self._accountant = accountant
-        self._max_queue_size = max_queue_size
-        self._shutdown_timeout_millis = shutdown_timeout_millis
-
-    def on_end(self, span: ReadableSpan) -> None:
-        """Queue a sampled span; count it when the full queue forces one out."""
-        # The SDK discards the oldest span silently when its deque is full (its drop count is only
-        # visible through opt-in internal metrics), so look at the queue depth before appending.
-        if (
-            span.context is not None
-            and span.context.trace_flags.sampled
-            and self.queue_depth() >= self._max_queue_size
-        ):
-            self._accountant.queue_full()
-        super().on_end(span)
-
-    def queue_depth(self) -> int:
-        """Spans waiting for export."""
-        return len(self._batch_processor._queue)
-
-    def shutdown(self) -> None:
-        """Export what is queued within the configured bound, then stop the worker."""
-        self._batch_processor.shutdown(timeout_millis=int(self._shutdown_timeout_millis))
 
 
 class RateLimitFilter(logging.Filter):

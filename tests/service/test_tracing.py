@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import ValidationError
 from structlog.testing import capture_logs
@@ -27,24 +25,26 @@ from service.settings import Settings
 from tests.service.conftest import make_client, qualifying_body, race_body
 from tests.service.monitoring import synthetic
 from tracing.correlation import add_trace_context
+from tracing.testing import MemoryExporter
+from tracing.tracer import Span
 
 
 @pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
+def exporter() -> Iterator[MemoryExporter]:
     """Tracing configured for this process, exporting into memory."""
-    memory = InMemorySpanExporter()
+    memory = MemoryExporter()
     assert tracing.configure(exporter=memory, set_global=False)
     yield memory
     tracing.shutdown()
 
 
-def _spans(exporter: InMemorySpanExporter) -> dict[str, ReadableSpan]:
+def _spans(exporter: MemoryExporter) -> dict[str, Span]:
     tracing.force_flush()
-    return {span.name: span for span in exporter.get_finished_spans()}
+    return {span.name: span for span in exporter.spans()}
 
 
 def test_prediction_is_one_server_span_and_one_inference_span(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """The trace of a prediction: the request, and the model call with model, driver, circuit."""
     with make_client(models_dir) as client:
@@ -66,7 +66,7 @@ def test_prediction_is_one_server_span_and_one_inference_span(
 
 
 def test_race_winner_inference_span_records_the_field(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """A race-winner trace names the circuit and the size of the field."""
     with make_client(models_dir) as client:
@@ -77,7 +77,7 @@ def test_race_winner_inference_span_records_the_field(
 
 
 def test_access_event_carries_the_trace_id_of_the_response_header(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """From a log line to its trace: the access event's trace.id is the header's trace id."""
     with make_client(models_dir) as client, capture_logs(processors=[add_trace_context]) as logs:
@@ -90,7 +90,7 @@ def test_access_event_carries_the_trace_id_of_the_response_header(
 
 
 def test_unknown_driver_is_not_an_error_on_the_trace(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """A 422 is the client's mistake: neither span is marked failed."""
     with make_client(models_dir) as client:
@@ -102,7 +102,7 @@ def test_unknown_driver_is_not_an_error_on_the_trace(
 
 
 def test_unavailable_model_puts_the_error_on_the_trace(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """A 503 prediction failure: server span ERROR with the exception that explains it."""
     (models_dir / STAGE1_NAME / MODEL_FILE).unlink()
@@ -116,14 +116,14 @@ def test_unavailable_model_puts_the_error_on_the_trace(
     assert response.headers["x-trace-id"] == f"{server.context.trace_id:032x}"
 
 
-def _inference_ns(exporter: InMemorySpanExporter) -> int:
+def _inference_ns(exporter: MemoryExporter) -> int:
     inference = _spans(exporter)["model-inference"]
     assert inference.end_time is not None and inference.start_time is not None
     return inference.end_time - inference.start_time
 
 
 def test_test_delay_header_slows_a_prediction_when_enabled(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """AMF1_TEST_DELAY_ENABLED: a prediction asking for 150 ms lasts at least that long."""
     with make_client(models_dir, test_delay_enabled=True) as client:
@@ -134,7 +134,7 @@ def test_test_delay_header_slows_a_prediction_when_enabled(
 
 
 def test_test_delay_header_is_ignored_by_default(
-    models_dir: Path, exporter: InMemorySpanExporter
+    models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """Without the setting the header does nothing (the hook is off by default)."""
     with make_client(models_dir) as client:
@@ -158,7 +158,7 @@ def test_app_factory_alone_exports_nothing(models_dir: Path) -> None:
     assert "x-trace-id" not in response.headers
 
 
-def test_periodic_drift_check_is_its_own_trace(exporter: InMemorySpanExporter) -> None:
+def test_periodic_drift_check_is_its_own_trace(exporter: MemoryExporter) -> None:
     """A drift check (every K requests, outside any request) is a `drift-update` span."""
     config = MonitoringConfig(
         drift=DriftConfig(),

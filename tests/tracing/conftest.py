@@ -6,24 +6,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import tracing
+from tracing.testing import MemoryExporter
+from tracing.tracer import Span
 
 
 class MemoryTracing:
     """The in-memory exporter behind the configured tracing, with a flushing accessor."""
 
-    def __init__(self, exporter: InMemorySpanExporter) -> None:
+    def __init__(self, exporter: MemoryExporter) -> None:
         self.exporter = exporter
 
-    def spans(self) -> list[ReadableSpan]:
+    def spans(self) -> list[Span]:
         """Every span ended so far, in end order."""
         tracing.force_flush()
-        return list(self.exporter.get_finished_spans())
+        return self.exporter.spans()
 
-    def span(self, name: str) -> ReadableSpan:
+    def span(self, name: str) -> Span:
         """The one finished span called `name`."""
         matches = [s for s in self.spans() if s.name == name]
         assert len(matches) == 1, [s.name for s in self.spans()]
@@ -32,7 +32,7 @@ class MemoryTracing:
 
 def configure_memory(**settings: Any) -> MemoryTracing:
     """Configure tracing for a test, exporting into memory."""
-    exporter = InMemorySpanExporter()
+    exporter = MemoryExporter()
     assert tracing.configure(
         tracing.Settings(**settings),
         service_version="1.2.3",

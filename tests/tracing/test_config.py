@@ -6,12 +6,12 @@ import socket
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from structlog.testing import capture_logs
 
 import tracing
 from tests.tracing.conftest import MemoryTracing, configure_memory
+from tracing.testing import MemoryExporter
 
 
 def _remote_parent(sampled: bool) -> trace.Span:
@@ -22,9 +22,9 @@ def _remote_parent(sampled: bool) -> trace.Span:
 
 def test_spans_carry_service_version_environment_and_host(memory: MemoryTracing) -> None:
     """Jaeger can tell which service, version, environment and host produced a span."""
-    with tracing.tracer().start_as_current_span("work"):
-        pass
-    resource = memory.span("work").resource.attributes
+    state = tracing.current()
+    assert state is not None
+    resource = state.resource
     assert resource["service.name"] == "amf1-service"
     assert resource["service.version"] == "1.2.3"
     assert resource["deployment.environment.name"] == "development"
@@ -33,12 +33,10 @@ def test_spans_carry_service_version_environment_and_host(memory: MemoryTracing)
 
 def test_service_name_argument_beats_settings() -> None:
     """A process (e.g. the watcher) can name itself."""
-    exporter = InMemorySpanExporter()
-    tracing.configure(service_name="amf1-watcher", exporter=exporter, set_global=False)
-    with tracing.tracer().start_as_current_span("work"):
-        pass
-    tracing.force_flush()
-    assert exporter.get_finished_spans()[0].resource.attributes["service.name"] == "amf1-watcher"
+    tracing.configure(service_name="amf1-watcher", exporter=MemoryExporter(), set_global=False)
+    state = tracing.current()
+    assert state is not None
+    assert state.resource["service.name"] == "amf1-watcher"
 
 
 def test_disabled_tracing_records_nothing() -> None:
@@ -87,7 +85,7 @@ def test_unsampled_parent_is_not_recorded_even_at_ratio_one(memory: MemoryTracin
 
 def test_shutdown_exports_what_is_queued() -> None:
     """Spans still waiting for the next batch reach the exporter at shutdown."""
-    exporter = InMemorySpanExporter()
+    exporter = MemoryExporter()
     tracing.configure(
         tracing.Settings(tracing_schedule_delay_ms=600_000),
         exporter=exporter,
@@ -96,7 +94,7 @@ def test_shutdown_exports_what_is_queued() -> None:
     with tracing.tracer().start_as_current_span("last"):
         pass
     tracing.shutdown()
-    assert [s.name for s in exporter.get_finished_spans()] == ["last"]
+    assert [s.name for s in exporter.spans()] == ["last"]
     assert tracing.current() is None
 
 
@@ -107,4 +105,4 @@ def test_configure_twice_replaces_the_first_setup() -> None:
     with tracing.tracer().start_as_current_span("work"):
         pass
     assert [s.name for s in second.spans()] == ["work"]
-    assert first.exporter.get_finished_spans() == ()
+    assert first.exporter.spans() == []

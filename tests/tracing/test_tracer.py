@@ -1,0 +1,134 @@
+"""The lean tracer behaves as OpenTelemetry's API promises (what instrumentation relies on)."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from tracing.tracer import MAX_ATTRIBUTES, Scope, Span, Tracer, TracerProvider
+
+
+class Collect:
+    """A sink that keeps ended spans."""
+
+    def __init__(self) -> None:
+        self.ended: list[Span] = []
+
+    def on_end(self, span: Span) -> None:
+        self.ended.append(span)
+
+
+@pytest.fixture
+def sink() -> Collect:
+    return Collect()
+
+
+@pytest.fixture
+def tracer(sink: Collect) -> Tracer:
+    return Tracer(sink, Scope("amf1-test", "1.0"), 1.0)
+
+
+def test_span_context_is_the_apis_own(tracer: Tracer) -> None:
+    """Ids are built without the API's constructor: the result must equal what it would build."""
+    span = tracer.start_span("work")
+    context = span.get_span_context()
+    rebuilt = SpanContext(
+        context.trace_id,
+        context.span_id,
+        is_remote=False,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        trace_state=context.trace_state,
+    )
+    assert context == rebuilt
+    assert context.is_valid
+    assert not context.is_remote
+    assert context.trace_flags.sampled
+    assert 0 < context.trace_id < 1 << 128
+    assert 0 < context.span_id < 1 << 64
+
+
+def test_child_shares_the_trace_and_names_its_parent(tracer: Tracer, sink: Collect) -> None:
+    with tracer.start_as_current_span("parent") as parent, tracer.start_as_current_span("child"):
+        pass
+    child, parent_span = sink.ended
+    assert child.context.trace_id == parent.get_span_context().trace_id
+    assert child.parent == parent.get_span_context()
+    assert parent_span.parent is None
+    assert trace.get_current_span() is trace.INVALID_SPAN  # the context was restored
+
+
+def test_exception_leaving_start_as_current_span_is_recorded(tracer: Tracer, sink: Collect) -> None:
+    with pytest.raises(KeyError), tracer.start_as_current_span("work", kind=SpanKind.SERVER):
+        raise KeyError("driver")
+    (span,) = sink.ended
+    assert span.kind is SpanKind.SERVER
+    assert span.status.status_code is StatusCode.ERROR
+    (event,) = span.events
+    assert event.name == "exception"
+    assert event.attributes["exception.type"] == "KeyError"
+    assert "raise KeyError" in str(event.attributes["exception.stacktrace"])
+
+
+def test_status_rules_ok_is_final_and_unset_never_overrides(tracer: Tracer) -> None:
+    span = tracer.start_span("work")
+    assert isinstance(span, Span)
+    span.set_status(StatusCode.ERROR, "boom")
+    span.set_status(Status(StatusCode.UNSET))
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "boom"
+    span.set_status(StatusCode.OK)
+    span.set_status(StatusCode.ERROR)
+    assert span.status.status_code is StatusCode.OK
+
+
+def test_ended_span_is_read_only_and_ends_once(tracer: Tracer, sink: Collect) -> None:
+    span = tracer.start_span("work", attributes={"a": 1, "skip": None})
+    span.end()
+    span.end()
+    span.set_attribute("b", 2)
+    span.update_name("renamed")
+    span.add_event("late")
+    assert len(sink.ended) == 1
+    ended = sink.ended[0]
+    assert ended.name == "work"
+    assert ended.attributes == {"a": 1}
+    assert ended.events == []
+    assert not span.is_recording()
+    assert ended.end_time is not None
+    assert ended.end_time >= ended.start_time
+
+
+def test_attributes_are_copied_and_bounded(tracer: Tracer) -> None:
+    given = {f"k{i}": i for i in range(MAX_ATTRIBUTES + 5)}
+    span = tracer.start_span("work", attributes=given)
+    assert isinstance(span, Span)
+    given["k0"] = -1
+    assert span.attributes["k0"] == 0
+    assert len(span.attributes) == MAX_ATTRIBUTES
+    span.set_attribute("one-more", 1)
+    assert "one-more" not in span.attributes
+    span.set_attribute("k1", 100)  # replacing an existing key is always allowed
+    assert span.attributes["k1"] == 100
+
+
+def test_ratio_sampler_agrees_with_the_trace_id(sink: Collect) -> None:
+    """Root spans are kept when the trace id's low 64 bits fall under ratio x 2^64; unsampled
+    spans still carry valid ids (for logs and the X-Trace-Id header)."""
+    tracer = Tracer(sink, Scope("amf1-test"), 0.25)
+    spans = [tracer.start_span("work") for _ in range(2000)]
+    for span in spans:
+        context = span.get_span_context()
+        assert context.is_valid
+        expected = (context.trace_id & ((1 << 64) - 1)) < (1 << 62)
+        assert context.trace_flags.sampled is expected
+        assert span.is_recording() is expected
+    kept = sum(span.is_recording() for span in spans)
+    assert 350 < kept < 650
+
+
+def test_provider_names_the_scope_of_each_tracer(sink: Collect) -> None:
+    provider = TracerProvider(sink, 1.0)
+    with provider.get_tracer("opentelemetry.instrumentation.fastapi", "0.66b2").start_span("x"):
+        pass
+    assert sink.ended[0].scope == Scope("opentelemetry.instrumentation.fastapi", "0.66b2")
