@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from elk.installer import InstallError
 from elk.settings import Settings
 from elk.stack import probes, processes
 from elk.stack.layout import Layout
@@ -76,6 +77,7 @@ class StackControl:
             for svc in selected:
                 if self._start_one(svc):
                     started.append(svc.name)
+                self._when_healthy(svc)
         return started
 
     def down(self, names: Iterable[str] | None = None) -> list[str]:
@@ -136,6 +138,14 @@ class StackControl:
         self._wait_healthy(svc)
         self._report(f"{svc.name}: healthy on port {svc.port}")
         return True
+
+    def _when_healthy(self, svc: Service) -> None:
+        if svc.when_healthy is None:
+            return
+        try:
+            svc.when_healthy(self.settings, self._report)
+        except InstallError as exc:
+            raise StackError(f"{svc.name}: {exc}") from exc
 
     def _wait_healthy(self, svc: Service) -> None:
         pid_file = self.layout.pid_file(svc.name)

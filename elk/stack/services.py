@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from elk import versions
+from elk import installer, versions
+from elk.client import make_client
 from elk.settings import Settings
 from elk.stack import elasticsearch, fetch, gobuild, probes
 from elk.stack.launch import Launch
@@ -33,6 +34,9 @@ class Service:
     ensure: Callable[[Layout, Reporter], Path]
     launch: Callable[[Path, Layout, Settings], Launch]
     healthy: Callable[[Settings], bool]
+    # Run by `up` once the service answers (started now or already running), before the next
+    # service starts; raises on failure.
+    when_healthy: Callable[[Settings, Reporter], None] | None = None
 
 
 def _jaeger_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
@@ -61,6 +65,15 @@ def _es_healthy(_settings: Settings) -> bool:
     return probes.elasticsearch_healthy(f"http://{elasticsearch.HOST}:{elasticsearch.HTTP_PORT}")
 
 
+def _install_index_template(settings: Settings, report: Reporter) -> None:
+    """Install the amf1-logs template (idempotent) before the collector can write an event.
+
+    A daily index created before the template exists keeps dynamic mappings for the whole day.
+    """
+    for action in installer.install(make_client(settings)).actions:
+        report(f"elasticsearch: {action}")
+
+
 def _jaeger_healthy(_settings: Settings) -> bool:
     return probes.http_ok(JAEGER_HEALTH_URL)
 
@@ -79,6 +92,7 @@ SERVICES: tuple[Service, ...] = (
         ensure=fetch.ensure_elasticsearch,
         launch=elasticsearch.launch,
         healthy=_es_healthy,
+        when_healthy=_install_index_template,
     ),
     Service(
         name="jaeger",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from elk.installer import InstallError
 from elk.settings import Settings
 from elk.stack import control, probes
 from elk.stack.launch import Launch
@@ -85,3 +87,36 @@ def test_a_healthy_service_we_did_not_start_is_left_alone(
     finally:
         other.down()
     assert not other_layout.pid_file("fake").exists()
+
+
+def test_up_runs_the_when_healthy_step_once_the_service_answers(
+    fake: tuple[control.StackControl, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step (Elasticsearch: the index template) runs on every up, with the service healthy."""
+    stack, svc = fake
+    seen: list[bool] = []
+    step = replace(svc, when_healthy=lambda settings, _report: seen.append(svc.healthy(settings)))
+    monkeypatch.setattr(control, "service", lambda _name: step)
+    try:
+        stack.up()
+        stack.up()
+    finally:
+        stack.down()
+    assert seen == [True, True]
+
+
+def test_a_failing_when_healthy_step_is_a_stack_error_naming_the_service(
+    fake: tuple[control.StackControl, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index template Elasticsearch refuses stops `up` with an error that says where."""
+    stack, svc = fake
+
+    def refuse(_settings: Settings, _report: Reporter) -> None:
+        raise InstallError("Elasticsearch refused the set-up: 400")
+
+    monkeypatch.setattr(control, "service", lambda _name: replace(svc, when_healthy=refuse))
+    try:
+        with pytest.raises(control.StackError, match="fake: Elasticsearch refused"):
+            stack.up()
+    finally:
+        stack.down()
