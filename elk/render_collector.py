@@ -3,7 +3,8 @@
 The collector takes Logstash's seat where Docker is missing. Parsing happens in the `tcp_log`
 receiver's stanza operators (a router sends JSON-looking lines to `json_parser`, anything else
 straight on, and a failed parse is passed on untouched); the rules (plain-text grok, levels, tags,
-`@timestamp`, index, `_id`) are OTTL statements in the `transform` processor, generated here.
+`@timestamp`, index, `_id`) are OTTL statements in the `transform` processor, generated here, in
+groups whose conditions skip what an ordinary JSON event does not need.
 
 The exporter writes each log record's body as the document (`bodymap` mapping) to the index
 named by the `elasticsearch.index` attribute: its own `logstash_format` dates indices by the
@@ -55,16 +56,22 @@ def _any_equal(path: str, values: list[str]) -> str:
     return " or ".join(f"{path} == {_q(value)}" for value in values)
 
 
-def _parsing_statements() -> list[str]:
+# One group of OTTL statements of the transform processor. Its conditions (ORed; none = every
+# record) are evaluated once per record, so the statements that only some records need are skipped
+# with one test instead of each evaluating its own `where` (most records are our JSON events, with
+# a readable `@timestamp` and a level already normalised).
+Group = tuple[list[str], list[str]]
+
+
+def _parsing_group() -> Group:
     """Plain-text and malformed lines: their body is still the raw string."""
     plain = 'log.cache["plain"]["level"] != nil'
-    raw = 'log.cache["raw"] != nil'
     statements = [
-        'set(log.cache["raw"], log.body) where IsString(log.body)',
-        f'set(log.cache["plain"], ExtractGrokPatterns(log.body, {_q(rules.PLAIN_TEXT_GROK)}, true))'
-        " where IsString(log.body)",
-        'set(log.body, ParseJSON("{}")) where IsString(log.body)',
-        f'set({_field(rules.ORIGINAL_FIELD)}, log.cache["raw"]) where {raw}',
+        'set(log.cache["raw"], log.body)',
+        'set(log.cache["plain"], '
+        f"ExtractGrokPatterns(log.body, {_q(rules.PLAIN_TEXT_GROK)}, true))",
+        'set(log.body, ParseJSON("{}"))',
+        f'set({_field(rules.ORIGINAL_FIELD)}, log.cache["raw"])',
         f'set({_field(rules.MESSAGE_FIELD)}, log.cache["plain"]["msg"]) where {plain}',
         f'set({_field(rules.LEVEL_FIELD)}, log.cache["plain"]["level"]) where {plain}',
     ]
@@ -74,20 +81,21 @@ def _parsing_statements() -> list[str]:
             f'set(log.time, Time(log.cache["plain"]["timestamp"], {_q(layout)}{zone}))'
             f' where {plain} and IsMatch(log.cache["plain"]["timestamp"], {_q(pattern)})'
         )
-    malformed = f"{raw} and {_field(rules.MESSAGE_FIELD)} == nil"
+    malformed = f"{_field(rules.MESSAGE_FIELD)} == nil"
     statements += [
         f"append({_field(rules.TAGS_FIELD)}, {_q(rules.PARSE_FAILURE_TAG)}) where {malformed}",
         f'set({_field(rules.MESSAGE_FIELD)}, log.cache["raw"]) where {malformed}',
     ]
-    return statements
+    return ["IsString(log.body)"], statements
 
 
-def _timestamp_statements() -> list[str]:
+def _timestamp_groups() -> list[Group]:
     """`time` from `@timestamp`; an unreadable one is kept aside and replaced, as Logstash does."""
     ts = _field(rules.TIMESTAMP_FIELD)
     unset = "log.time_unix_nano == 0"
-    return [
-        f"set(log.time, Time({ts}, {_q(_ISO_ZONED)})) where IsString({ts})",
+    parse = [f"set(log.time, Time({ts}, {_q(_ISO_ZONED)})) where IsString({ts})"]
+    # Missing or unreadable `@timestamp` (plain-text lines have none in their body yet).
+    repair = [
         f"set({_field(rules.TIMESTAMP_ORIGINAL_FIELD)}, {ts}) where {unset} and {ts} != nil",
         f"append({_field(rules.TAGS_FIELD)}, {_q(rules.TIMESTAMP_FAILURE_TAG)})"
         f" where {unset} and {ts} != nil",
@@ -95,11 +103,13 @@ def _timestamp_statements() -> list[str]:
         f"set({ts}, FormatTime(log.time, {_q(_ISO_OUT)}))"
         f" where {ts} == nil or {_field(rules.TIMESTAMP_ORIGINAL_FIELD)} != nil",
     ]
+    return [([], parse), ([unset, f"{ts} == nil"], repair)]
 
 
-def _level_statements() -> list[str]:
+def _level_group() -> Group:
+    """Lower-case and map synonyms, for levels that are not already one of `rules.LEVELS`."""
     level = _field(rules.LEVEL_FIELD)
-    statements = [f"set({level}, ToLowerCase({level})) where IsString({level})"]
+    statements = [f"set({level}, ToLowerCase({level}))"]
     by_level: dict[str, list[str]] = defaultdict(list)
     for spelling, normalised in rules.LEVEL_SYNONYMS.items():
         if spelling != normalised:
@@ -108,7 +118,8 @@ def _level_statements() -> list[str]:
         if by_level[normalised]:
             condition = _any_equal(level, sorted(by_level[normalised]))
             statements.append(f"set({level}, {_q(normalised)}) where {condition}")
-    return statements
+    not_normalised = " and ".join(f"{level} != {_q(name)}" for name in rules.LEVELS)
+    return [f"IsString({level}) and {not_normalised}"], statements
 
 
 def _tag_statements() -> list[str]:
@@ -133,15 +144,27 @@ def _routing_statements() -> list[str]:
     ]
 
 
+def statement_groups() -> list[Group]:
+    """The transform processor's (conditions, statements) groups, in the order they run."""
+    return [
+        _parsing_group(),
+        *_timestamp_groups(),
+        _level_group(),
+        ([], _tag_statements() + _routing_statements()),
+    ]
+
+
 def statements() -> list[str]:
     """All OTTL statements of the transform processor, in order."""
-    return (
-        _parsing_statements()
-        + _timestamp_statements()
-        + _level_statements()
-        + _tag_statements()
-        + _routing_statements()
-    )
+    return [statement for _, group in statement_groups() for statement in group]
+
+
+def _transform_group(conditions: list[str], statements: list[str]) -> dict[str, Any]:
+    group: dict[str, Any] = {"context": "log"}
+    if conditions:
+        group["conditions"] = conditions
+    group["statements"] = statements
+    return group
 
 
 def _receiver() -> dict[str, Any]:
@@ -245,7 +268,7 @@ def config() -> dict[str, Any]:
             },
             "transform/amf1": {
                 "error_mode": "ignore",
-                "log_statements": [{"context": "log", "statements": statements()}],
+                "log_statements": [_transform_group(*group) for group in statement_groups()],
             },
             "batch": {"send_batch_size": 2_000, "send_batch_max_size": 5_000, "timeout": "100ms"},
         },

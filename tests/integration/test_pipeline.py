@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -245,3 +246,48 @@ def test_shipper_buffer_holds_while_the_pipeline_is_down_and_drains(
             pipeline.start()
         logshipping.shutdown(timeout_s=10)
     assert sorted(_source(hit)["amf1.seq"] for hit in hits) == list(range(300))
+
+
+def _without(line: str, field: str) -> str:
+    event = orjson.loads(line)
+    del event[field]
+    return orjson.dumps(event).decode()
+
+
+def test_levels_tags_and_timestamps_follow_the_oracle(
+    pipeline: Pipeline, es: Elasticsearch
+) -> None:
+    """Level spellings, non-string levels, missing or unreadable @timestamp: as the rules say."""
+    run_id = uuid.uuid4().hex
+    lines = [
+        event_line(run_id, **{"amf1.case": case, **fields})[1]
+        for case, fields in enumerate(
+            [
+                {"log.level": "WARN", "event.action": "drift-detected"},
+                {"log.level": "Fatal", "event.action": "prediction-failed"},
+                {"log.level": "err"},
+                {"log.level": "ERROR", "event.action": "model-load-failed"},
+                {"log.level": "verbose"},
+                {"log.level": 5},
+                {"@timestamp": "yesterday"},
+            ]
+        )
+    ]
+    lines.append(_without(event_line(run_id, **{"amf1.case": len(lines)})[1], "@timestamp"))
+    received = datetime.now(UTC)
+    send_lines(pipeline, lines)
+
+    hits = wait_for_hits(es, by_run(run_id), len(lines))
+    by_case = {_source(hit)["amf1.case"]: hit for hit in hits}
+    for case, line in enumerate(lines):
+        expected = rules.reference_document(line, received)
+        hit = by_case[case]
+        stored = _source(hit)
+        assert hit["_index"] == expected.index, line
+        for field in ("log.level", "tags", "_@timestamp"):
+            assert stored.get(field) == expected.document.get(field), (field, line)
+        stamp = datetime.fromisoformat(stored["@timestamp"])
+        if rules.TIMESTAMP_FIELD in orjson.loads(line) and "_@timestamp" not in stored:
+            assert stamp == datetime.fromisoformat(expected.document["@timestamp"]), line
+        else:  # stamped on receipt, by the engine's clock
+            assert abs((stamp - received).total_seconds()) < 60, line
