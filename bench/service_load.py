@@ -7,7 +7,8 @@ Two `amf1 serve` processes (one uvicorn worker each) run side by side on loopbac
 - bare: tracing off, shipping off, log level `critical` (no event is rendered or written);
 - observed: what production runs: JSON events to stdout (sent to /dev/null here), shipped over
   TCP to a line sink in its own process (`bench.line_sink`, the collector's seat), spans exported
-  over OTLP/gRPC to a counting sink in its own process (`bench.otlp_sink`, Jaeger's seat).
+  over OTLP (HTTP by default, `AMF1_OTLP_PROTOCOL`) to a counting sink in its own process
+  (`bench.otlp_sink`, Jaeger's seat).
 
 The load generator (`amf1.loadgen`, unpaced, keep-alive) sends realistic `/predict/qualifying`
 requests (rows of the synthetic season) to each in alternating rounds (bare/observed, then
@@ -27,8 +28,7 @@ import statistics
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,25 +38,18 @@ from amf1.loadgen.client import Target
 from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import LoadPlan, run_load, run_sync
 from amf1.loadgen.scenarios import NormalScenario
-from bench.serving import PYTHON, free_port, get_json, managed_process, models_dir, wait_ready
+from bench.serving import (
+    PYTHON,
+    free_port,
+    get_json,
+    managed_process,
+    models_dir,
+    otlp_sink_env,
+    sink_process,
+    wait_ready,
+)
 
 MIB = 1024 * 1024
-
-
-@contextmanager
-def _sink(module: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """A sink process speaking the `{"port"}` ... stdin-close ... `{counts}` protocol."""
-    counts: dict[str, Any] = {}
-    with managed_process(
-        [PYTHON, "-m", module], dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    ) as process:
-        assert process.stdout is not None and process.stdin is not None
-        port = int(json.loads(process.stdout.readline())["port"])
-        try:
-            yield port, counts
-        finally:
-            process.stdin.close()
-            counts.update(json.loads(process.stdout.readline() or "{}"))
 
 
 def _server(stack: ExitStack, models: Path, env: dict[str, str]) -> tuple[str, int]:
@@ -126,8 +119,8 @@ def main() -> None:
     sinks: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
-        log_port, sinks["log_lines"] = stack.enter_context(_sink("bench.line_sink"))
-        otlp_port, sinks["otlp"] = stack.enter_context(_sink("bench.otlp_sink"))
+        log_ports, sinks["log_lines"] = stack.enter_context(sink_process("bench.line_sink"))
+        otlp_ports, sinks["otlp"] = stack.enter_context(sink_process("bench.otlp_sink"))
         buffer_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-buf-"))
         common = {"AMF1_ENVIRONMENT": "development", "AMF1_WORKERS": "1"}
         bare_url, _ = _server(
@@ -146,14 +139,13 @@ def main() -> None:
             common
             | {
                 "AMF1_TRACING_ENABLED": "true",
-                "AMF1_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
-                "AMF1_OTLP_PROTOCOL": "grpc",
                 "AMF1_LOG_SHIP": "true",
                 "AMF1_LOGSTASH_HOST": "127.0.0.1",
-                "AMF1_LOGSTASH_PORT": str(log_port),
+                "AMF1_LOGSTASH_PORT": str(log_ports["port"]),
                 "AMF1_LOG_BUFFER_DIR": buffer_dir,
                 "AMF1_LOG_LEVEL": "info",
             }
+            | otlp_sink_env(otlp_ports)
             | overrides,
         )
         drivers = get_json(f"{bare_url}/drivers")["drivers"]

@@ -81,3 +81,30 @@ def wait_ready(url: str, process: subprocess.Popen[Any], timeout_s: float = 120.
         else:
             return
     raise RuntimeError(f"{url} not ready after {timeout_s} s")
+
+
+@contextmanager
+def sink_process(module: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Run a sink (`bench.line_sink`, `bench.otlp_sink`) that prints its ports as a JSON line,
+    counts until its stdin closes, then prints its counts. Yields (ports, counts); `counts` is
+    filled when the block ends."""
+    counts: dict[str, Any] = {}
+    with managed_process(
+        [PYTHON, "-m", module], dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stdin is not None
+        ports: dict[str, Any] = json.loads(process.stdout.readline())
+        try:
+            yield ports, counts
+        finally:
+            process.stdin.close()
+            counts.update(json.loads(process.stdout.readline() or "{}"))
+
+
+def otlp_sink_env(ports: dict[str, Any]) -> dict[str, str]:
+    """Point a traced server at `bench.otlp_sink` over either protocol (`AMF1_OTLP_PROTOCOL`
+    from the environment picks one; the default is the service's)."""
+    return {
+        "AMF1_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['port']}",
+        "AMF1_OTLP_HTTP_ENDPOINT": f"http://127.0.0.1:{ports['http_port']}",
+    }

@@ -1,8 +1,9 @@
 """Benchmark: what tracing costs `/predict/qualifying`, with the same service untraced as baseline.
 
 Three `amf1 serve` processes (one uvicorn worker each) run side by side on loopback: `off`
-(`AMF1_TRACING_ENABLED=false`), `on` (tracing with the default settings, exporting over
-OTLP/gRPC to a counting sink in its own process, `bench.otlp_sink`, so the export's encoding
+(`AMF1_TRACING_ENABLED=false`), `on` (tracing with the default settings, exporting over OTLP
+(the default HTTP, or `AMF1_OTLP_PROTOCOL=grpc`) to a counting sink in its own process,
+`bench.otlp_sink`, so the export's encoding
 and sending are paid for by the traced service, as in production) and `backend_down` (tracing
 on, the OTLP endpoint a closed port: what requests cost while Jaeger is down). Logging is
 configured identically in all (JSON to /dev/null, no shipping), so the trace correlation
@@ -37,7 +38,16 @@ from typing import Any
 
 from amf1.loadgen.client import Request, Response, Target
 from amf1.loadgen.runner import LoadPlan, run_load, run_sync
-from bench.serving import PYTHON, free_port, get_json, managed_process, models_dir, wait_ready
+from bench.serving import (
+    PYTHON,
+    free_port,
+    get_json,
+    managed_process,
+    models_dir,
+    otlp_sink_env,
+    sink_process,
+    wait_ready,
+)
 
 
 class QualifyingScenario:
@@ -58,14 +68,13 @@ class QualifyingScenario:
         """Nothing to learn."""
 
 
-def _server(stack: ExitStack, models: Path, traced: bool, otlp_port: int) -> str:
+def _server(stack: ExitStack, models: Path, traced: bool, otlp: dict[str, str]) -> str:
     port = free_port()
     env = {
         **os.environ,
+        **otlp,
         "AMF1_TRACING_ENABLED": "true" if traced else "false",
-        "AMF1_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
         "AMF1_TRACING_DROP_LOG_INTERVAL_S": "60",
-        "AMF1_OTLP_PROTOCOL": "grpc",
         "AMF1_LOG_SHIP": "false",
         "AMF1_ENVIRONMENT": "development",
     }
@@ -130,21 +139,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the sink and both servers, run the alternating rounds, return the result."""
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
-        sink = stack.enter_context(
-            managed_process(
-                [PYTHON, "-m", "bench.otlp_sink"],
-                dict(os.environ),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        )
-        assert sink.stdout is not None and sink.stdin is not None
-        otlp_port = json.loads(sink.stdout.readline())["port"]
+        ports, counts = stack.enter_context(sink_process("bench.otlp_sink"))
+        closed = {"port": free_port(), "http_port": free_port()}
         urls = {
-            "off": _server(stack, models, False, otlp_port),
-            "on": _server(stack, models, True, otlp_port),
-            "backend_down": _server(stack, models, True, free_port()),
+            "off": _server(stack, models, False, otlp_sink_env(ports)),
+            "on": _server(stack, models, True, otlp_sink_env(ports)),
+            "backend_down": _server(stack, models, True, otlp_sink_env(closed)),
         }
         body = _qualifying_body(urls["off"])
         for url in urls.values():  # warm-up: imports, caches, first connections
@@ -159,8 +159,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for arm, result in _load_together(urls, body, args.seconds, args.concurrency).items():
                 together[arm].append(result)
         time.sleep(2.0)  # let the traced server's last batch reach the sink
-        sink.stdin.close()
-        counts = json.loads(sink.stdout.readline() or "{}")
     return _report(results, together, counts, args)
 
 
@@ -216,6 +214,7 @@ def _report(
             "uvicorn_workers": 1,
             "http_instrumentation": os.environ.get("AMF1_TRACING_HTTP_INSTRUMENTATION", "lean"),
             "sampler_ratio": os.environ.get("AMF1_TRACING_SAMPLER_RATIO", "1.0"),
+            "otlp_protocol": os.environ.get("AMF1_OTLP_PROTOCOL", "http"),
         },
     }
 

@@ -55,8 +55,8 @@ def _env(stack: StackEndpoints, buffer_dir: Path, **extra: str) -> dict[str, str
     return {
         "AMF1_SERVICE_NAME": f"amf1-itest-{uuid.uuid4().hex[:8]}",
         "AMF1_ENVIRONMENT": "test",
-        "AMF1_OTLP_ENDPOINT": stack.otlp_grpc_endpoint,
-        "AMF1_OTLP_PROTOCOL": "grpc",
+        "AMF1_OTLP_HTTP_ENDPOINT": stack.otlp_http_endpoint,
+        "AMF1_OTLP_PROTOCOL": "http",
         "AMF1_JAEGER_QUERY_URL": stack.jaeger_query_url,
         "AMF1_TRACING_SCHEDULE_DELAY_MS": "200",
         "AMF1_LOGSTASH_HOST": stack.log_tcp_host,

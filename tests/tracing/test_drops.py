@@ -123,8 +123,9 @@ def test_full_queue_drops_are_counted_without_blocking_requests() -> None:
         exporter.release.set()
 
 
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
 def test_unreachable_otlp_endpoint_is_counted_with_rate_limited_logging(
-    caplog: pytest.LogCaptureFixture,
+    protocol: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Jaeger not listening: spans counted as failed, the exporter's error line not repeated."""
     with socket.socket() as probe:
@@ -134,7 +135,10 @@ def test_unreachable_otlp_endpoint_is_counted_with_rate_limited_logging(
     with capture_logs() as logs:
         assert tracing.configure(
             tracing.Settings(
-                otlp_endpoint=f"http://127.0.0.1:{port}", tracing_export_timeout_s=0.5
+                otlp_protocol=protocol,  # type: ignore[arg-type]
+                otlp_endpoint=f"http://127.0.0.1:{port}",
+                otlp_http_endpoint=f"http://127.0.0.1:{port}",
+                tracing_export_timeout_s=0.5,
             ),
             set_global=False,
         )

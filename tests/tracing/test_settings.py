@@ -8,25 +8,25 @@ from pydantic import ValidationError
 from tracing.settings import Settings
 
 
-def test_defaults_sample_everything_over_grpc_to_local_jaeger(
+def test_defaults_sample_everything_over_http_to_local_jaeger(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Without environment, spans go over OTLP/gRPC to 127.0.0.1:4317 and every trace is kept."""
-    for name in ("AMF1_OTLP_ENDPOINT", "AMF1_TRACING_SAMPLER_RATIO", "AMF1_OTLP_PROTOCOL"):
+    """Without environment, spans go over OTLP/HTTP to 127.0.0.1:4318 and every trace is kept."""
+    for name in ("AMF1_OTLP_HTTP_ENDPOINT", "AMF1_TRACING_SAMPLER_RATIO", "AMF1_OTLP_PROTOCOL"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert settings.tracing_enabled
-    assert settings.otlp_protocol == "grpc"
-    assert settings.otlp_endpoint == "http://127.0.0.1:4317"
+    assert settings.otlp_protocol == "http"
+    assert settings.traces_http_url == "http://127.0.0.1:4318/v1/traces"
     assert settings.tracing_sampler_ratio == 1.0
 
 
 def test_environment_configures_and_explicit_argument_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     """AMF1_* variables set the values; an argument to Settings() beats them."""
     monkeypatch.setenv("AMF1_TRACING_SAMPLER_RATIO", "0.25")
-    monkeypatch.setenv("AMF1_OTLP_PROTOCOL", "http")
+    monkeypatch.setenv("AMF1_OTLP_PROTOCOL", "grpc")
     assert Settings().tracing_sampler_ratio == 0.25
-    assert Settings().otlp_protocol == "http"
+    assert Settings().otlp_protocol == "grpc"
     assert Settings(tracing_sampler_ratio=0.5).tracing_sampler_ratio == 0.5
 
 
