@@ -133,7 +133,9 @@ class Span(trace.Span):
         self.parent = parent
         self.kind = kind
         self.attributes = _copy_attributes(attributes)
-        self.events: list[Event] = []
+        # Most spans get no event: the shared empty tuple until the first one (each object a span
+        # keeps alive until export counts towards the next garbage-collector pass).
+        self.events: Sequence[Event] = ()
         self.links = tuple(links)
         self.start_time = start_time
         self.end_time: int | None = None
@@ -177,7 +179,7 @@ class Span(trace.Span):
         """Add an event (now, unless `timestamp` in ns since the epoch is given)."""
         if self.end_time is None:
             when = timestamp if timestamp is not None else time.time_ns()
-            self.events.append(Event(name, when, _copy_attributes(attributes)))
+            self.events = (*self.events, Event(name, when, _copy_attributes(attributes)))
 
     def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
         """Link another span (valid contexts only)."""

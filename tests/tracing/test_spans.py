@@ -92,7 +92,7 @@ def test_client_error_in_inference_does_not_mark_the_span_failed(memory: MemoryT
         raise KeyError("nobody")
     span = memory.span("model-inference")
     assert span.status.status_code is StatusCode.UNSET
-    assert span.events == []
+    assert span.events == ()
 
 
 def test_failed_drift_update_is_recorded(memory: MemoryTracing) -> None:

@@ -93,7 +93,7 @@ def test_ended_span_is_read_only_and_ends_once(tracer: Tracer, sink: Collect) ->
     ended = sink.ended[0]
     assert ended.name == "work"
     assert ended.attributes == {"a": 1}
-    assert ended.events == []
+    assert ended.events == ()
     assert not span.is_recording()
     assert ended.end_time is not None
     assert ended.end_time >= ended.start_time
