@@ -83,8 +83,7 @@ class ServerSpanMiddleware:
             set_status_on_exception=False,
         )
         token = context.attach(trace.set_span_in_context(span))
-        span_context = span.get_span_context()
-        trace_id = trace.format_trace_id(span_context.trace_id).encode()
+        trace_id = b"%032x" % span.get_span_context().trace_id
 
         async def traced_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -104,16 +103,11 @@ class ServerSpanMiddleware:
             record_error(exc, span)
             raise
         finally:
-            _name_after_route(span, scope, method)
+            # FastAPI/Starlette leave the matched route in the scope: its template, not the raw
+            # path, names the span (low cardinality, as Jaeger's operation list needs).
+            template = getattr(scope.get("route"), "path", None)
+            if isinstance(template, str):
+                span.update_name(f"{method} {template}")
+                span.set_attribute("http.route", template)
             span.end()
             context.detach(token)
-
-
-def _name_after_route(span: trace.Span, scope: Scope, method: str) -> None:
-    # FastAPI/Starlette leave the matched route in the scope: its template, not the raw path,
-    # names the span (low cardinality, as Jaeger's operation list needs).
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    if isinstance(template, str):
-        span.update_name(f"{method} {template}")
-        span.set_attribute("http.route", template)

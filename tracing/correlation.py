@@ -24,9 +24,9 @@ def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: Event
     span_context = trace.get_current_span().get_span_context()
     if span_context.is_valid:
         if TRACE_ID not in event_dict:
-            event_dict[TRACE_ID] = trace.format_trace_id(span_context.trace_id)
+            event_dict[TRACE_ID] = f"{span_context.trace_id:032x}"
         if SPAN_ID not in event_dict:
-            event_dict[SPAN_ID] = trace.format_span_id(span_context.span_id)
+            event_dict[SPAN_ID] = f"{span_context.span_id:016x}"
     return event_dict
 
 
