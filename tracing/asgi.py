@@ -46,14 +46,13 @@ class _HeaderGetter(Getter[dict[str, str]]):
 _GETTER = _HeaderGetter()
 
 
-def _trace_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str] | None:
-    """Only the W3C trace context headers, decoded; None when the caller sent none."""
-    found: dict[str, str] | None = None
-    for name, value in headers:
-        if name in (_TRACEPARENT, _TRACESTATE):
-            found = found or {}
-            found[name.decode("latin-1")] = value.decode("latin-1")
-    return found
+def _trace_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Only the W3C trace context headers, decoded."""
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in headers
+        if name in (_TRACEPARENT, _TRACESTATE)
+    }
 
 
 class ServerSpanMiddleware:
@@ -67,8 +66,11 @@ class ServerSpanMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        carrier = _trace_headers(scope["headers"])
-        parent = propagate.extract(carrier, getter=_GETTER) if carrier else None
+        parent = None
+        for name, _ in scope["headers"]:
+            if name == _TRACEPARENT:  # the caller's trace context, if any
+                parent = propagate.extract(_trace_headers(scope["headers"]), getter=_GETTER)
+                break
         method: str = scope["method"]
         span = self.tracer.start_span(
             method,

@@ -38,23 +38,27 @@ FEATURE_DURATION_US = "amf1.features.duration_us"
 
 
 class _SpanScope:
-    """A current span that marks itself failed on an exception, except on client errors.
+    """A span around a block that marks itself failed on an exception, except on client errors;
+    with `current`, the span is the active one inside the block.
 
     A class over `start_span` and `context.attach` rather than `start_as_current_span`: it is on
-    every prediction's path, and the SDK's version stacks two generator context managers.
+    every prediction's path, and the API's version stacks two generator context managers.
     """
 
-    __slots__ = ("_attributes", "_client_errors", "_name", "_span", "_token")
+    __slots__ = ("_attributes", "_client_errors", "_current", "_name", "_span", "_token")
 
     def __init__(
         self,
         name: str,
         attributes: dict[str, AttributeValue],
         client_errors: tuple[type[BaseException], ...],
+        *,
+        current: bool,
     ) -> None:
         self._name = name
         self._attributes = attributes
         self._client_errors = client_errors
+        self._current = current
         self._token: Token[Context] | None = None
 
     def __enter__(self) -> Span:
@@ -66,7 +70,7 @@ class _SpanScope:
         )
         self._span = span
         # Tracing off: an invalid span, nothing to make current.
-        if span.get_span_context().is_valid:
+        if self._current and span.get_span_context().is_valid:
             self._token = context.attach(trace.set_span_in_context(span))
         return span
 
@@ -94,7 +98,11 @@ def inference_span(
     field_size: int | None = None,
     client_errors: tuple[type[BaseException], ...] = (),
 ) -> AbstractContextManager[Span]:
-    """A current span around one prediction (feature building and the model call).
+    """A child span of the request's around one prediction (feature building and the model call).
+
+    It is not made the active span: nothing inside the block starts spans or logs (errors are
+    logged by the handlers after it ends, with the server span's ids), and switching the active
+    span costs a context copy, an attach and a detach per prediction.
 
     An exception leaving the block is recorded on the span (exception event, status ERROR),
     unless it is one of `client_errors`: a request the model cannot answer (unknown driver, a
@@ -108,7 +116,7 @@ def inference_span(
         attributes[CIRCUIT] = circuit
     if field_size is not None:
         attributes[FIELD_SIZE] = field_size
-    return _SpanScope(INFERENCE_SPAN, attributes, client_errors)
+    return _SpanScope(INFERENCE_SPAN, attributes, client_errors, current=False)
 
 
 def features_built(span: Span, duration_ns: int, *, missing: int | None = None) -> None:
@@ -130,7 +138,7 @@ def drift_span(
         MODEL_VERSION: model_version,
         "amf1.drift.window_size": window_size,
     }
-    return _SpanScope(DRIFT_SPAN, attributes, ())
+    return _SpanScope(DRIFT_SPAN, attributes, (), current=True)
 
 
 def record_error(exc: BaseException, span: Span | None = None) -> None:

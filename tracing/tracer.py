@@ -132,7 +132,7 @@ class Span(trace.Span):
         self.context = context
         self.parent = parent
         self.kind = kind
-        self.attributes = _copy_attributes(attributes)
+        self.attributes = _copy_attributes(attributes) if attributes else {}
         # Most spans get no event: the shared empty tuple until the first one (each object a span
         # keeps alive until export counts towards the next garbage-collector pass).
         self.events: Sequence[Event] = ()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import structlog
 from structlog.testing import capture_logs
 
+import tracing
 from tests.tracing.conftest import MemoryTracing
-from tracing import correlation, spans
+from tracing import correlation
 from tracing.settings import Settings
 
 
@@ -14,12 +15,12 @@ def test_log_event_inside_a_span_carries_its_ids_as_jaeger_shows_them(
     memory: MemoryTracing,
 ) -> None:
     """trace.id is 32 hex digits and span.id 16, equal to the active span's ids."""
-    with spans.inference_span("stage1-qualifying", "1") as span:
+    with tracing.tracer().start_as_current_span("work") as span:
         event = correlation.add_trace_context(None, "info", {"event": "x"})
     context = span.get_span_context()
     assert event["trace.id"] == f"{context.trace_id:032x}"
     assert event["span.id"] == f"{context.span_id:016x}"
-    assert event["trace.id"] == memory.span("model-inference").context.trace_id.to_bytes(16).hex()
+    assert event["trace.id"] == memory.span("work").context.trace_id.to_bytes(16).hex()
 
 
 def test_log_event_outside_a_span_is_unchanged(memory: MemoryTracing) -> None:
@@ -29,7 +30,7 @@ def test_log_event_outside_a_span_is_unchanged(memory: MemoryTracing) -> None:
 
 def test_ids_already_on_the_event_are_kept(memory: MemoryTracing) -> None:
     """An event that names its trace explicitly (e.g. replayed) keeps it."""
-    with spans.inference_span("stage1-qualifying", "1"):
+    with tracing.tracer().start_as_current_span("work"):
         event = correlation.add_trace_context(None, "info", {"trace.id": "a" * 32})
     assert event["trace.id"] == "a" * 32
     assert "span.id" in event
@@ -38,7 +39,7 @@ def test_ids_already_on_the_event_are_kept(memory: MemoryTracing) -> None:
 def test_processor_works_in_a_structlog_chain(memory: MemoryTracing) -> None:
     """As a structlog processor, every event inside a span gets its ids, events outside none."""
     with capture_logs(processors=[correlation.add_trace_context]) as logs:
-        with spans.inference_span("stage1-qualifying", "1"):
+        with tracing.tracer().start_as_current_span("work"):
             trace_id = correlation.current_trace_id()
             structlog.get_logger().info("inside")
         structlog.get_logger().info("outside")
