@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -29,17 +28,10 @@ from service.dataset import validate_dataset
 from service.settings import Settings
 from service.synthetic import generate
 from service.training import train_all
+from tests.ports import free_port
 
 ADMIN_TOKEN = "amf1-tests-admin-token-5c1e"
 TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "elk" / "index" / "amf1-logs.template.json"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ThreadedServer:

@@ -14,7 +14,8 @@ from amf1.health.checks import Check, worst
 from amf1.loadgen.actions import reload_models
 from amf1.loadgen.client import Target
 from amf1.loadgen.runner import run_sync
-from tests.amf1.conftest import ADMIN_TOKEN, IsolatedIndices, RunningService, free_port
+from tests.amf1.conftest import ADMIN_TOKEN, IsolatedIndices, RunningService
+from tests.ports import free_port
 
 
 def _today_events(count: int, errors: int) -> list[dict[str, object]]:

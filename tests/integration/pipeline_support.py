@@ -17,6 +17,7 @@ import orjson
 from elasticsearch import Elasticsearch, TransportError
 
 from elk import rendered, rules
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGSTASH_IMAGE = "docker.elastic.co/logstash/logstash:9.3.0"
@@ -43,13 +44,6 @@ def docker_engine_answers() -> bool:
     return probe.returncode == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def _wait_port(host: str, port: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -66,14 +60,14 @@ def logstash_pipeline(es_url: str) -> Iterator[Pipeline]:
     # Imported here: testcontainers is only needed (and only importable usefully) with Docker.
     from testcontainers.core.container import DockerContainer  # noqa: PLC0415
 
-    port = _free_port()
+    port = free_port()
     container = (
         DockerContainer(LOGSTASH_IMAGE)
         .with_kwargs(network_mode="host")
         .with_env("AMF1_ES_URL", es_url)
         .with_env("AMF1_ES_PASSWORD", "")
         .with_env("AMF1_LOGSTASH_PORT", str(port))
-        .with_env("AMF1_BEATS_PORT", str(_free_port()))
+        .with_env("AMF1_BEATS_PORT", str(free_port()))
         .with_volume_mapping(str(rendered.LOGSTASH_PIPELINE.parent), "/usr/share/logstash/pipeline")
         .with_volume_mapping(
             str(ROOT / "elk/logstash/config/pipelines.yml"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 import orjson
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 60.0
@@ -42,17 +43,10 @@ class Served:
         return events
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @contextmanager
 def serve(directory: Path, models_dir: Path, env: dict[str, str]) -> Iterator[Served]:
     """Run `amf1 serve` (the production entry point: logging, tracing, app) until the block ends."""
-    port = _free_port()
+    port = free_port()
     stdout = directory / f"serve-{port}.jsonl"
     full_env = {**os.environ, **env}
     args = [sys.executable, "-m", "amf1.cli", "serve", "--port", str(port)]

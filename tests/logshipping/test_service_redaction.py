@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import orjson
 import pytest
 
 from tests.logshipping.receiver import LineReceiver
+from tests.ports import free_port
 from tests.service.conftest import qualifying_body, race_body, small_table, trained
 
 __all__ = ["small_table", "trained"]  # session fixtures shared with the service tests
@@ -39,12 +39,6 @@ class ServiceRun:
     stderr: bytes
     shipped: bytes
     statuses: dict[str, int]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _drive(base: str, models_dir: Path) -> dict[str, int]:
@@ -113,7 +107,7 @@ def service_run(
     models_dir = tmp / "models"
     shutil.copytree(trained[0], models_dir)
     receiver = LineReceiver().start()
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "AMF1_SLACK_WEBHOOK_URL": WEBHOOK,
         "AMF1_ES_PASSWORD": ES_PASSWORD,

@@ -21,6 +21,7 @@ from logshipping import Action, Settings, emit
 from logshipping.shipping.transport import BatchTcpTransport
 from tests.logshipping.conftest import Captured
 from tests.logshipping.receiver import LineReceiver
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 60.0  # generous: the CPU is shared; a pass is usually far quicker
@@ -49,12 +50,6 @@ def _log_numbered(run: str, count: int, level: str = "info") -> None:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def ship(settings_for: Callable[..., Settings], stdout: Captured) -> Callable[..., None]:
     """Configures the pipeline with shipping on, to the given port."""
@@ -71,7 +66,7 @@ def test_events_logged_while_the_receiver_is_down_arrive_when_it_is_back(
     ship: Callable[..., None],
 ) -> None:
     """Receiver down, then up: every event arrives."""
-    receiver = LineReceiver(_free_port())
+    receiver = LineReceiver(free_port())
     ship(receiver.port)
     _log_numbered("down", 500)
     receiver.start()
@@ -142,7 +137,7 @@ def test_sigkilled_process_events_arrive_after_restart(
     tmp_path: Path, children: list[subprocess.Popen[bytes]]
 ) -> None:
     """Kill -9 while the receiver is down; restart; every event logged before the kill arrives."""
-    receiver = LineReceiver(_free_port())
+    receiver = LineReceiver(free_port())
     killed = _child(tmp_path, receiver.port, "killed", 3000, "hang")
     children.append(killed)
     _wait_file(tmp_path / "killed.logged", killed)
@@ -213,7 +208,7 @@ def test_full_buffer_drops_debug_and_info_first_and_reports_the_count(
     ship: Callable[..., None], stdout: Captured
 ) -> None:
     """Bounded by count: warnings and errors survive, every dropped info is counted."""
-    receiver = LineReceiver(_free_port())
+    receiver = LineReceiver(free_port())
     ship(receiver.port, log_buffer_max_events=100)
     _log_numbered("info", 150)
     _log_numbered("warning", 30, level="warning")
@@ -241,7 +236,7 @@ def test_events_older_than_the_age_bound_are_dropped_and_reported(
     ship: Callable[..., None], stdout: Captured
 ) -> None:
     """Bounded by age: stale events are dropped while the receiver is down, and reported."""
-    receiver = LineReceiver(_free_port())
+    receiver = LineReceiver(free_port())
     ship(receiver.port, log_buffer_max_age_s=0.3)
     _log_numbered("stale", 10)
     deadline = time.monotonic() + WAIT_S
@@ -284,7 +279,7 @@ def test_the_shippers_own_warnings_are_not_shipped(
     ship: Callable[..., None], stdout: Captured
 ) -> None:
     """The shipper's 'receiver unavailable' warning reaches stdout only (no feedback loop)."""
-    receiver = LineReceiver(_free_port())
+    receiver = LineReceiver(free_port())
     ship(receiver.port)
     _log_numbered("x", 1)
     deadline = time.monotonic() + WAIT_S

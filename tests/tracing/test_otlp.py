@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -31,6 +30,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import AttributeValue
 
+from tests.ports import free_port
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
 from tracing.testing import MemoryExporter
@@ -300,13 +300,6 @@ def _spans() -> list[Span]:
     return [_ended(SCOPE_A, "one"), _ended(SCOPE_A, "two")]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def grpc_backend() -> Iterator[tuple[Backend, str]]:
     """A TraceService on 127.0.0.1 that fails with the queued status codes, then accepts."""
@@ -400,7 +393,7 @@ def test_unreachable_collector_fails_within_the_timeout(
     make: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Nothing listens on the port: False within the timeout bound, one warning."""
-    exporter = make(f"127.0.0.1:{_free_port()}", TIMEOUT_S, Encoder(RESOURCE))
+    exporter = make(f"127.0.0.1:{free_port()}", TIMEOUT_S, Encoder(RESOURCE))
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="tracing.otlp"):
         assert not exporter.export(_spans())
@@ -411,7 +404,7 @@ def test_unreachable_collector_fails_within_the_timeout(
 
 def test_export_after_shutdown_fails() -> None:
     """A shut-down exporter refuses without trying."""
-    exporter = GrpcExporter(f"127.0.0.1:{_free_port()}", 5.0, Encoder(RESOURCE))
+    exporter = GrpcExporter(f"127.0.0.1:{free_port()}", 5.0, Encoder(RESOURCE))
     exporter.shutdown()
     started = time.monotonic()
     assert not exporter.export(_spans())

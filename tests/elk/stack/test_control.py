@@ -6,7 +6,6 @@ The real services are exercised by tests/integration/test_stack.py; here the boo
 
 from __future__ import annotations
 
-import socket
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from elk.stack.launch import Launch
 from elk.stack.layout import Layout
 from elk.stack.progress import Reporter
 from elk.stack.services import Service
+from tests.ports import free_port
 
 _SERVER = (
     "import http.server as h; "
@@ -27,16 +27,9 @@ _SERVER = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[control.StackControl, Service]:
-    port = _free_port()
+    port = free_port()
 
     def ensure(_layout: Layout, _report: Reporter) -> Path:
         return Path(sys.executable)
