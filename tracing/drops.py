@@ -103,7 +103,7 @@ def _log_report(totals: DropTotals, new: int) -> None:
 
 
 class RateLimitFilter(logging.Filter):
-    """Lets at most one record through per interval; used on the SDK's export-path loggers."""
+    """Lets at most one record through per interval; used on the exporters' logger."""
 
     def __init__(self, interval_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()

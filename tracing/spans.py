@@ -145,7 +145,7 @@ def record_error(exc: BaseException, span: Span | None = None) -> None:
     """Mark `span` (default: the current span) failed by `exc`: status ERROR and an exception event.
 
     For errors the code handles itself (a 5xx answer built by an exception handler): nothing
-    escapes the span then, so the SDK would not record it on its own.
+    escapes the span then, so the span would not record it on its own.
     """
     target = span if span is not None else trace.get_current_span()
     if target.is_recording():
