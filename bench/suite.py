@@ -80,7 +80,7 @@ SPECS: tuple[Spec, ...] = (
             "p99_ms_bare": ("p99_ms_bare",),
             "p99_ms_observed": ("p99_ms_observed",),
         },
-        quick_args=("--rounds", "1", "--seconds", "5"),
+        quick_args=("--processes", "1", "--seconds", "5"),
     ),
     Spec(
         "span_overhead_pct",
@@ -122,7 +122,7 @@ SPECS: tuple[Spec, ...] = (
         "service_rss_mib",
         "bench.service_load",
         {"": ("service_rss_mib",)},
-        quick_args=("--rounds", "1", "--seconds", "5"),
+        quick_args=("--processes", "1", "--seconds", "5"),
     ),
 )
 
