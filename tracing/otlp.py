@@ -3,8 +3,9 @@
 Why by hand: the SDK's encoder builds a generated message object per span, attribute and value,
 then serializes it (~50 us a span here, in the export thread under the service's GIL). `Encoder`
 writes the protobuf wire format straight from the span records (a few us a span) and precomputes
-what repeats: the resource, each scope, the encoded attribute keys, and whole string and bool
-attributes (bounded caches). Field numbers and wire types are those of opentelemetry-proto 1.x
+what repeats: the resource, each scope, span names, the length prefixes of span-sized messages,
+the encoded attribute keys, and whole string, bool and non-negative int attributes, field tag
+included (bounded caches). Field numbers and wire types are those of opentelemetry-proto 1.x
 (`opentelemetry/proto/{collector/trace,trace,common,resource}/v1/*.proto`); the tests decode
 every field with the generated classes and compare with the SDK's encoder.
 The exporters that send the encoded requests are in `tracing.otlp_export`.
@@ -20,12 +21,13 @@ from typing import Any
 from opentelemetry.trace import SpanContext, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from tracing.tracer import Event, Scope, Span
+from tracing.tracer import EMPTY_TRACE_STATE, Event, Scope, Span
 
 logger = logging.getLogger(__name__)
 
-# Cache bounds (memory stays bounded whatever the attributes): attribute keys and scopes, and
-# string/bool values per key; past them, values are encoded every time.
+# Cache bounds (memory stays bounded whatever the attributes): attribute keys (per field tag),
+# span names and scopes, and string/bool and int values per key; past them, values are encoded
+# every time.
 _KEYS = 1024
 _VALUES_PER_KEY = 32
 _U64 = (1 << 64) - 1
@@ -45,6 +47,7 @@ _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
 _LOCAL_PARENT_FLAGS = [b"\x85\x01" + struct.pack("<I", f | _HAS_IS_REMOTE) for f in range(256)]
 _REMOTE_PARENT_FLAGS = [b"\x85\x01" + struct.pack("<I", f | 0x300) for f in range(256)]
+_KeyCache = tuple[bytes, dict[object, bytes], dict[int, bytes]]
 
 
 def _varint(n: int) -> bytes:
@@ -58,6 +61,11 @@ def _varint(n: int) -> bytes:
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+# Varints of 0.._SIZES_KNOWN-1, the length prefix of nearly every span (~40 KB of small bytes).
+_SIZES_KNOWN = 1024
+_SIZES = [_varint(n) for n in range(_SIZES_KNOWN)]
 
 
 def _string(tag: bytes, text: str) -> bytes:
@@ -107,8 +115,10 @@ class Encoder:
     """
 
     def __init__(self, resource_attributes: Mapping[str, AttributeValue]) -> None:
-        # attribute key -> (KeyValue.key field + KeyValue.value tag, {str|bool value: KeyValue})
-        self._keys: dict[str, tuple[bytes, dict[object, bytes]]] = {}
+        # Per field tag (Span, Event, Link attributes): attribute key -> (KeyValue.key field +
+        # KeyValue.value tag, {str|bool value: field}, {int value: field}), a field being the tag
+        # and the length-prefixed KeyValue. Ints apart: True == 1, but their encodings differ.
+        self._keys: dict[bytes, dict[str, _KeyCache]] = {b"\x4a": {}, b"\x1a": {}, b"\x22": {}}
         self._scopes: dict[Scope, bytes] = {}
         self._names: dict[str, bytes] = {}  # span name -> Span.name field
         self._status: tuple[object, bytes] = (None, b"")  # the last Status seen, encoded
@@ -130,7 +140,9 @@ class Encoder:
             except Exception:  # a broken record must not cost the batch
                 logger.warning("span %r left out of the OTLP export", span, exc_info=True)
                 continue
-            group += (b"\x12", _varint(len(body)), body)  # ScopeSpans.spans
+            size = len(body)
+            # ScopeSpans.spans; a span's length is nearly always a table lookup
+            group += (b"\x12", _SIZES[size] if size < _SIZES_KNOWN else _varint(size), body)
         parts = [self._resource]
         for scope_key, encoded in groups.items():
             if encoded:
@@ -146,13 +158,14 @@ class Encoder:
         # SpanContext is a tuple; unpacking it skips six property calls (a test pins the order).
         trace_id, span_id, _, trace_flags, trace_state, _ = span.context
         parts = [_PACK_IDS(0x0A, 16, trace_id >> 64, trace_id & _U64, 0x12, 8, span_id)]
-        if trace_state:
+        # The tracer's shared empty state first: TraceState's truth test is a Python __len__.
+        if trace_state is not EMPTY_TRACE_STATE and trace_state:
             parts.append(_string(b"\x1a", trace_state.to_header()))
         flags = _LOCAL_PARENT_FLAGS
-        if span.parent is not None:
-            _, parent_id, parent_remote, *_ = span.parent
-            parts.append(_PACK_PARENT(0x22, 8, parent_id))
-            if parent_remote:
+        parent = span.parent
+        if parent is not None:
+            parts.append(_PACK_PARENT(0x22, 8, parent[1]))  # span_id
+            if parent[2]:  # is_remote
                 flags = _REMOTE_PARENT_FLAGS
         name_field = self._names.get(span.name)
         if name_field is None:
@@ -197,29 +210,36 @@ class Encoder:
 
     def _add_attributes(self, out: list[bytes], attributes: Mapping[str, Any], tag: bytes) -> None:
         """Append each attribute to `out` as field `tag`: a length-prefixed `KeyValue`."""
-        keys = self._keys
+        keys = self._keys[tag]
         for key, value in attributes.items():
-            prefix, known = keys.get(key) or self._key(key)
+            prefix, known, known_ints = keys.get(key) or self._key(keys, key)
             cls = value.__class__
-            if cls is str or cls is bool:  # mostly a few values per key: keep each KeyValue
+            if cls is str or cls is bool:  # mostly a few values per key: keep each field
                 field = known.get(value)
                 if field is None:
-                    field = _length_prefixed(prefix + _length_prefixed(_any_value(value)))
+                    field = tag + _length_prefixed(prefix + _length_prefixed(_any_value(value)))
                     if len(known) < _VALUES_PER_KEY:
                         known[value] = field
-            elif cls is int and 0 <= value < _2_POW_63:
-                number = _varint(value)
-                field = _length_prefixed(prefix + _BYTE[len(number) + 1] + b"\x18" + number)
+            elif cls is int and 0 <= value < _2_POW_63:  # status codes, counts: few per key
+                field = known_ints.get(value)
+                if field is None:
+                    number = _varint(value)
+                    field = tag + _length_prefixed(
+                        prefix + _BYTE[len(number) + 1] + b"\x18" + number
+                    )
+                    if len(known_ints) < _VALUES_PER_KEY:
+                        known_ints[value] = field
             elif cls is float:
-                field = _length_prefixed(prefix + _PACK_DOUBLE_VALUE(9, 0x21, value))
+                field = tag + _length_prefixed(prefix + _PACK_DOUBLE_VALUE(9, 0x21, value))
             else:
-                field = _length_prefixed(prefix + _length_prefixed(_any_value(value)))
-            out += (tag, field)
+                field = tag + _length_prefixed(prefix + _length_prefixed(_any_value(value)))
+            out.append(field)
 
-    def _key(self, key: str) -> tuple[bytes, dict[object, bytes]]:
-        entry: tuple[bytes, dict[object, bytes]] = (_string(b"\x0a", str(key)) + b"\x12", {})
-        if len(self._keys) < _KEYS:
-            self._keys[key] = entry
+    @staticmethod
+    def _key(keys: dict[str, _KeyCache], key: str) -> _KeyCache:
+        entry: _KeyCache = (_string(b"\x0a", str(key)) + b"\x12", {}, {})
+        if len(keys) < _KEYS:
+            keys[key] = entry
         return entry
 
     def _scope(self, scope: Scope) -> bytes:

@@ -41,7 +41,8 @@ from opentelemetry.util.types import Attributes, AttributeValue
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
-_EMPTY_STATE = TraceState()
+EMPTY_TRACE_STATE = TraceState()
+"""The trace state of every root span (the encoder skips it by identity)."""
 _LOW_64_BITS = (1 << 64) - 1
 _UNSET = Status(StatusCode.UNSET)
 # `SpanContext(...)` validates its ids in a Python `__new__` (~1.3 us); ours are valid by
@@ -265,7 +266,7 @@ class Tracer(trace.Tracer):
         else:
             trace_id = getrandbits(128) or 1
             sampled = (trace_id & _LOW_64_BITS) < self._bound
-            trace_state = _EMPTY_STATE
+            trace_state = EMPTY_TRACE_STATE
             parent_context = None
         span_context: SpanContext = _new_context(
             (

@@ -31,10 +31,11 @@ from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import AttributeValue
 
 from tests.ports import free_port
+from tracing import otlp
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
 from tracing.testing import MemoryExporter
-from tracing.tracer import Scope, Span, Tracer
+from tracing.tracer import Event, Scope, Span, Tracer
 
 RESOURCE: dict[str, AttributeValue] = {
     "service.name": "amf1-test",
@@ -253,6 +254,61 @@ def test_values_past_the_cache_bounds_still_encode() -> None:
         request = _decode(encoder.encode(spans))
         decoded = [_values(s.attributes) for s in request.resource_spans[0].scope_spans[0].spans]
         assert decoded == [{"url.path": f"/p/{i}", "ok": i % 2 == 0} for i in range(100)]
+
+
+def test_cached_attributes_encode_as_uncached() -> None:
+    """Attributes served from the caches (second batch) give the same bytes as a fresh encoder,
+    also where span, event and link attributes share keys and values, and bool and int values
+    that compare equal (True == 1) keep their own types."""
+    attributes: dict[str, AttributeValue] = {
+        "http.response.status_code": 200,
+        "flag": True,
+        "one": 1,
+        "amf1.driver": "VER",
+        "amf1.features.duration_us": 300,
+        "lap_time_s": 80.123,
+    }
+    swapped = {"flag": 1, "one": True}
+    spans = [_ended(SCOPE_A, "a", attributes=attributes, links=[Link(LINKED, attributes)])]
+    spans[0].events = (Event("e", 1, attributes),)
+    spans.append(_ended(SCOPE_A, "b", attributes={**attributes, **swapped}))
+    encoder = Encoder(RESOURCE)
+    first = encoder.encode(spans)
+    assert encoder.encode(spans) == first == Encoder(RESOURCE).encode(spans)
+
+    pb_a, pb_b = _decode(first).resource_spans[0].scope_spans[0].spans
+    assert _values(pb_a.attributes) == attributes
+    assert _values(pb_a.events[0].attributes) == attributes
+    assert _values(pb_a.links[0].attributes) == attributes
+    assert _values(pb_b.attributes) == {**attributes, **swapped}
+    assert [type(v) for v in _values(pb_b.attributes).values()][1:3] == [int, bool]
+
+
+def test_attribute_caches_stay_bounded() -> None:
+    """However many keys and values pass, the caches keep at most their bounds (per field tag:
+    keys, and string/bool and int values per key)."""
+    encoder = Encoder({})
+    many_values = [
+        _ended(SCOPE_A, "x", attributes={"k": f"v{i}", "n": i, "b": i % 2 == 0})
+        for i in range(3 * otlp._VALUES_PER_KEY)
+    ]
+    many_keys = [_ended(SCOPE_A, "y", attributes={f"k{i}": i}) for i in range(otlp._KEYS + 10)]
+    encoder.encode(many_values + many_keys)
+
+    keys = encoder._keys[b"\x4a"]
+    assert len(keys) == otlp._KEYS
+    _, strings_and_bools, ints = keys["k"]
+    assert (len(strings_and_bools), ints) == (otlp._VALUES_PER_KEY, {})
+    assert len(keys["n"][2]) == otlp._VALUES_PER_KEY
+    assert len(keys["b"][1]) == 2
+    assert not encoder._keys[b"\x1a"]
+
+
+def test_span_lengths_past_the_table_encode() -> None:
+    """Spans longer than the precomputed length prefixes decode too."""
+    span = _ended(SCOPE_A, "long", attributes={"text": "x" * 5000, "short": "y"})
+    (pb_span,) = _decode(Encoder({}).encode([span])).resource_spans[0].scope_spans[0].spans
+    assert _values(pb_span.attributes) == {"text": "x" * 5000, "short": "y"}
 
 
 def test_no_spans_encode_to_nothing() -> None:
