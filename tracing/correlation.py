@@ -11,6 +11,7 @@ from opentelemetry import trace
 from structlog.typing import EventDict, WrappedLogger
 
 from tracing.settings import Settings
+from tracing.tracer import current_span
 
 TRACE_ID = "trace.id"
 SPAN_ID = "span.id"
@@ -21,12 +22,13 @@ def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: Event
 
     Outside a span the event is left as it is; ids already present are kept.
     """
-    span_context = trace.get_current_span().get_span_context()
-    if span_context.is_valid:
+    # SpanContext indexed (trace_id, span_id, ..., is_valid): its properties are Python calls.
+    span_context = current_span().get_span_context()
+    if span_context[5]:
         if TRACE_ID not in event_dict:
-            event_dict[TRACE_ID] = f"{span_context.trace_id:032x}"
+            event_dict[TRACE_ID] = f"{span_context[0]:032x}"
         if SPAN_ID not in event_dict:
-            event_dict[SPAN_ID] = f"{span_context.span_id:016x}"
+            event_dict[SPAN_ID] = f"{span_context[1]:016x}"
     return event_dict
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import structlog
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from structlog.testing import capture_logs
 
 import tracing
@@ -21,6 +23,20 @@ def test_log_event_inside_a_span_carries_its_ids_as_jaeger_shows_them(
     assert event["trace.id"] == f"{context.trace_id:032x}"
     assert event["span.id"] == f"{context.span_id:016x}"
     assert event["trace.id"] == memory.span("work").context.trace_id.to_bytes(16).hex()
+
+
+def test_ids_of_unsampled_and_foreign_spans(memory: MemoryTracing) -> None:
+    """An unsampled request's span and a span of another tracer (the SDK's) name their ids too."""
+    unsampled = trace.NonRecordingSpan(
+        trace.SpanContext(0xAB, 0xCD, is_remote=False, trace_flags=trace.TraceFlags(0))
+    )
+    sdk_span = SdkTracerProvider().get_tracer("test").start_span("sdk")
+    for span in (unsampled, sdk_span):
+        with trace.use_span(span):
+            event = correlation.add_trace_context(None, "info", {"event": "x"})
+        context = span.get_span_context()
+        assert event["trace.id"] == f"{context.trace_id:032x}"
+        assert event["span.id"] == f"{context.span_id:016x}"
 
 
 def test_log_event_outside_a_span_is_unchanged(memory: MemoryTracing) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from tracing.tracer import MAX_ATTRIBUTES, Scope, Span, Tracer, TracerProvider
+from tracing.tracer import MAX_ATTRIBUTES, Scope, Span, Tracer, TracerProvider, current_span
 
 
 class Collect:
@@ -46,6 +46,21 @@ def test_span_context_is_the_apis_own(tracer: Tracer) -> None:
     assert context.trace_flags.sampled
     assert 0 < context.trace_id < 1 << 128
     assert 0 < context.span_id < 1 << 64
+
+
+def test_current_span_is_the_apis_current_span(tracer: Tracer) -> None:
+    """`current_span` answers as `trace.get_current_span`: none, an active span of any kind, an
+    explicit context, and a context holding something else than a span under the span key."""
+    assert current_span() is trace.get_current_span() is trace.INVALID_SPAN
+    unsampled = trace.NonRecordingSpan(tracer.start_span("x").get_span_context())
+    for span in (tracer.start_span("work"), unsampled):
+        with trace.use_span(span):
+            assert current_span() is trace.get_current_span() is span
+        explicit = trace.set_span_in_context(span)
+        assert current_span(explicit) is trace.get_current_span(explicit) is span
+    key = next(iter(trace.set_span_in_context(unsampled)))
+    odd = context.set_value(key, "not a span")
+    assert current_span(odd) is trace.get_current_span(odd) is trace.INVALID_SPAN
 
 
 def test_child_shares_the_trace_and_names_its_parent(tracer: Tracer, sink: Collect) -> None:
