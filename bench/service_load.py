@@ -16,10 +16,11 @@ The load generator (`amf1.loadgen`'s client, unpaced, keep-alive) sends realisti
 `--slice`-second slices interleaved across all servers of both arms (`bench.interleave`), so the
 machine's drift and one process's luck hit both arms alike. The observed processes' RSS is
 sampled with psutil every 0.2 s while they are under load; the maximum is `service_rss_mib`.
+The servers' CPU time (all threads, psutil) over their slices gives the CPU per request.
 
 Prints one JSON object: `rps_bare`, `rps_observed`, `p99_ms_bare`, `p99_ms_observed`,
-`rps_ratio`, `service_rss_mib` (max under load), per-arm details (rps per process) and what the
-sinks received.
+`rps_ratio`, `cpu_us_per_request_bare` / `_observed`, `service_rss_mib` (max under load),
+per-arm details (rps per process) and what the sinks received.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import os
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,17 @@ class _RssSampler:
         self._thread.join(2)
 
 
+def _cpu_seconds(pid: int) -> Callable[[], float]:
+    """User + system CPU seconds a process (all its threads) has used so far."""
+    process = psutil.Process(pid)
+
+    def used() -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    return used
+
+
 def _observed_env(
     log_ports: dict[str, Any], otlp_ports: dict[str, Any], buffer_dir: str
 ) -> dict[str, str]:
@@ -143,6 +156,8 @@ def main() -> None:
         sampler = _RssSampler([pid for _, pid in servers["observed"]])
         stack.callback(sampler.close)
 
+        cpu = {url: _cpu_seconds(pid) for pairs in servers.values() for url, pid in pairs}
+
         def watch(arm: str, started: bool) -> None:
             if arm == "observed":
                 (sampler.sampling.set if started else sampler.sampling.clear)()
@@ -157,6 +172,7 @@ def main() -> None:
                 slice_s=args.slice,
                 concurrency=args.concurrency,
                 on_slice=watch,
+                cpu_seconds=cpu,
             )
         )
         rss_mib = round(sampler.max_bytes / MIB, 1)
@@ -169,6 +185,8 @@ def main() -> None:
         "p99_ms_bare": bare["latency_ms"]["p99"],
         "p99_ms_observed": observed["latency_ms"]["p99"],
         "rps_ratio": round(observed["rps"] / bare["rps"], 3) if bare["rps"] else None,
+        "cpu_us_per_request_bare": bare["cpu_us_per_request"],
+        "cpu_us_per_request_observed": observed["cpu_us_per_request"],
         "service_rss_mib": rss_mib,
         "bare": bare,
         "observed": observed,
