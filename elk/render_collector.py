@@ -181,7 +181,10 @@ def _receiver() -> dict[str, Any]:
             {
                 "type": "router",
                 "id": "route_by_shape",
-                "routes": [{"expr": r'body matches "^\\s*\\{"', "output": "parse_json"}],
+                # Only a line that is one object, braces at both ends, goes to the JSON parser:
+                # the parser reads the first value and ignores what follows it, so
+                # `{...} trailing junk` would be indexed as clean JSON with the junk lost.
+                "routes": [{"expr": r'body matches "^\\s*\\{.*\\}\\s*$"', "output": "parse_json"}],
                 "default": "parsed",
             },
             {

@@ -177,6 +177,23 @@ def test_malformed_line_is_indexed_with_the_parse_failure_tag(
     assert hit["_index"] == rules.index_for(datetime.fromisoformat(source["@timestamp"]))
 
 
+def test_json_object_followed_by_junk_is_a_malformed_line(
+    pipeline: Pipeline, es: Elasticsearch
+) -> None:
+    """A JSON object with text after it is not a JSON line: kept raw and tagged, as the rules say
+    (a lenient parser would index the object's fields and drop the rest silently)."""
+    token = uuid.uuid4().hex
+    line = f'{{"message": "{token}", "log.level": "info"}} trailing junk'
+    expected = rules.reference_document(line, datetime.now(UTC)).document
+    send_lines(pipeline, [line])
+
+    (hit,) = wait_for_hits(es, by_text(token), 1)
+    source = _source(hit)
+    assert rules.PARSE_FAILURE_TAG in expected["tags"]
+    assert rules.PARSE_FAILURE_TAG in source["tags"]
+    assert source["message"] == line
+
+
 def test_re_delivered_event_is_stored_once(pipeline: Pipeline, es: Elasticsearch) -> None:
     """The same event delivered three times is one document, the first copy (`_id` = event.id)."""
     run_id = uuid.uuid4().hex
