@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -42,28 +41,9 @@ from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import run_sync
 from amf1.loadgen.scenarios import NormalScenario
 from bench.interleave import interleaved
-from bench.serving import (
-    PYTHON,
-    free_port,
-    get_json,
-    managed_process,
-    models_dir,
-    otlp_sink_env,
-    sink_process,
-    wait_ready,
-)
+from bench.serving import get_json, models_dir, otlp_sink_env, serve, sink_process
 
 MIB = 1024 * 1024
-
-
-def _server(stack: ExitStack, models: Path, env: dict[str, str]) -> tuple[str, int]:
-    port = free_port()
-    args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    process = stack.enter_context(managed_process(args, {**os.environ, **env}, **quiet))
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process)
-    return url, process.pid
 
 
 class _RssSampler:
@@ -144,10 +124,10 @@ def main() -> None:
         otlp_ports, sinks["otlp"] = stack.enter_context(sink_process("bench.otlp_sink"))
         servers: dict[str, list[tuple[str, int]]] = {"bare": [], "observed": []}
         for _ in range(args.processes):
-            servers["bare"].append(_server(stack, models, bare_env))
+            servers["bare"].append(serve(stack, models, bare_env))
             buffer_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-buf-"))
             observed_env = common | _observed_env(log_ports, otlp_ports, buffer_dir) | overrides
-            servers["observed"].append(_server(stack, models, observed_env))
+            servers["observed"].append(serve(stack, models, observed_env))
         first_url = servers["bare"][0][0]
         drivers = get_json(f"{first_url}/drivers")["drivers"]
         circuits = get_json(f"{first_url}/circuits")["circuits"]

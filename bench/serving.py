@@ -83,6 +83,18 @@ def wait_ready(url: str, process: subprocess.Popen[Any], timeout_s: float = 120.
     raise RuntimeError(f"{url} not ready after {timeout_s} s")
 
 
+def serve(stack: ExitStack, models: Path, env: dict[str, str]) -> tuple[str, int]:
+    """Start `amf1 serve` on a free loopback port with `env` over this environment (output
+    discarded), wait until it is ready; it stops with `stack`. Returns (base URL, pid)."""
+    port = free_port()
+    args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = stack.enter_context(managed_process(args, {**os.environ, **env}, **quiet))
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url, process)
+    return url, process.pid
+
+
 @contextmanager
 def sink_process(module: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Run a sink (`bench.line_sink`, `bench.otlp_sink`) that prints its ports as a JSON line,

@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -42,16 +41,7 @@ from typing import Any
 from amf1.loadgen.client import Request, Response, Target
 from amf1.loadgen.runner import LoadPlan, run_load, run_sync
 from bench.interleave import interleaved
-from bench.serving import (
-    PYTHON,
-    free_port,
-    get_json,
-    managed_process,
-    models_dir,
-    otlp_sink_env,
-    sink_process,
-    wait_ready,
-)
+from bench.serving import free_port, get_json, models_dir, otlp_sink_env, serve, sink_process
 
 
 class QualifyingScenario:
@@ -73,22 +63,13 @@ class QualifyingScenario:
 
 
 def _server(stack: ExitStack, models: Path, traced: bool, otlp: dict[str, str]) -> str:
-    port = free_port()
-    env = {
-        **os.environ,
-        **otlp,
+    env = otlp | {
         "AMF1_TRACING_ENABLED": "true" if traced else "false",
         "AMF1_TRACING_DROP_LOG_INTERVAL_S": "60",
         "AMF1_LOG_SHIP": "false",
         "AMF1_ENVIRONMENT": "development",
     }
-    args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
-    process = stack.enter_context(
-        managed_process(args, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process)
-    return url
+    return serve(stack, models, env)[0]
 
 
 def _qualifying_body(url: str) -> dict[str, Any]:
