@@ -65,6 +65,7 @@ async def _slice(
                 response = await connection.send(request)
             except (TimeoutError, OSError, ProtocolError):
                 arm.failures += 1
+                await asyncio.sleep(0.01)  # a dead server must not turn this into a busy loop
                 continue
             latencies.append(time.perf_counter_ns() - started)
             if response.status != 200:
@@ -85,7 +86,8 @@ async def interleaved(
     on_slice: Callable[[str, bool], None] | None = None,
     cpu_seconds: Mapping[str, Callable[[], float]] | None = None,
 ) -> dict[str, ArmLoad]:
-    """Load `arms` ({name: server URLs}) for about `seconds_per_arm` each, one slice at a time.
+    """Load `arms` ({name: server URLs}, the same number per arm) for about `seconds_per_arm`
+    each, one slice at a time.
 
     `on_slice(arm, started)` is called around every slice (e.g. to sample a process's memory
     only while it is under load). `cpu_seconds` ({URL: CPU seconds its server process has used
