@@ -44,6 +44,9 @@ from bench.interleave import interleaved
 from bench.serving import get_json, models_dir, otlp_sink_env, serve, sink_process
 
 MIB = 1024 * 1024
+COMMON_ENV = {"AMF1_ENVIRONMENT": "development", "AMF1_WORKERS": "1"}
+BARE_ENV = {"AMF1_TRACING_ENABLED": "false", "AMF1_LOG_SHIP": "false", "AMF1_LOG_LEVEL": "critical"}
+"""The bare arm: no spans, nothing shipped, no event rendered (level `critical`)."""
 
 
 class _RssSampler:
@@ -81,9 +84,11 @@ def _cpu_seconds(pid: int) -> Callable[[], float]:
     return used
 
 
-def _observed_env(
+def observed_env(
     log_ports: dict[str, Any], otlp_ports: dict[str, Any], buffer_dir: str
 ) -> dict[str, str]:
+    """The observed arm: what production runs, shipping to `bench.line_sink` and exporting
+    spans to `bench.otlp_sink` (their ports as `sink_process` yields them)."""
     return {
         "AMF1_TRACING_ENABLED": "true",
         "AMF1_LOG_SHIP": "true",
@@ -112,22 +117,16 @@ def main() -> None:
     args = parser.parse_args()
     overrides = dict(item.split("=", 1) for item in args.observed_env)
     sinks: dict[str, dict[str, Any]] = {}
-    common = {"AMF1_ENVIRONMENT": "development", "AMF1_WORKERS": "1"}
-    bare_env = common | {
-        "AMF1_TRACING_ENABLED": "false",
-        "AMF1_LOG_SHIP": "false",
-        "AMF1_LOG_LEVEL": "critical",
-    }
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
         log_ports, sinks["log_lines"] = stack.enter_context(sink_process("bench.line_sink"))
         otlp_ports, sinks["otlp"] = stack.enter_context(sink_process("bench.otlp_sink"))
         servers: dict[str, list[tuple[str, int]]] = {"bare": [], "observed": []}
         for _ in range(args.processes):
-            servers["bare"].append(serve(stack, models, bare_env))
+            servers["bare"].append(serve(stack, models, COMMON_ENV | BARE_ENV))
             buffer_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-buf-"))
-            observed_env = common | _observed_env(log_ports, otlp_ports, buffer_dir) | overrides
-            servers["observed"].append(serve(stack, models, observed_env))
+            observed = COMMON_ENV | observed_env(log_ports, otlp_ports, buffer_dir) | overrides
+            servers["observed"].append(serve(stack, models, observed))
         first_url = servers["bare"][0][0]
         drivers = get_json(f"{first_url}/drivers")["drivers"]
         circuits = get_json(f"{first_url}/circuits")["circuits"]
