@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from opentelemetry import context, propagate, trace
+from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tracing.spans import record_error
+from tracing.tracer import attach_span, detach
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,7 +85,7 @@ class ServerSpanMiddleware:
             record_exception=False,
             set_status_on_exception=False,
         )
-        token = context.attach(trace.set_span_in_context(span))
+        token = attach_span(span)
         trace_id = b"%032x" % span.get_span_context().trace_id
 
         async def traced_send(message: Message) -> None:
@@ -112,4 +113,4 @@ class ServerSpanMiddleware:
                 span.update_name(f"{method} {template}")
                 span.set_attribute("http.route", template)
             span.end()
-            context.detach(token)
+            detach(token)

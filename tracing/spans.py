@@ -18,12 +18,13 @@ from contextlib import AbstractContextManager
 from contextvars import Token
 from types import TracebackType
 
-from opentelemetry import context, trace
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from tracing import _config
+from tracing.tracer import attach_span, detach
 
 INFERENCE_SPAN = "model-inference"
 DRIFT_SPAN = "drift-update"
@@ -41,7 +42,7 @@ class _SpanScope:
     """A span around a block that marks itself failed on an exception, except on client errors;
     with `current`, the span is the active one inside the block.
 
-    A class over `start_span` and `context.attach` rather than `start_as_current_span`: it is on
+    A class over `start_span` and `attach_span` rather than `start_as_current_span`: it is on
     every prediction's path, and the API's version stacks two generator context managers.
     """
 
@@ -71,7 +72,7 @@ class _SpanScope:
         self._span = span
         # Tracing off: an invalid span, nothing to make current.
         if self._current and span.get_span_context().is_valid:
-            self._token = context.attach(trace.set_span_in_context(span))
+            self._token = attach_span(span)
         return span
 
     def __exit__(
@@ -85,7 +86,7 @@ class _SpanScope:
                 record_error(exc, self._span)
         finally:
             if self._token is not None:
-                context.detach(self._token)
+                detach(self._token)
             self._span.end()
 
 

@@ -22,11 +22,14 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Protocol
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context, get_current
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -57,11 +60,42 @@ MAX_ATTRIBUTES = 128
 """Attributes kept per span, event and link (the SDK's default limit); later ones are dropped."""
 
 
+# The API keeps the current `Context` in a ContextVar behind two Python calls (`get_current()`
+# -> its runtime's `get_current()`), and setting it takes four; the request path reads it three
+# times and sets it once per request. With the default runtime (the only one OpenTelemetry ships)
+# we use its ContextVar directly; another runtime (`OTEL_PYTHON_CONTEXT`) goes through the API.
+_runtime = otel_context._RUNTIME_CONTEXT
+_CURRENT: ContextVar[Context] | None = (
+    _runtime._current_context if isinstance(_runtime, ContextVarsRuntimeContext) else None
+)
+
+
 def current_span(context: Context | None = None) -> trace.Span:
     """`trace.get_current_span(context)` in one call instead of four (it runs for every span and
     every log event)."""
-    span = (context if context is not None else get_current()).get(_SPAN_KEY)
+    if context is None:
+        context = _CURRENT.get() if _CURRENT is not None else get_current()
+    span = context.get(_SPAN_KEY)
     return span if isinstance(span, trace.Span) else trace.INVALID_SPAN
+
+
+def attach_span(span: trace.Span) -> Token[Context]:
+    """`context.attach(trace.set_span_in_context(span))`: make `span` current; returns the token
+    for `detach`."""
+    if _CURRENT is None:
+        return otel_context.attach(trace.set_span_in_context(span))
+    return _CURRENT.set(Context({**_CURRENT.get(), _SPAN_KEY: span}))
+
+
+def detach(token: Token[Context]) -> None:
+    """`context.detach(token)`: restore the context from before `attach_span`."""
+    if _CURRENT is None:
+        otel_context.detach(token)
+        return
+    try:
+        _CURRENT.reset(token)
+    except ValueError:  # a token of another context: the API's detach logs the failure
+        otel_context.detach(token)
 
 
 class SpanSink(Protocol):

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import contextvars
+
 import pytest
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from tracing.tracer import MAX_ATTRIBUTES, Scope, Span, Tracer, TracerProvider, current_span
+from tracing.tracer import (
+    MAX_ATTRIBUTES,
+    Scope,
+    Span,
+    Tracer,
+    TracerProvider,
+    attach_span,
+    current_span,
+    detach,
+)
 
 
 class Collect:
@@ -61,6 +72,38 @@ def test_current_span_is_the_apis_current_span(tracer: Tracer) -> None:
     key = next(iter(trace.set_span_in_context(unsampled)))
     odd = context.set_value(key, "not a span")
     assert current_span(odd) is trace.get_current_span(odd) is trace.INVALID_SPAN
+
+
+def test_attach_span_is_the_apis_attach(tracer: Tracer) -> None:
+    """`attach_span`/`detach` set and restore the API's current context, keeping what else it
+    holds, and nest like `context.attach`/`context.detach`."""
+    key = context.create_key("amf1-test-key")
+    outer_token = context.attach(context.set_value(key, "kept"))
+    try:
+        first, second = tracer.start_span("first"), tracer.start_span("second")
+        token = attach_span(first)
+        assert trace.get_current_span() is first
+        assert context.get_value(key) == "kept"
+        inner = attach_span(second)
+        assert trace.get_current_span() is second
+        detach(inner)
+        assert trace.get_current_span() is first
+        detach(token)
+        assert trace.get_current_span() is trace.INVALID_SPAN
+        assert context.get_value(key) == "kept"
+    finally:
+        context.detach(outer_token)
+
+
+def test_detach_of_a_foreign_token_logs_instead_of_raising(
+    tracer: Tracer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A token made in another context (e.g. another task) cannot be reset here; like the API,
+    `detach` logs that and leaves the current context alone."""
+    foreign = contextvars.copy_context().run(attach_span, tracer.start_span("elsewhere"))
+    detach(foreign)
+    assert trace.get_current_span() is trace.INVALID_SPAN
+    assert "Failed to detach context" in caplog.text
 
 
 def test_child_shares_the_trace_and_names_its_parent(tracer: Tracer, sink: Collect) -> None:
