@@ -4,39 +4,39 @@
 
 Requests/s on this VM swing by up to 2x within seconds, and the observed arm's share of that swing
 is not constant, so `bench.service_load`'s ratio moves by several points between runs. The number
-of instructions the request thread executes per request does not: valgrind's callgrind counts
-them exactly. Each arm runs the service app in its own process, driven in-process through its ASGI
-interface with realistic `/predict/qualifying` bodies (no sockets, no load generator), with the
-same environment as `bench.service_load`'s arms; callgrind counts only during the measured batch
-(started with instrumentation off, switched on and off by `callgrind_control` around it) and per
-thread.
+of instructions the serving thread executes per request does not: valgrind's callgrind counts
+them exactly. Every arm is a real `amf1 serve` process (uvicorn, the app, the same environment as
+`bench.service_load`'s arms) under callgrind, started with instrumentation off. After a warm-up,
+counting is switched on (`callgrind_control`), the load generator's client sends the measured
+`/predict/qualifying` requests one at a time over one keep-alive connection, and counting is
+switched off and dumped, per thread.
 
-Reported: request-thread instructions per request of every arm; each arm's overhead over bare in
-%; `rps_ratio_ceiling` = bare / observed, the best requests/s ratio that the request thread's own
-work allows, i.e. if both arms ran at the same instructions per cycle and the background threads
-(shipper, span exporter) cost nothing. The arms `tracing_off`, `access_event_off` and
-`shipping_off` switch one part off. The background threads' counts are not reported: under
-valgrind the process runs ~50x slower while their timers keep wall-clock time, so their share
-would be inflated.
+Reported: main-thread instructions per request of every arm (the event loop: HTTP parsing, the
+app, the response); each arm's overhead over bare in %; `rps_ratio_ceiling` = bare / observed,
+the best requests/s ratio the serving thread's own work allows, i.e. if both arms ran at the same
+instructions per cycle and the background threads (shipper, span exporter) cost nothing. The
+arms `tracing_off`, `access_event_off` and `shipping_off` switch one part off. The background
+threads are not reported: under valgrind the process runs ~50x slower while their timers keep
+wall-clock time, so their share would be inflated. Kernel work (system calls) is not counted.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
 
+from amf1.loadgen.client import Connection, Request, Target
+from amf1.loadgen.payloads import PayloadFactory
+from amf1.loadgen.runner import run_sync
+from amf1.loadgen.scenarios import NormalScenario
 from bench.service_load import BARE_ENV, COMMON_ENV, observed_env
-from bench.serving import PYTHON, ROOT, models_dir, sink_process
+from bench.serving import get_json, models_dir, serve, sink_process
 
 WARM_UP_REQUESTS = 300
 PARTS = {
@@ -44,201 +44,77 @@ PARTS = {
     "access_event_off": {"AMF1_LOG_LEVEL": "warning"},
     "shipping_off": {"AMF1_LOG_SHIP": "false"},
 }
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-    Awaitable[None],
-]
+_CALLGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes")
 
 
-class _Driver:
-    """Calls an ASGI app the way uvicorn would for one complete request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        scope: Message = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [
-                (b"host", b"127.0.0.1"),
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-            "client": ("127.0.0.1", 40000),
-            "server": ("127.0.0.1", 8000),
-            "state": {},
-        }
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        status = 0
-        chunks: list[bytes] = []
-
-        async def receive() -> Message:
-            if messages:
-                return messages.pop()
-            await asyncio.Event().wait()  # no disconnect: the request is complete
-            raise AssertionError("unreachable")
-
-        async def send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, send)
-        return status, b"".join(chunks)
-
-    async def start(self) -> Callable[[], Awaitable[None]]:
-        """Run the app's start-up; returns the coroutine function that shuts it down."""
-        inbox: asyncio.Queue[Message] = asyncio.Queue()
-        outbox: asyncio.Queue[Message] = asyncio.Queue()
-        task = asyncio.create_task(
-            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
-        )
-        await inbox.put({"type": "lifespan.startup"})
-        answer = await outbox.get()
-        if answer["type"] != "lifespan.startup.complete":
-            raise RuntimeError(f"the app did not start: {answer}")
-
-        async def shutdown() -> None:
-            await inbox.put({"type": "lifespan.shutdown"})
-            await outbox.get()
-            await task
-
-        return shutdown
-
-
-async def _drive(commands: IO[str], replies: IO[str]) -> None:
-    """Child process: build the app from this environment, warm it up, then run the batches
-    the controller asks for (`run N` lines), answering `done` after each."""
-    from amf1.loadgen.payloads import PayloadFactory  # noqa: PLC0415 - the child's imports
-    from amf1.loadgen.scenarios import NormalScenario  # noqa: PLC0415
-    from service.observability import create_served_app  # noqa: PLC0415
-
-    driver = _Driver(create_served_app())
-    shutdown = await driver.start()
-    drivers = json.loads((await driver.request("GET", "/drivers"))[1])["drivers"]
-    circuits = json.loads((await driver.request("GET", "/circuits"))[1])["circuits"]
-    scenario = NormalScenario(PayloadFactory.synthetic(drivers, circuits), race_share=0.0)
-    bodies = [scenario.next_request() for _ in range(WARM_UP_REQUESTS)]
-
-    async def batch(count: int) -> None:
-        for index in range(count):
-            request = bodies[index % len(bodies)]
-            status, body = await driver.request(request.method, request.path, request.body)
-            if status != 200:
-                raise RuntimeError(f"{request.path} answered {status}: {body[:200]!r}")
-
-    await batch(WARM_UP_REQUESTS)
-    print("ready", file=replies, flush=True)
-    for line in commands:
-        await batch(int(line.split()[1]))
-        print("done", file=replies, flush=True)
-    await shutdown()
-
-
-def _total_instructions(path: Path) -> int:
-    """The `totals:` line of one callgrind output file (its first event is Ir)."""
-    for line in path.read_text().splitlines():
-        if line.startswith("totals:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{path} has no totals line")
-
-
-def _measure(arms: dict[str, dict[str, str]], requests: int, out_dir: Path) -> dict[str, int]:
-    """Run every arm under callgrind at once; count one batch per arm, one arm at a time."""
-    processes: dict[str, subprocess.Popen[str]] = {}
+async def _send(url: str, requests: Sequence[Request]) -> None:
+    """Send `requests` one after the other over one keep-alive connection; all must succeed."""
+    connection = Connection(Target.from_url(url), timeout_s=120.0)
     try:
-        for name, env in arms.items():
-            processes[name] = subprocess.Popen(
-                [
-                    "valgrind",
-                    "--tool=callgrind",
-                    "--instr-atstart=no",
-                    "--separate-threads=yes",
-                    f"--callgrind-out-file={out_dir / name}.out",
-                    PYTHON,
-                    "-m",
-                    "bench.request_cost",
-                    "--drive",
-                ],
-                env={**os.environ, **env},
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
-        for name, process in processes.items():
-            assert process.stdin is not None and process.stdout is not None
-            if process.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"arm {name} did not start (exit {process.poll()})")
-            _callgrind_control("on", process.pid)
-            process.stdin.write(f"run {requests}\n")
-            process.stdin.flush()
-            if process.stdout.readline().strip() != "done":
-                raise RuntimeError(f"arm {name} failed during the measured batch")
-            _callgrind_control("off", process.pid)
-        for process in processes.values():
-            assert process.stdin is not None
-            process.stdin.close()
-            process.wait(300)
+        for request in requests:
+            response = await connection.send(request)
+            if response.status != 200:
+                raise RuntimeError(f"{url}{request.path} answered {response.status}")
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-    # Thread 1 is the main thread: the event loop that runs every request.
-    return {
-        name: round(_total_instructions(out_dir / f"{name}.out-01") / requests) for name in arms
-    }
+        await connection.close()
 
 
-def _callgrind_control(switch: str, pid: int) -> None:
+def _callgrind_control(pid: int, *options: str) -> None:
     subprocess.run(
-        ["callgrind_control", "--instr", switch, str(pid)],
-        check=True,
-        capture_output=True,
-        timeout=120,
+        ["callgrind_control", *options, str(pid)], check=True, capture_output=True, timeout=300
     )
 
 
+def _main_thread_instructions(out_file: Path) -> int:
+    """Instructions of the main thread in the first dump of a `--separate-threads` run."""
+    dump = out_file.with_name(f"{out_file.name}.1-01")
+    for line in dump.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])  # the first event is Ir
+    raise RuntimeError(f"{dump} has no totals line")
+
+
 def main() -> None:
-    """Measure every arm and print the JSON document (or, with `--drive`, be one arm)."""
+    """Measure every arm and print the JSON document."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500, help="measured requests per arm")
     parser.add_argument("--no-parts", action="store_true", help="only the bare and observed arms")
     parser.add_argument("--models-dir", type=Path)
-    parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.drive:
-        replies = sys.stdout
-        sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - the service logs to stdout
-        asyncio.run(_drive(sys.stdin, replies))
-        return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print(json.dumps({"error": "valgrind not found (Debian package `valgrind`)"}))
         return
+    counts: dict[str, int] = {}
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
         log_ports, _ = stack.enter_context(sink_process("bench.line_sink"))
         otlp_ports, _ = stack.enter_context(sink_process("bench.otlp_sink"))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-")))
-        common = COMMON_ENV | {"AMF1_MODELS_DIR": str(models)}
-        observed = common | observed_env(log_ports, otlp_ports, str(work / "observed"))
-        arms = {"bare": common | BARE_ENV, "observed": observed}
+        observed = COMMON_ENV | observed_env(log_ports, otlp_ports, str(work / "observed"))
+        arms = {"bare": COMMON_ENV | BARE_ENV, "observed": observed}
         if not args.no_parts:
             for name, override in PARTS.items():
                 arms[name] = observed | {"AMF1_LOG_BUFFER_DIR": str(work / name)} | override
-        counts = _measure(arms, args.requests, work)
+        scenario: NormalScenario | None = None
+        for name, env in arms.items():
+            out_file = work / f"{name}.out"
+            prefix = (*_CALLGRIND, f"--callgrind-out-file={out_file}")
+            with ExitStack() as server:
+                url, pid = serve(server, models, env, prefix=prefix, ready_timeout_s=900)
+                if scenario is None:
+                    payloads = PayloadFactory.synthetic(
+                        get_json(f"{url}/drivers")["drivers"],
+                        get_json(f"{url}/circuits")["circuits"],
+                    )
+                    scenario = NormalScenario(payloads, race_share=0.0)
+                    warm_up = [scenario.next_request() for _ in range(WARM_UP_REQUESTS)]
+                    measured = [scenario.next_request() for _ in range(args.requests)]
+                run_sync(lambda: _send(url, warm_up))  # noqa: B023 - called right here
+                _callgrind_control(pid, "--instr=on")
+                run_sync(lambda: _send(url, measured))  # noqa: B023 - called right here
+                _callgrind_control(pid, "--instr=off")
+                _callgrind_control(pid, "--dump")
+                counts[name] = round(_main_thread_instructions(out_file) / args.requests)
     bare = counts["bare"]
     print(
         json.dumps(

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,15 +83,25 @@ def wait_ready(url: str, process: subprocess.Popen[Any], timeout_s: float = 120.
     raise RuntimeError(f"{url} not ready after {timeout_s} s")
 
 
-def serve(stack: ExitStack, models: Path, env: dict[str, str]) -> tuple[str, int]:
+def serve(
+    stack: ExitStack,
+    models: Path,
+    env: dict[str, str],
+    *,
+    prefix: Sequence[str] = (),
+    ready_timeout_s: float = 120.0,
+) -> tuple[str, int]:
     """Start `amf1 serve` on a free loopback port with `env` over this environment (output
-    discarded), wait until it is ready; it stops with `stack`. Returns (base URL, pid)."""
+    discarded), wait until it is ready; it stops with `stack`. Returns (base URL, pid).
+
+    `prefix` runs it under another program (e.g. valgrind), which then has that pid.
+    """
     port = free_port()
     args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    process = stack.enter_context(managed_process(args, {**os.environ, **env}, **quiet))
+    process = stack.enter_context(managed_process([*prefix, *args], {**os.environ, **env}, **quiet))
     url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process)
+    wait_ready(url, process, ready_timeout_s)
     return url, process.pid
 
 
