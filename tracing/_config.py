@@ -24,7 +24,7 @@ from tracing.export import BatchProcessor, SpanExporter
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
 from tracing.settings import Settings
-from tracing.tracer import TracerProvider
+from tracing.tracer import Tracer, TracerProvider
 
 INSTRUMENTATION_NAME = "amf1"
 
@@ -38,7 +38,7 @@ class Tracing:
     provider: TracerProvider
     processor: BatchProcessor
     accountant: DropAccountant
-    tracer: trace.Tracer
+    tracer: Tracer
     log_filters: list[tuple[logging.Logger, RateLimitFilter]] = field(default_factory=list)
 
 

@@ -47,6 +47,7 @@ class BatchProcessor:
         self._queue: deque[Span] = deque()
         self._queue_size = queue_size
         self._batch_size = batch_size
+        self._quiet_below = batch_size - 1  # queue lengths at which on_end need not wake anyone
         self._delay_s = schedule_delay_s
         self._wake = threading.Event()
         self._idle = threading.Condition()
@@ -60,11 +61,14 @@ class BatchProcessor:
         """Queue one ended span, or count it as dropped when the queue is full (request thread:
         never blocks, never logs)."""
         queue = self._queue
+        if len(queue) < self._quiet_below:  # the common case: no batch full yet
+            queue.append(span)
+            return
         if len(queue) >= self._queue_size:
             self._accountant.queue_full()
             return
         queue.append(span)
-        if len(queue) >= self._batch_size and not self._wake.is_set():
+        if not self._wake.is_set():  # a batch is full: wake the worker
             self._wake.set()
 
     def queue_depth(self) -> int:

@@ -26,6 +26,7 @@ from opentelemetry.propagators import textmap
 from logshipping.events import Action, emit
 from tracing import _config
 from tracing.asgi import TRACE_ID_HEADER, ServerSpanMiddleware
+from tracing.tracer import Tracer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -76,7 +77,7 @@ def instrument_app(app: FastAPI) -> bool:
     return True
 
 
-def _wrap_stack(app: FastAPI, middleware: type[ServerSpanMiddleware], tracer: trace.Tracer) -> None:
+def _wrap_stack(app: FastAPI, middleware: type[ServerSpanMiddleware], tracer: Tracer) -> None:
     # Around the stack Starlette builds (ServerErrorMiddleware included), like the contrib
     # instrumentation does: its 500 answers then get a span and the header as well.
     build = app.build_middleware_stack

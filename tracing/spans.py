@@ -20,11 +20,11 @@ from types import TracebackType
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from tracing import _config
-from tracing.tracer import attach_span, detach
+from tracing.tracer import attach_span, current_span, detach
 
 INFERENCE_SPAN = "model-inference"
 DRIFT_SPAN = "drift-update"
@@ -48,6 +48,8 @@ class _SpanScope:
 
     __slots__ = ("_attributes", "_client_errors", "_current", "_name", "_span", "_token")
 
+    _span: Span
+
     def __init__(
         self,
         name: str,
@@ -63,15 +65,15 @@ class _SpanScope:
         self._token: Token[Context] | None = None
 
     def __enter__(self) -> Span:
-        span = _config.tracer().start_span(
-            self._name,
-            attributes=self._attributes,
-            record_exception=False,
-            set_status_on_exception=False,
+        state = _config.current()
+        if state is None:  # tracing off: an invalid span, nothing to make current
+            self._span = trace.INVALID_SPAN
+            return self._span
+        span: Span = state.tracer.start_owned(
+            self._name, SpanKind.INTERNAL, self._attributes, current_span().get_span_context()
         )
         self._span = span
-        # Tracing off: an invalid span, nothing to make current.
-        if self._current and span.get_span_context().is_valid:
+        if self._current:
             self._token = attach_span(span)
         return span
 

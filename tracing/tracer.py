@@ -76,7 +76,10 @@ def current_span(context: Context | None = None) -> trace.Span:
     if context is None:
         context = _CURRENT.get() if _CURRENT is not None else get_current()
     span = context.get(_SPAN_KEY)
-    return span if isinstance(span, trace.Span) else trace.INVALID_SPAN
+    # `type(...) is Span` first: `isinstance` against the API's abstract class is a Python call.
+    if type(span) is Span or isinstance(span, trace.Span):
+        return span
+    return trace.INVALID_SPAN
 
 
 def attach_span(span: trace.Span) -> Token[Context]:
@@ -165,31 +168,29 @@ class Span(trace.Span):
         context: SpanContext,
         parent: SpanContext | None,
         kind: SpanKind,
-        attributes: Attributes,
-        links: Sequence[Link],
+        attributes: dict[str, AttributeValue],
         start_time: int,
         scope: Scope,
         sink: SpanSink,
-        *,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
     ) -> None:
+        # `attributes` is the span's own dict from here on (the tracer copied what callers gave).
+        # Links and the context-manager flags are set by `Tracer.start_span`, when given.
         self.name = name
         self.context = context
         self.parent = parent
         self.kind = kind
-        self.attributes = _copy_attributes(attributes) if attributes else {}
+        self.attributes = attributes
         # Most spans get no event: the shared empty tuple until the first one (each object a span
         # keeps alive until export counts towards the next garbage-collector pass).
         self.events: Sequence[Event] = ()
-        self.links = tuple(links)
+        self.links: tuple[Link, ...] = ()
         self.start_time = start_time
         self.end_time: int | None = None
         self.status = _UNSET
         self.scope = scope
         self._sink = sink
-        self._record_exception = record_exception
-        self._set_status_on_exception = set_status_on_exception
+        self._record_exception = False
+        self._set_status_on_exception = False
 
     def get_span_context(self) -> SpanContext:
         """The ids of this span."""
@@ -301,7 +302,25 @@ class Tracer(trace.Tracer):
     ) -> trace.Span:
         """A recording span, or a non-recording one with valid ids when not sampled (so logs
         and the `X-Trace-Id` header still name the trace)."""
-        parent = current_span(context).get_span_context()
+        span = self.start_owned(
+            name, kind, _copy_attributes(attributes), current_span(context).get_span_context()
+        )
+        if isinstance(span, Span):
+            if links:
+                span.links = tuple(links)
+            if start_time is not None:
+                span.start_time = start_time
+            span._record_exception = record_exception
+            span._set_status_on_exception = set_status_on_exception
+        return span
+
+    def start_owned(
+        self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], parent: SpanContext
+    ) -> trace.Span:
+        """`start_span` for the product's own spans on the request path, without the API's
+        argument handling: `attributes` (valid values, within the limit) becomes the span's
+        own dict, `parent` is the parent span's context (`INVALID_SPAN_CONTEXT` for a root),
+        the span starts now, and used as a context manager it only ends itself."""
         getrandbits = random.getrandbits
         # Indexed rather than through the properties (a Python call each; layout as above).
         if parent[5]:  # is_valid
@@ -332,12 +351,9 @@ class Tracer(trace.Tracer):
             parent_context,
             kind,
             attributes,
-            links or (),
-            start_time if start_time is not None else time.time_ns(),
+            time.time_ns(),
             self._scope,
             self._sink,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
         )
 
     @contextmanager

@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 import tracing
 from tracing.drops import DropAccountant, DropTotals, RateLimitFilter
 from tracing.export import SpanExporter
+from tracing.testing import MemoryExporter
 from tracing.tracer import Span
 
 
@@ -121,6 +122,22 @@ def test_full_queue_drops_are_counted_without_blocking_requests() -> None:
         assert state.processor.queue_depth() == 4
         assert tracing.drop_totals() == DropTotals(queue_full=6, export_failed=0)
         exporter.release.set()
+
+
+def test_a_full_batch_is_exported_without_waiting_for_the_schedule_delay() -> None:
+    """Busy service: a batch leaves as soon as it is full; a partial one waits for the delay."""
+    exporter = MemoryExporter()
+    with capture_logs():
+        _configure(exporter, tracing_batch_size=4, tracing_schedule_delay_ms=60_000)
+        _make_spans(3)
+        time.sleep(0.3)
+        assert exporter.spans() == [], "a partial batch left before the schedule delay"
+        _make_spans(1)
+        deadline = time.monotonic() + 5
+        while len(exporter.spans()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(exporter.spans()) == 4, "the full batch waited for the schedule delay"
+        tracing.shutdown()
 
 
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
