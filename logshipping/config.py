@@ -189,7 +189,7 @@ def _fast_path(min_level: int, *, strict: bool) -> Callable[[str, str, dict[str,
                 raise
             _write_fallback(method, message, exc)
             return
-        getattr(SINK, method)(event)
+        SINK.output.write(event)
 
     return run
 
@@ -208,7 +208,7 @@ def _write_fallback(method: str, message: str, exc: Exception) -> None:
         },
         option=orjson.OPT_APPEND_NEWLINE,
     )
-    SINK.output.write(_State.redactor.scrub(line), logging.ERROR)
+    SINK.output.write(_State.redactor.scrub(line))
 
 
 def _configure_stdlib(formatter: logging.Formatter, level: int) -> None:

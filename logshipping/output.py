@@ -18,7 +18,7 @@ NOT_SHIPPED_LOGGERS: Final = ("logshipping.shipper", "logstash_async", "LogProce
 class Shipper(Protocol):
     """What `Output` needs from the shipping handler."""
 
-    def ship(self, line: bytes, level_no: int) -> None:
+    def ship(self, line: bytes) -> None:
         """Hands one rendered line on; must not block or raise."""
 
 
@@ -29,7 +29,7 @@ class Output:
         self.stream = stream
         self.shipper = shipper
 
-    def write(self, line: bytes, level_no: int, *, ship: bool = True) -> None:
+    def write(self, line: bytes, *, ship: bool = True) -> None:
         """Writes one line to stdout (flushed) and ships it; never raises into the caller."""
         stream = self.stream
         if stream is not None:
@@ -40,41 +40,22 @@ class Output:
                 pass
         shipper = self.shipper
         if ship and shipper is not None:
-            shipper.ship(line, level_no)
+            shipper.ship(line)
 
 
 class JsonLinesLogger:
-    """structlog's wrapped logger: one shared instance; `output` is swapped by `configure`."""
+    """structlog's wrapped logger: one shared instance; `output` is swapped by `configure`.
+
+    The rendered line carries its level (`log.level`), so every method writes alike.
+    """
 
     output: Output = Output(None, None)
 
-    def debug(self, line: bytes) -> None:
-        """Writes a debug line."""
-        self.output.write(line, logging.DEBUG)
+    def write(self, line: bytes) -> None:
+        """Writes one rendered line (stdout and the shipper)."""
+        self.output.write(line)
 
-    def info(self, line: bytes) -> None:
-        """Writes an info line."""
-        self.output.write(line, logging.INFO)
-
-    msg = info
-
-    def warning(self, line: bytes) -> None:
-        """Writes a warning line."""
-        self.output.write(line, logging.WARNING)
-
-    warn = warning
-
-    def error(self, line: bytes) -> None:
-        """Writes an error line."""
-        self.output.write(line, logging.ERROR)
-
-    exception = error
-
-    def critical(self, line: bytes) -> None:
-        """Writes a critical line."""
-        self.output.write(line, logging.CRITICAL)
-
-    fatal = critical
+    debug = info = msg = warning = warn = error = exception = critical = fatal = write
 
 
 SINK: Final = JsonLinesLogger()
@@ -95,6 +76,4 @@ class StdlibHandler(logging.Handler):
         except Exception:  # noqa: BLE001 - logging's contract: report via handleError, never raise
             self.handleError(record)
             return
-        SINK.output.write(
-            line, record.levelno, ship=not record.name.startswith(NOT_SHIPPED_LOGGERS)
-        )
+        SINK.output.write(line, ship=not record.name.startswith(NOT_SHIPPED_LOGGERS))

@@ -87,14 +87,14 @@ class ShippingHandler(AsynchronousLogstashHandler):  # type: ignore[misc]
         )
         self._worker.start()
 
-    def ship(self, line: bytes, level_no: int) -> None:
+    def ship(self, line: bytes) -> None:
         """Hot path: hands one rendered line to the journal (no I/O, no network, no raise)."""
-        self._journal.append(line, level_no)
+        self._journal.append(line)
 
     def emit(self, record: logging.LogRecord) -> None:
         """For use as a plain logging handler: formats (pass-through) and ships."""
         try:
-            self.ship(self.format(record), record.levelno)
+            self.ship(self.format(record))
         except Exception:  # noqa: BLE001 - a logging handler reports via handleError
             self.handleError(record)
 

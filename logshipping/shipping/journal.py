@@ -8,10 +8,12 @@ bytes are in the kernel's page cache the moment the copy ends, so they survive a
 process (not a power cut; neither does SQLite with synchronous=NORMAL). The worker thread moves
 them into SQLite in batches and deletes a segment once all of it is committed there.
 
-A record is one level byte (b"1".."5" for DEBUG..CRITICAL) followed by one JSON line that ends in
-b"\\n". JSON rendered by orjson contains neither a raw newline nor a NUL inside, and a segment
-file is created zero-filled, so its content ends at the first NUL and a record cut by the kill has
-no final newline and is ignored (its logging call had not returned).
+A record is one rendered JSON line, ending in b"\\n", exactly as the receiver gets it: with a
+healthy receiver the worker sends the new bytes of a segment as they are. JSON rendered by orjson
+contains neither a raw newline nor a NUL inside, and a segment file is created zero-filled, so its
+content ends at the first NUL and a record cut by the kill has no final newline and is ignored
+(its logging call had not returned). An event's level, which decides what the SQLite buffer drops
+first when full, is read from its `log.level` field only when events are buffered.
 """
 
 from __future__ import annotations
@@ -24,12 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-_LEVEL_BYTES: Final = {10: b"1", 20: b"2", 30: b"3", 40: b"4", 50: b"5"}
-
-
-def level_byte(level_no: int) -> bytes:
-    """The record prefix for a stdlib level number (unknown levels round down, at least DEBUG)."""
-    return _LEVEL_BYTES.get(level_no) or _LEVEL_BYTES[max(10, min(50, level_no // 10 * 10))]
+# `log.level` as every renderer of this package writes it (orjson, no spaces), and its values.
+_LEVEL_FIELD: Final = b'"log.level":"'
+_LEVEL_NOS: Final = {b"debug": 10, b"info": 20, b"warning": 30, b"error": 40, b"critical": 50}
+_UNIFORM_INFO: Final = _LEVEL_FIELD + b'info"'
 
 
 def segment_path(stem: Path, seq: int) -> Path:
@@ -49,38 +49,30 @@ def existing_segments(stem: Path) -> list[tuple[int, Path]]:
 
 
 def group_by_level(data: bytes) -> dict[int, tuple[bytes, int]]:
-    """Splits complete records into {level_no: (newline-terminated JSON lines, count)}.
+    """Splits complete JSON lines into {level_no: (newline-terminated lines, count)} by their
+    `log.level` (info when it is missing or unknown), keeping the order within each level.
 
-    The common case (every record of the same level) runs entirely in C: count, then strip the
-    level bytes with one replace. Mixed levels split line by line.
+    The common case (every line at info) is one count in C; mixed levels split line by line.
     """
     if not data:
         return {}
     count = data.count(b"\n")
-    first = data[:1]
-    if data.count(b"\n" + first) == count - 1:
-        return {_level_no(data[0]): (data[1:].replace(b"\n" + first, b"\n"), count)}
+    if data.count(_UNIFORM_INFO) == count:
+        return {20: (data, count)}
     grouped: dict[int, list[bytes]] = {}
-    for record in data[:-1].split(b"\n"):
-        if record:
-            grouped.setdefault(_level_no(record[0]), []).append(record[1:])
-    return {level: (b"\n".join(lines) + b"\n", len(lines)) for level, lines in grouped.items()}
+    for line in data.splitlines(keepends=True):
+        grouped.setdefault(line_level(line), []).append(line)
+    return {level: (b"".join(lines), len(lines)) for level, lines in grouped.items()}
 
 
-_LEVEL_PREFIX: Final = re.compile(rb"(?m)^[1-5]")
-
-
-def strip_levels(data: bytes) -> bytes:
-    """The JSON lines of complete records, in order, without their level bytes."""
-    first = data[:1]
-    if data.count(b"\n" + first) == data.count(b"\n") - 1:
-        return data[1:].replace(b"\n" + first, b"\n")
-    return _LEVEL_PREFIX.sub(b"", data)
-
-
-def _level_no(byte: int) -> int:
-    level = byte - 48  # b"1".."5" -> 1..5
-    return level * 10 if 1 <= level <= 5 else 20
+def line_level(line: bytes) -> int:
+    """The stdlib level number of one rendered line's first `log.level` (top-level fields come
+    first in our lines), or INFO (20) when it has none we know."""
+    start = line.find(_LEVEL_FIELD)
+    if start == -1:
+        return 20
+    start += len(_LEVEL_FIELD)
+    return _LEVEL_NOS.get(line[start : line.find(b'"', start)], 20)
 
 
 def read_segment_file(path: Path, offset: int = 0) -> bytes:
@@ -127,14 +119,14 @@ class Journal:
         self._segments[seq] = segment
         return segment
 
-    def append(self, line: bytes, level_no: int) -> None:
-        """Copies one rendered line into the journal; never blocks on I/O, never raises OSError.
+    def append(self, line: bytes) -> None:
+        """Copies one rendered, newline-terminated line into the journal; never blocks on I/O,
+        never raises OSError.
 
         If the shipper thread stopped consuming (it died), refuses the record once `max_bytes`
         are pending and counts it in `dropped`; the line was still written to stdout.
         """
-        record = level_byte(level_no) + line
-        size = len(record)
+        size = len(line)
         with self._lock:
             if self._closed:  # after shutdown only stdout gets the line
                 return
@@ -147,7 +139,7 @@ class Journal:
                     return
                 segment = rotated
                 end = size
-            segment.map[segment.end : end] = record
+            segment.map[segment.end : end] = line
             segment.end = end
 
     def _rotate(self, needed: int) -> _Segment | None:

@@ -3,8 +3,11 @@
 The library connects, sends event by event, waits for the socket to drain and closes, for every
 batch. This subclass keeps one connection and sends a batch with one `sendall`. Because a kept
 connection can be half-closed by a receiver that went away (the next write "succeeds" into a dead
-socket), it checks for the peer's FIN before each batch and, after the write, waits (bounded)
-until the receiver's kernel acknowledged every byte; only then may the caller delete the batch.
+socket), it checks for the peer's FIN before each batch and waits (bounded) until the receiver's
+kernel acknowledged every byte; only then may the caller delete the batch. `send` waits after
+every batch; `write` does not, and `wait_acknowledged` later confirms everything written so far
+(the acknowledgement of a small write comes only after the receiver's delayed-ACK timer, a few
+milliseconds of polling that would otherwise cost more CPU than the write).
 """
 
 from __future__ import annotations
@@ -41,15 +44,46 @@ class BatchTcpTransport(TcpTransport):  # type: ignore[misc]
             timeout=timeout,
         )
         self._ack_timeout = timeout
+        self._written = False  # bytes written since the last successful `wait_acknowledged`
 
     def send(self, events: Sequence[bytes], use_logging: bool = False) -> None:
         """Writes the newline-terminated lines as one batch and waits for the TCP ack."""
+        self.write(events)
+        self.wait_acknowledged()
+
+    def write(self, events: Sequence[bytes]) -> None:
+        """Writes the lines as one batch without waiting for the ack.
+
+        A connection the receiver closed is replaced, unless it carried unacknowledged writes:
+        then ConnectionResetError says they may be lost, and the caller sends them again from
+        where `wait_acknowledged` last succeeded.
+        """
         if self._sock is not None and self._peer_closed():
             self._drop()
+            if self._written:
+                self._written = False
+                raise ConnectionResetError("the log receiver closed the connection")
         self._create_socket()
         try:
             self._socket().sendall(b"".join(events))
+        except OSError:
+            self._drop()
+            raise
+        self._written = True
+
+    def wait_acknowledged(self) -> None:
+        """Returns once the receiver's kernel acknowledged every byte written on this connection;
+        raises OSError (TimeoutError after the timeout) if that cannot be known."""
+        if not self._written:
+            return
+        self._written = False
+        if self._sock is None:
+            raise ConnectionResetError("the connection of unacknowledged writes was closed")
+        try:
             self._wait_acknowledged()
+            # A reset empties the send queue too: an emptied queue counts only on a live peer.
+            if self._peer_closed():
+                raise ConnectionResetError("the log receiver closed the connection")
         except OSError:
             self._drop()
             raise

@@ -5,8 +5,11 @@ The library's loop takes one event from its in-memory queue, commits it to SQLit
 thread, shutdown/flush events and self-logging, and replaces the loop. Every poll interval it
 takes all new journal records at once:
 
-- receiver healthy and nothing buffered: sends them in one TCP write and saves the journal
-  position (the records were durable in the journal; SQLite would only copy them twice more);
+- receiver healthy and nothing buffered: sends them in one TCP write. At most once a second, and
+  at segment ends, it waits until the receiver acknowledged everything written and saves the
+  journal position: the confirmed position. The records were durable in the journal (SQLite would
+  only copy them twice more). A lost connection, or a crash, sends the records after the
+  confirmed position again, with the same `event.id`, which the pipeline's indexing deduplicates;
 - otherwise: stores them in SQLite in one transaction (with the journal position), then sends
   the oldest buffered chunks over one TCP connection and deletes what the receiver acknowledged.
 """
@@ -23,13 +26,14 @@ from logstash_async.database import DatabaseDiskIOError, DatabaseLockedError
 from logstash_async.worker import LogProcessingWorker
 
 from logshipping.shipping.buffer import BatchDatabaseCache, BufferUnusableError
-from logshipping.shipping.journal import Journal, group_by_level, strip_levels
+from logshipping.shipping.journal import Journal, group_by_level
 from logshipping.shipping.recovery import adopt_orphans_into, database_path, recover_journal
 
 # Library loggers must never reach the shipping handler (their lines would loop back into it).
 SHIPPER_LOGGER_NAME = "logshipping.shipper"
 _SEND_BUDGET_S = 0.2  # longest send burst before new journal records are ingested again
 _REPORT_INTERVAL_S = 1.0
+_CONFIRM_INTERVAL_S = 1.0  # waiting for the ack and a commit per poll cost more than the sending
 
 
 class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
@@ -73,15 +77,17 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         self._dropped = 0
         self._journal_dropped_seen = 0
         self._next_report = 0.0
-        self._position = (0, 0)
+        self._position = (0, 0)  # what was read from the journal and sent or buffered
+        self._confirmed = (0, 0)  # what the receiver acknowledged (or SQLite holds), saved
+        self._confirmed_at = -1e9
         self._deadline = float("inf")
         self._warned_at: dict[str, float] = {}
         self.error: BaseException | None = None
         self.remaining = -1  # events not delivered at shutdown (-1: unknown)
 
-    def enqueue_event(self, event: bytes, level_no: int = logging.INFO) -> None:
+    def enqueue_event(self, event: bytes) -> None:
         """The library's hand-off, here into the durable journal (any thread)."""
-        self._journal.append(event, level_no)
+        self._journal.append(event)
 
     def _setup_logger(self) -> None:
         self._logger = logging.getLogger(SHIPPER_LOGGER_NAME)
@@ -100,7 +106,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         self._dropped += recover_journal(
             self._database, self._stem, self._database.journal_position(), before_seq=first_seq
         )
-        self._position = (first_seq, 0)
+        self._position = self._confirmed = (first_seq, 0)
         self._dropped += adopt_orphans_into(self._database, self._stem)
 
     def run(self) -> None:
@@ -112,7 +118,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
                 self._cycle()
                 self._shutdown_event.wait(self._poll_interval_s)
             self._cycle(final=True)
-            self.remaining = self._database.count + int(self._journal.pending(*self._position))
+            self.remaining = self._database.count + int(self._journal.pending(*self._confirmed))
         except Exception as exc:  # noqa: BLE001 - the thread must report, not die silently
             self.error = exc
             self._log_general_error(exc)
@@ -128,7 +134,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
 
     def _cycle(self, *, final: bool = False) -> None:
         try:
-            self._ingest()
+            self._ingest(final=final)
             self._send(final=final)
             now = time.monotonic()
             if now >= self._next_report or final:
@@ -140,22 +146,51 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - a bug here must not stop shipping for good
             self._warn("log shipper cycle failed, will retry: %s", exc)
 
-    def _ingest(self) -> None:
+    def _ingest(self, *, final: bool) -> None:
         while True:
             seq, offset = self._position
             data, end, sealed = self._journal.read(seq, offset)
             next_seq = self._journal.next_seq(seq) if sealed else None
             if not data and next_seq is None:
+                if final:
+                    self._confirm(now=True)
                 return
             position = (next_seq, 0) if next_seq is not None else (seq, end)
-            if data and not (self._database.count == 0 and self._send_direct(data)):
-                self._dropped += self._database.add_chunks(group_by_level(data), position)
+            if not data or (self._database.count == 0 and self._send_direct(data)):
+                # Sent (or a sealed segment read to its end): confirmed at once at segment ends.
+                self._position = position
+                if not self._confirm(now=final or next_seq is not None):
+                    continue  # rewound to the confirmed position: read again, buffer it
+            elif self._position != self._confirmed:
+                # Sent but unconfirmed records may be lost: buffer from the confirmed position.
+                self._position = self._confirmed
+                continue
             else:
-                self._database.save_position(position)
-            self._position = position
+                self._dropped += self._database.add_chunks(group_by_level(data), position)
+                self._position = self._confirmed = position
             if next_seq is None:
                 return
             self._journal.release(seq)
+
+    def _confirm(self, *, now: bool) -> bool:
+        """Makes the current position the confirmed one, when `now` (a segment ends, shutdown)
+        or once per `_CONFIRM_INTERVAL_S`: waits for the receiver's acknowledgement of all that
+        was written, then saves the position. If the receiver did not acknowledge, rewinds to the
+        confirmed position and returns False."""
+        clock = time.monotonic()
+        if self._position == self._confirmed or (
+            not now and clock < self._confirmed_at + _CONFIRM_INTERVAL_S
+        ):
+            return True
+        try:
+            self._transport.wait_acknowledged()
+        except OSError as exc:
+            self._position = self._confirmed
+            self._back_off(exc)
+            return False
+        self._database.save_position(self._position)
+        self._confirmed, self._confirmed_at = self._position, clock
+        return True
 
     def _send_direct(self, data: bytes) -> bool:
         """Healthy receiver and nothing buffered: ship journal records without the SQLite trip.
@@ -167,7 +202,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         if now < self._retry_at or now >= self._deadline:
             return False
         try:
-            self._transport.send([strip_levels(data)])
+            self._transport.write([data])
         except OSError as exc:
             self._back_off(exc)
             return False

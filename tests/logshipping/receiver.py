@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -12,10 +13,15 @@ import orjson
 
 
 class LineReceiver:
-    """Accepts connections on 127.0.0.1 and keeps every complete line it reads."""
+    """Accepts connections on 127.0.0.1 and keeps every complete line it reads.
 
-    def __init__(self, port: int = 0) -> None:
+    `resets` connections are reset (RST) as soon as they are accepted, without reading: a
+    receiver that crashes with the sender's data in flight.
+    """
+
+    def __init__(self, port: int = 0, *, resets: int = 0) -> None:
         self.port = port
+        self.resets = resets
         self.lines: list[bytes] = []
         self._lock = threading.Lock()
         self._server: socket.socket | None = None
@@ -46,6 +52,11 @@ class LineReceiver:
                 continue
             except OSError:
                 return
+            if self.resets > 0:
+                self.resets -= 1
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                continue
             conn.settimeout(0.1)
             with self._lock:
                 self._conns.append(conn)

@@ -8,39 +8,54 @@ from logshipping.shipping.buffer import BatchDatabaseCache, split_chunk
 from logshipping.shipping.journal import (
     Journal,
     group_by_level,
+    line_level,
     read_segment_file,
     segment_path,
-    strip_levels,
 )
 
 
+def _line(name: str, level: str = "info") -> bytes:
+    return b'{"@timestamp":"t","log.level":"%s","m":"%s"}\n' % (level.encode(), name.encode())
+
+
 def _lines(*names: str) -> bytes:
-    return b"".join(b'{"m":"%s"}\n' % name.encode() for name in names)
+    return b"".join(_line(name) for name in names)
 
 
-def test_uniform_and_mixed_levels_are_grouped_and_stripped_in_order() -> None:
-    """Level bytes are removed; mixed batches keep per-level order."""
-    uniform = b'2{"m":"a"}\n2{"m":"b"}\n'
-    assert group_by_level(uniform) == {20: (_lines("a", "b"), 2)}
-    assert strip_levels(uniform) == _lines("a", "b")
-    mixed = b'2{"m":"a"}\n4{"m":"b"}\n2{"m":"c"}\n'
-    assert group_by_level(mixed) == {20: (_lines("a", "c"), 2), 40: (_lines("b"), 1)}
-    assert strip_levels(mixed) == _lines("a", "b", "c")
+def test_lines_are_grouped_by_their_log_level_in_order() -> None:
+    """Uniform batches stay one chunk; mixed batches keep the order within each level."""
+    uniform = _lines("a", "b")
+    assert group_by_level(uniform) == {20: (uniform, 2)}
+    mixed = _line("a") + _line("b", "error") + _line("c") + _line("d", "warning")
+    assert group_by_level(mixed) == {
+        20: (_lines("a", "c"), 2),
+        40: (_line("b", "error"), 1),
+        30: (_line("d", "warning"), 1),
+    }
+
+
+def test_the_first_log_level_of_a_line_counts_and_unknown_levels_are_info() -> None:
+    """A nested `log.level` further in the line does not move the event to another level."""
+    nested = b'{"log.level":"debug","data":{"log.level":"critical"}}\n'
+    assert line_level(nested) == 10
+    assert line_level(b'{"message":"no level"}\n') == 20
+    assert line_level(b'{"log.level":"verbose"}\n') == 20
+    assert group_by_level(_line("a") + nested) == {20: (_line("a"), 1), 10: (nested, 1)}
 
 
 def test_a_record_cut_by_a_kill_is_ignored_on_recovery(tmp_path: Path) -> None:
     """A segment's content ends at the first NUL and at its last complete line."""
     journal = Journal(tmp_path / "j", first_seq=0, segment_bytes=1 << 16, max_bytes=1 << 20)
-    journal.append(b'{"m":"a"}\n', 20)
-    journal.append(b'{"m":"b"}\n', 40)
+    journal.append(_line("a"))
+    journal.append(_line("b", "error"))
     journal.close()
     path = segment_path(tmp_path / "j", 0)
     data = path.read_bytes()
     end = data.index(b"\x00")
-    path.write_bytes(data[:end] + b'3{"m":"torn')
+    path.write_bytes(data[:end] + b'{"log.level":"warning","m":"torn')
     assert group_by_level(read_segment_file(path)) == {
-        20: (_lines("a"), 1),
-        40: (_lines("b"), 1),
+        20: (_line("a"), 1),
+        40: (_line("b", "error"), 1),
     }
 
 
@@ -49,7 +64,7 @@ def test_journal_rotates_segments_and_refuses_beyond_its_bound(tmp_path: Path) -
     journal = Journal(tmp_path / "j", first_seq=0, segment_bytes=1 << 16, max_bytes=1 << 17)
     line = b'{"m":"' + b"x" * 1000 + b'"}\n'
     for _ in range(200):
-        journal.append(line, 20)
+        journal.append(line)
     assert journal.dropped > 0
     assert journal.next_seq(0) == 1
     journal.close()

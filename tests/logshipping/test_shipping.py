@@ -93,6 +93,57 @@ def test_receiver_restart_mid_stream_loses_nothing(
     _assert_complete(_runs(receiver, "during"), 300)
 
 
+def test_a_connection_reset_with_events_in_flight_loses_nothing(
+    ship: Callable[..., None],
+) -> None:
+    """The receiver resets the connection without reading what was written: the shipper notices
+    (no acknowledgement, or the reset on the next write) and sends those events again."""
+    receiver = LineReceiver(free_port(), resets=2).start()
+    try:
+        ship(receiver.port)
+        _log_numbered("reset", 100)
+        time.sleep(0.3)  # a second write, on the reset connection or a new one
+        for seq in range(100, 200):
+            emit(Action.SERVICE_STARTED, f"reset {seq}", {"amf1.run": "reset", "amf1.seq": seq})
+        assert receiver.wait_for(lambda ev: len(_runs(receiver, "reset")) >= 200, WAIT_S)
+        assert receiver.resets == 0, "the receiver never reset a connection"
+        _assert_complete(_runs(receiver, "reset"), 200)
+    finally:
+        receiver.stop()
+
+
+def test_writes_the_receiver_never_acknowledged_are_sent_again(
+    ship: Callable[..., None], receiver: LineReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent without waiting, confirmed later: a write lost on the way (here: never leaves, and
+    its acknowledgement fails) is sent again from the last confirmed position."""
+    real_write = BatchTcpTransport.write
+    real_wait = BatchTcpTransport.wait_acknowledged
+    lost: list[bytes] = []
+
+    def lossy_write(self: BatchTcpTransport, events: Sequence[bytes]) -> None:
+        if not lost:
+            lost.extend(events)  # swallowed: as if the connection died with them in flight
+            self._written = True
+            return
+        real_write(self, events)
+
+    def failing_wait(self: BatchTcpTransport) -> None:
+        if len(lost) == 1 and self._written:
+            lost.append(b"")  # fail once
+            self._written = False
+            raise ConnectionResetError("injected: no acknowledgement")
+        real_wait(self)
+
+    monkeypatch.setattr(BatchTcpTransport, "write", lossy_write)
+    monkeypatch.setattr(BatchTcpTransport, "wait_acknowledged", failing_wait)
+    ship(receiver.port)
+    _log_numbered("unacked", 200)
+    assert receiver.wait_for(lambda ev: len(_runs(receiver, "unacked")) >= 200, WAIT_S)
+    assert len(lost) == 2, "the fault was not injected"
+    _assert_complete(_runs(receiver, "unacked"), 200)
+
+
 def _child(tmp: Path, port: int, run: str, count: int, then: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
@@ -257,14 +308,14 @@ def test_logging_never_waits_for_the_network(
     """With the shipper stuck inside a send, logging calls still return; nothing is lost."""
     release = threading.Event()
     entered = threading.Event()
-    real_send = BatchTcpTransport.send
+    real_write = BatchTcpTransport.write
 
-    def stuck_send(self: BatchTcpTransport, events: Sequence[bytes], **kwargs: Any) -> None:
+    def stuck_write(self: BatchTcpTransport, events: Sequence[bytes]) -> None:
         entered.set()
         release.wait(WAIT_S)
-        real_send(self, events, **kwargs)
+        real_write(self, events)
 
-    monkeypatch.setattr(BatchTcpTransport, "send", stuck_send)
+    monkeypatch.setattr(BatchTcpTransport, "write", stuck_write)
     ship(receiver.port)
     _log_numbered("first", 1)
     assert entered.wait(WAIT_S)
