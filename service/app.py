@@ -103,10 +103,13 @@ def create_app(
     app.include_router(predict.router)
     app.include_router(feedback.router)
     app.include_router(ops.router)
-    # Added last = outermost: the access log sees the 413 answers of the body limit too.
+    # Added last = outermost: the access log sees the 413 answers of the body limit too. With
+    # tracing on it also makes the server span and adds X-Trace-Id to every answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessLogMiddleware)
-    # Outside all of the above: one server span per request and X-Trace-Id on every answer.
-    # A no-op unless this process called `tracing.configure()`.
-    tracing.instrument_app(app)
+    tracer = tracing.server_span_tracer()
+    app.add_middleware(AccessLogMiddleware, tracer=tracer)
+    if tracer is None:
+        # The OpenTelemetry FastAPI instrumentation when configured instead (a no-op when
+        # tracing is off).
+        tracing.instrument_app(app)
     return app

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: the request body limit and the one access event per request.
+"""Pure ASGI middleware: the request body limit; the one access event and server span per request.
 
 Pure ASGI rather than Starlette's `BaseHTTPMiddleware`, which wraps every response in a
 stream and costs a visible share of a sub-millisecond request.
@@ -15,7 +15,9 @@ import orjson
 
 from logshipping.events import Action, Level, emit
 from service.features import STAGE1_NAME, STAGE2_NAME
+from tracing.asgi import ServerSpan
 from tracing.spans import record_error
+from tracing.tracer import Tracer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -120,10 +122,15 @@ class AccessLogMiddleware:
     `request-rejected` (4xx) or `prediction-failed` (5xx); elsewhere `http-access`,
     `feedback-received` or `request-rejected`. An exception escaping the app becomes a JSON 500
     here, logged with its stack trace, and is not re-raised, so no second log line appears.
+
+    With a `tracer` (`tracing.server_span_tracer()`), it also makes the request's server span
+    (current while the app runs and while the access event is written) and adds `X-Trace-Id`
+    to every answer: one middleware layer instead of two on every request.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracer: Tracer | None = None) -> None:
         self.app = app
+        self.tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,12 +140,15 @@ class AccessLogMiddleware:
         fields = log_fields(scope)
         status = 500
         started = False
+        server_span = ServerSpan(self.tracer, scope) if self.tracer is not None else None
 
         async def send_and_watch(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
+                if server_span is not None:
+                    server_span.response_started(message)
             await send(message)
 
         try:
@@ -155,9 +165,17 @@ class AccessLogMiddleware:
             )
             if not started:
                 await send_json(
-                    send, 500, {"error": {"type": "internal_error", "message": "internal error"}}
+                    send_and_watch,
+                    500,
+                    {"error": {"type": "internal_error", "message": "internal error"}},
                 )
+        except BaseException:  # cancelled (the client went away): no access event, the span ends
+            if server_span is not None:
+                server_span.end(scope)
+            raise
         _log_access(scope, status, time.perf_counter_ns() - start_ns, fields)
+        if server_span is not None:
+            server_span.end(scope)
 
 
 def _log_access(scope: Scope, status: int, duration_ns: int, fields: dict[str, Any]) -> None:

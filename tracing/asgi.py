@@ -57,17 +57,17 @@ def _trace_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     }
 
 
-class ServerSpanMiddleware:
-    """One SERVER span per HTTP request, current while the app runs."""
+class ServerSpan:
+    """The SERVER span of one HTTP request, for ASGI middleware: current from creation to `end`.
 
-    def __init__(self, app: ASGIApp, tracer: Tracer) -> None:
-        self.app = app
-        self.tracer = tracer
+    Middleware that already watches `send` (the service's access log) calls `response_started`
+    from its own wrapper, which saves a middleware layer per request; `ServerSpanMiddleware`
+    wraps any other app.
+    """
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    __slots__ = ("_attributes", "_header", "_method", "_token", "span")
+
+    def __init__(self, tracer: Tracer, scope: Scope) -> None:
         headers = scope["headers"]
         parent = INVALID_SPAN_CONTEXT
         # The caller's trace context, if any (a dict over the few headers: one call in C rather
@@ -83,30 +83,55 @@ class ServerSpanMiddleware:
         }
         # The span owns `attributes` from here on: the status and route are written straight
         # into it before the span ends (a span that is not sampled ignores the dict).
-        span = self.tracer.start_owned(method, SpanKind.SERVER, attributes, parent)
-        token = attach_span(span)
-        trace_id_header = (_TRACE_ID_HEADER_BYTES, b"%032x" % span.get_span_context()[0])
+        span = tracer.start_owned(method, SpanKind.SERVER, attributes, parent)
+        self.span = span
+        self._attributes = attributes
+        self._method = method
+        self._token = attach_span(span)
+        self._header = (_TRACE_ID_HEADER_BYTES, b"%032x" % span.get_span_context()[0])
+
+    def response_started(self, message: Message) -> None:
+        """Record the status of an `http.response.start` message and add the trace id header."""
+        status: int = message["status"]
+        message["headers"] = [*message.get("headers", ()), self._header]
+        self._attributes["http.response.status_code"] = status
+        if status >= _SERVER_ERROR:
+            self.span.set_status(Status(StatusCode.ERROR))
+
+    def end(self, scope: Scope) -> None:
+        """End the span and restore the context from before it."""
+        # FastAPI/Starlette leave the matched route in the scope: its template, not the raw
+        # path, names the span (low cardinality, as Jaeger's operation list needs).
+        template = getattr(scope.get("route"), "path", None)
+        if isinstance(template, str):
+            self.span.update_name(f"{self._method} {template}")
+            self._attributes["http.route"] = template
+        self.span.end()
+        detach(self._token)
+
+
+class ServerSpanMiddleware:
+    """One SERVER span per HTTP request, current while the app runs."""
+
+    def __init__(self, app: ASGIApp, tracer: Tracer) -> None:
+        self.app = app
+        self.tracer = tracer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        server_span = ServerSpan(self.tracer, scope)
 
         async def traced_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status: int = message["status"]
-                message["headers"] = [*message.get("headers", ()), trace_id_header]
-                attributes["http.response.status_code"] = status
-                if status >= _SERVER_ERROR:
-                    span.set_status(Status(StatusCode.ERROR))
+                server_span.response_started(message)
             await send(message)
 
         try:
             await self.app(scope, receive, traced_send)
         except Exception as exc:
-            record_error(exc, span)
+            record_error(exc, server_span.span)
             raise
         finally:
-            # FastAPI/Starlette leave the matched route in the scope: its template, not the raw
-            # path, names the span (low cardinality, as Jaeger's operation list needs).
-            template = getattr(scope.get("route"), "path", None)
-            if isinstance(template, str):
-                span.update_name(f"{method} {template}")
-                attributes["http.route"] = template
-            span.end()
-            detach(token)
+            server_span.end(scope)

@@ -31,7 +31,7 @@ from tracing.tracer import Tracer
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["TRACE_ID_HEADER", "TraceIdHeaderPropagator", "instrument_app"]
+__all__ = ["TRACE_ID_HEADER", "TraceIdHeaderPropagator", "instrument_app", "server_span_tracer"]
 
 
 class TraceIdHeaderPropagator(ResponsePropagator):
@@ -49,6 +49,17 @@ class TraceIdHeaderPropagator(ResponsePropagator):
         span_context = trace.get_current_span(context).get_span_context()
         if span_context.is_valid:
             setter.set(carrier, TRACE_ID_HEADER, trace.format_trace_id(span_context.trace_id))
+
+
+def server_span_tracer() -> Tracer | None:
+    """For an app whose own access-log middleware makes the server spans (`tracing.asgi.
+    ServerSpan`, one middleware layer less than `instrument_app`): the tracer, when tracing is
+    configured with the lean instrumentation; None otherwise (off, or `contrib`, which
+    `instrument_app` installs)."""
+    state = _config.current()
+    if state is None or state.settings.tracing_http_instrumentation != "lean":
+        return None
+    return state.tracer
 
 
 def instrument_app(app: FastAPI) -> bool:

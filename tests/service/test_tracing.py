@@ -20,6 +20,7 @@ from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
 from service.monitoring.performance import PerformanceConfig
+from service.registry import ModelRegistry
 from service.routes.predict import TEST_DELAY_HEADER
 from service.settings import Settings
 from tests.service.conftest import make_client, qualifying_body, race_body
@@ -114,6 +115,30 @@ def test_unavailable_model_puts_the_error_on_the_trace(
     exception = next(e for e in server.events if e.name == "exception")
     assert str((exception.attributes or {})["exception.type"]).endswith("ModelUnavailableError")
     assert response.headers["x-trace-id"] == f"{server.context.trace_id:032x}"
+
+
+def test_crash_answer_carries_the_trace_id_and_the_error_is_on_the_trace(
+    models_dir: Path, exporter: MemoryExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected exception: the JSON 500 names its trace, the server span holds the error,
+    and the access event carries the same trace id."""
+
+    def explode(self: ModelRegistry, name: str) -> None:
+        raise RuntimeError("booster exploded")
+
+    with make_client(models_dir) as client:
+        monkeypatch.setattr(ModelRegistry, "get", explode)
+        with capture_logs(processors=[add_trace_context]) as logs:
+            response = client.post("/predict/qualifying", json=qualifying_body())
+    assert response.status_code == 500
+    server = _spans(exporter)["POST /predict/qualifying"]
+    assert server.status.status_code is StatusCode.ERROR
+    assert server.attributes["http.response.status_code"] == 500
+    exception = next(e for e in server.events if e.name == "exception")
+    assert exception.attributes["exception.message"] == "booster exploded"
+    trace_id = f"{server.context.trace_id:032x}"
+    assert response.headers["x-trace-id"] == trace_id
+    assert [event["trace.id"] for event in logs] == [trace_id]
 
 
 def _inference_ns(exporter: MemoryExporter) -> int:
