@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     )
     log_batch_size: int = Field(2000, ge=1, description="Most events sent in one TCP write.")
     log_poll_interval_s: float = Field(
-        0.02, gt=0, description="How often the shipper moves new events from journal to SQLite."
+        0.1,
+        gt=0,
+        description=(
+            "How often the shipper sends the journal's new events (the most it adds to their lag)."
+        ),
     )
     log_retry_max_s: float = Field(
         2.0, gt=0, description="Longest wait between reconnects to a dead receiver."
