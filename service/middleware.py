@@ -16,6 +16,7 @@ import orjson
 from logshipping.events import Action, Level, emit
 from service.features import STAGE1_NAME, STAGE2_NAME
 from tracing.asgi import ServerSpan
+from tracing.correlation import SPAN_ID, TRACE_ID
 from tracing.spans import record_error
 from tracing.tracer import Tracer
 
@@ -140,7 +141,11 @@ class AccessLogMiddleware:
         fields = log_fields(scope)
         status = 500
         started = False
-        server_span = ServerSpan(self.tracer, scope) if self.tracer is not None else None
+        server_span = None
+        if self.tracer is not None:
+            server_span = ServerSpan(self.tracer, scope)
+            fields[TRACE_ID] = server_span.trace_id
+            fields[SPAN_ID] = server_span.span_id
 
         async def send_and_watch(message: Message) -> None:
             nonlocal status, started

@@ -65,7 +65,7 @@ class ServerSpan:
     wraps any other app.
     """
 
-    __slots__ = ("_attributes", "_header", "_method", "_token", "span")
+    __slots__ = ("_attributes", "_header", "_method", "_token", "span", "span_id", "trace_id")
 
     def __init__(self, tracer: Tracer, scope: Scope) -> None:
         headers = scope["headers"]
@@ -88,7 +88,12 @@ class ServerSpan:
         self._attributes = attributes
         self._method = method
         self._token = attach_span(span)
-        self._header = (_TRACE_ID_HEADER_BYTES, b"%032x" % span.get_span_context()[0])
+        context = span.get_span_context()
+        # In hex, as Jaeger shows them: the header's value, and the log events' `trace.id` and
+        # `span.id` (formatted once here rather than per event by `add_trace_context`).
+        self.trace_id = "%032x" % context[0]  # noqa: UP031 - the fastest formatting
+        self.span_id = "%016x" % context[1]  # noqa: UP031
+        self._header = (_TRACE_ID_HEADER_BYTES, self.trace_id.encode())
 
     def response_started(self, message: Message) -> None:
         """Record the status of an `http.response.start` message and add the trace id header."""

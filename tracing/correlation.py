@@ -22,6 +22,8 @@ def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: Event
 
     Outside a span the event is left as it is; ids already present are kept.
     """
+    if TRACE_ID in event_dict and SPAN_ID in event_dict:  # e.g. from `ServerSpan`
+        return event_dict
     # SpanContext indexed (trace_id, span_id, ..., is_valid): its properties are Python calls.
     span_context = current_span().get_span_context()
     if span_context[5]:
