@@ -1,4 +1,7 @@
-"""A lean server span per HTTP request, as pure ASGI middleware.
+"""A lean server span per HTTP request, for pure ASGI middleware.
+
+`ServerSpan` is the span of one request; the service's access-log middleware makes it itself
+(one middleware layer for both), and `ServerSpanMiddleware` wraps any other app with it.
 
 Measured on the prediction path (calls per request under cProfile, service alone ~540): the
 OpenTelemetry FastAPI instrumentation adds ~830 calls (header decoding for every attribute,
@@ -6,8 +9,8 @@ a second route match for the span name, semantic-convention bookkeeping, metric 
 middleware ~125. It records what an operator searches on: method, route, path, status, errors;
 the caller's W3C `traceparent`; and it writes `X-Trace-Id` on every answer.
 
-It wraps the whole Starlette stack (outside `ServerErrorMiddleware`), so unhandled exceptions
-are recorded and their 500 answers carry the header too.
+`ServerSpanMiddleware` wraps the whole Starlette stack (outside `ServerErrorMiddleware`), so
+unhandled exceptions are recorded and their 500 answers carry the header too.
 """
 
 from __future__ import annotations
