@@ -152,8 +152,9 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
             data, end, sealed = self._journal.read(seq, offset)
             next_seq = self._journal.next_seq(seq) if sealed else None
             if not data and next_seq is None:
-                if final:
-                    self._confirm(now=True)
+                # Nothing new: still confirm what was sent (within the interval even when the
+                # service goes quiet), so a write lost just before the silence is sent again.
+                self._confirm(now=final)
                 return
             position = (next_seq, 0) if next_seq is not None else (seq, end)
             if not data or (self._database.count == 0 and self._send_direct(data)):
