@@ -112,36 +112,64 @@ def test_a_connection_reset_with_events_in_flight_loses_nothing(
         receiver.stop()
 
 
+class _LostWrite:
+    """Fault injection: once armed, the next write never leaves (as if the connection died with
+    it in flight) and the next acknowledgement wait fails."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.armed = True
+        self.lost: list[bytes] = []
+        self.failed = False
+        real_write = BatchTcpTransport.write
+        real_wait = BatchTcpTransport.wait_acknowledged
+
+        def write(transport: BatchTcpTransport, events: Sequence[bytes]) -> None:
+            if self.armed and not self.lost:
+                self.lost.extend(events)
+                transport._written = True
+                return
+            real_write(transport, events)
+
+        def wait_acknowledged(transport: BatchTcpTransport) -> None:
+            if self.lost and not self.failed:
+                self.failed = True
+                transport._written = False
+                raise ConnectionResetError("injected: no acknowledgement")
+            real_wait(transport)
+
+        monkeypatch.setattr(BatchTcpTransport, "write", write)
+        monkeypatch.setattr(BatchTcpTransport, "wait_acknowledged", wait_acknowledged)
+
+
 def test_writes_the_receiver_never_acknowledged_are_sent_again(
     ship: Callable[..., None], receiver: LineReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Sent without waiting, confirmed later: a write lost on the way (here: never leaves, and
-    its acknowledgement fails) is sent again from the last confirmed position."""
-    real_write = BatchTcpTransport.write
-    real_wait = BatchTcpTransport.wait_acknowledged
-    lost: list[bytes] = []
-
-    def lossy_write(self: BatchTcpTransport, events: Sequence[bytes]) -> None:
-        if not lost:
-            lost.extend(events)  # swallowed: as if the connection died with them in flight
-            self._written = True
-            return
-        real_write(self, events)
-
-    def failing_wait(self: BatchTcpTransport) -> None:
-        if len(lost) == 1 and self._written:
-            lost.append(b"")  # fail once
-            self._written = False
-            raise ConnectionResetError("injected: no acknowledgement")
-        real_wait(self)
-
-    monkeypatch.setattr(BatchTcpTransport, "write", lossy_write)
-    monkeypatch.setattr(BatchTcpTransport, "wait_acknowledged", failing_wait)
+    """Sent without waiting, confirmed later: a lost write is sent again from the last
+    confirmed position."""
+    fault = _LostWrite(monkeypatch)
     ship(receiver.port)
     _log_numbered("unacked", 200)
     assert receiver.wait_for(lambda ev: len(_runs(receiver, "unacked")) >= 200, WAIT_S)
-    assert len(lost) == 2, "the fault was not injected"
+    assert fault.lost and fault.failed, "the fault was not injected"
     _assert_complete(_runs(receiver, "unacked"), 200)
+
+
+def test_a_write_lost_before_the_service_goes_quiet_is_sent_again(
+    ship: Callable[..., None], receiver: LineReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No event after the lost write: the shipper still confirms within about a second, finds
+    the loss and sends the events again."""
+    fault = _LostWrite(monkeypatch)
+    fault.armed = False
+    ship(receiver.port)
+    _log_numbered("first", 10)
+    assert receiver.wait_for(lambda ev: len(_runs(receiver, "first")) >= 10, WAIT_S)
+    fault.armed = True
+    for seq in range(10):  # right after a confirmation: the next one is due in ~1 s
+        emit(Action.SERVICE_STARTED, f"quiet {seq}", {"amf1.run": "quiet", "amf1.seq": seq})
+    assert receiver.wait_for(lambda ev: len(_runs(receiver, "quiet")) >= 10, 10.0)
+    assert fault.lost and fault.failed, "the fault was not injected"
+    _assert_complete(_runs(receiver, "quiet"), 10)
 
 
 def _child(tmp: Path, port: int, run: str, count: int, then: str) -> subprocess.Popen[bytes]:
