@@ -41,6 +41,8 @@ def test_hostile_driver_name_stays_inside_one_event_in_the_shipped_stream(
         emit(Action.SERVICE_STARTED, "hostile", {"amf1.driver": HOSTILE})
     logging.getLogger("httpx").warning(HOSTILE)
     assert logshipping.shutdown(timeout_s=10)
+    # Delivered means acknowledged by the receiver's kernel; its reader thread may lag behind.
+    assert receiver.wait_for(lambda ev: len(ev) >= 4, 30.0)
     events = receiver.events()
     assert len(receiver.lines) == 4
     assert [e.get("amf1.driver") for e in events] == [HOSTILE] * 3 + [None]
