@@ -31,6 +31,7 @@ class ArmLoad:
     seconds: float = 0.0
     failures: int = 0
     cpu_seconds: float = 0.0  # of the servers' processes during their slices, when measured
+    serving_cpu_seconds: float = 0.0  # of their main threads (the event loop) alone
     latencies_ns: array[int] = field(default_factory=lambda: array("q"))
     by_server: dict[str, list[float]] = field(default_factory=dict)  # url -> [requests, seconds]
 
@@ -41,13 +42,13 @@ class ArmLoad:
             "latency_ms": latency_summary(self.latencies_ns),
             "requests": self.requests,
             "failures": self.failures,
-            "cpu_us_per_request": (
-                round(self.cpu_seconds / self.requests * 1e6, 1)
-                if self.cpu_seconds and self.requests
-                else None
-            ),
+            "cpu_us_per_request": self._per_request_us(self.cpu_seconds),
+            "serving_thread_cpu_us_per_request": self._per_request_us(self.serving_cpu_seconds),
             "rps_by_process": [round(n / s, 1) if s else 0.0 for n, s in self.by_server.values()],
         }
+
+    def _per_request_us(self, seconds: float) -> float | None:
+        return round(seconds / self.requests * 1e6, 1) if seconds and self.requests else None
 
 
 async def _slice(
@@ -84,14 +85,14 @@ async def interleaved(
     slice_s: float = 0.25,
     concurrency: int = 16,
     on_slice: Callable[[str, bool], None] | None = None,
-    cpu_seconds: Mapping[str, Callable[[], float]] | None = None,
+    cpu_seconds: Mapping[str, Callable[[], tuple[float, float]]] | None = None,
 ) -> dict[str, ArmLoad]:
     """Load `arms` ({name: server URLs}, the same number per arm) for about `seconds_per_arm`
     each, one slice at a time.
 
     `on_slice(arm, started)` is called around every slice (e.g. to sample a process's memory
     only while it is under load). `cpu_seconds` ({URL: CPU seconds its server process has used
-    so far}) adds each arm's server CPU time per request.
+    so far, all threads and its main thread}) adds each arm's server CPU time per request.
     """
     servers = [(name, url) for name, urls in arms.items() for url in urls]
     # Alternate arms within a cycle: A1 B1 A2 B2 (servers of one arm are not adjacent).
@@ -110,12 +111,14 @@ async def interleaved(
                 if on_slice:
                     on_slice(name, True)
                 cpu = cpu_seconds.get(url) if cpu_seconds else None
-                cpu_before = cpu() if cpu else 0.0
+                cpu_before = cpu() if cpu else (0.0, 0.0)
                 started = time.perf_counter()
                 done = await _slice(connections[url], scenario, slice_s, arm)
                 elapsed = time.perf_counter() - started
                 if cpu:
-                    arm.cpu_seconds += cpu() - cpu_before
+                    process_s, serving_s = cpu()
+                    arm.cpu_seconds += process_s - cpu_before[0]
+                    arm.serving_cpu_seconds += serving_s - cpu_before[1]
                 if on_slice:
                     on_slice(name, False)
                 arm.requests += done

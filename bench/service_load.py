@@ -19,7 +19,9 @@ sampled with psutil every 0.2 s while they are under load; the maximum is `servi
 The servers' CPU time (all threads, psutil) over their slices gives the CPU per request.
 
 Prints one JSON object: `rps_bare`, `rps_observed`, `p99_ms_bare`, `p99_ms_observed`,
-`rps_ratio`, `cpu_us_per_request_bare` / `_observed`, `service_rss_mib` (max under load),
+`rps_ratio`, `cpu_us_per_request_bare` / `_observed` (all threads) and
+`serving_thread_cpu_us_per_request_bare` / `_observed` (the event loop alone; the difference is
+the shipper and span exporter threads), `service_rss_mib` (max under load),
 per-arm details (rps per process) and what the sinks received.
 """
 
@@ -73,13 +75,16 @@ class _RssSampler:
         self._thread.join(2)
 
 
-def _cpu_seconds(pid: int) -> Callable[[], float]:
-    """User + system CPU seconds a process (all its threads) has used so far."""
+def _cpu_seconds(pid: int) -> Callable[[], tuple[float, float]]:
+    """User + system CPU seconds a process has used so far: all its threads, and its main thread
+    (the event loop that serves the requests; the others are the shipper and span exporter)."""
     process = psutil.Process(pid)
 
-    def used() -> float:
+    def used() -> tuple[float, float]:
         times = process.cpu_times()
-        return float(times.user + times.system)
+        main = next((t for t in process.threads() if t.id == pid), None)
+        serving = main.user_time + main.system_time if main is not None else 0.0
+        return float(times.user + times.system), float(serving)
 
     return used
 
@@ -166,6 +171,8 @@ def main() -> None:
         "rps_ratio": round(observed["rps"] / bare["rps"], 3) if bare["rps"] else None,
         "cpu_us_per_request_bare": bare["cpu_us_per_request"],
         "cpu_us_per_request_observed": observed["cpu_us_per_request"],
+        "serving_thread_cpu_us_per_request_bare": bare["serving_thread_cpu_us_per_request"],
+        "serving_thread_cpu_us_per_request_observed": observed["serving_thread_cpu_us_per_request"],
         "service_rss_mib": rss_mib,
         "bare": bare,
         "observed": observed,

@@ -67,8 +67,12 @@ def test_each_arm_gets_its_share_of_slices_and_its_own_speed() -> None:
                     slice_s=0.1,
                     concurrency=2,
                     on_slice=lambda arm, started: slices.append((arm, started)),
-                    # The servers run in this process: its CPU time is theirs (and the client's).
-                    cpu_seconds=dict.fromkeys([fast_a, fast_b, slow_a, slow_b], time.process_time),
+                    # The servers run in this process and thread: its CPU time is theirs (and the
+                    # client's).
+                    cpu_seconds=dict.fromkeys(
+                        [fast_a, fast_b, slow_a, slow_b],
+                        lambda: (time.process_time(), time.thread_time()),
+                    ),
                 )
             )
 
@@ -81,7 +85,11 @@ def test_each_arm_gets_its_share_of_slices_and_its_own_speed() -> None:
         assert arm.failures == 0
         assert len(arm.latencies_ns) == arm.requests
     assert fast["rps"] > 1.5 * slow["rps"]
-    assert fast["cpu_us_per_request"] > 0 and slow["cpu_us_per_request"] > 0
+    for summary in (fast, slow):
+        assert summary["cpu_us_per_request"] > 0
+        # One thread here: the two clocks agree up to when each was read.
+        serving = summary["serving_thread_cpu_us_per_request"]
+        assert 0 < serving <= 1.05 * summary["cpu_us_per_request"]
     starts = [arm for arm, started in slices if started]
     assert starts[:4] == ["fast", "slow", "fast", "slow"]
     assert starts[4:8] == ["slow", "fast", "slow", "fast"]  # the next cycle runs in reverse
