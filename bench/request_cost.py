@@ -87,7 +87,7 @@ def main() -> None:
     counts: dict[str, int] = {}
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
-        log_ports, _ = stack.enter_context(sink_process("bench.line_sink"))
+        log_ports, _ = stack.enter_context(sink_process("bench.sink"))
         otlp_ports, _ = stack.enter_context(sink_process("bench.otlp_sink"))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-")))
         observed = COMMON_ENV | observed_env(log_ports, otlp_ports, str(work / "observed"))

@@ -7,7 +7,7 @@
 
 - bare: tracing off, shipping off, log level `critical` (no event is rendered or written);
 - observed: what production runs: JSON events to stdout (sent to /dev/null here), shipped over
-  TCP to a line sink in its own process (`bench.line_sink`, the collector's seat), spans exported
+  TCP to a line sink in its own process (`bench.sink`, the collector's seat), spans exported
   over OTLP (HTTP by default, `AMF1_OTLP_PROTOCOL`) to a counting sink in its own process
   (`bench.otlp_sink`, Jaeger's seat).
 
@@ -92,7 +92,7 @@ def _cpu_seconds(pid: int) -> Callable[[], tuple[float, float]]:
 def observed_env(
     log_ports: dict[str, Any], otlp_ports: dict[str, Any], buffer_dir: str
 ) -> dict[str, str]:
-    """The observed arm: what production runs, shipping to `bench.line_sink` and exporting
+    """The observed arm: what production runs, shipping to `bench.sink` and exporting
     spans to `bench.otlp_sink` (their ports as `sink_process` yields them)."""
     return {
         "AMF1_TRACING_ENABLED": "true",
@@ -124,7 +124,7 @@ def main() -> None:
     sinks: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
-        log_ports, sinks["log_lines"] = stack.enter_context(sink_process("bench.line_sink"))
+        log_ports, sinks["log_lines"] = stack.enter_context(sink_process("bench.sink"))
         otlp_ports, sinks["otlp"] = stack.enter_context(sink_process("bench.otlp_sink"))
         servers: dict[str, list[tuple[str, int]]] = {"bare": [], "observed": []}
         for _ in range(args.processes):

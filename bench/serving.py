@@ -107,7 +107,7 @@ def serve(
 
 @contextmanager
 def sink_process(module: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Run a sink (`bench.line_sink`, `bench.otlp_sink`) that prints its ports as a JSON line,
+    """Run a sink (`bench.sink`, `bench.otlp_sink`) that prints its ports as a JSON line,
     counts until its stdin closes, then prints its counts. Yields (ports, counts); `counts` is
     filled when the block ends."""
     counts: dict[str, Any] = {}
