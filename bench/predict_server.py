@@ -1,14 +1,14 @@
-"""One uvicorn server for `bench.predict`: the bare baseline, the service, or the observed service.
+"""One uvicorn server for `bench.predict`: the bare baseline or the service without observability.
 
-`python -m bench.predict_server --variant bare|service|observed --port N --models-dir DIR`
+`python -m bench.predict_server --variant bare|service --port N --models-dir DIR`
 
 * bare: the smallest honest FastAPI + LightGBM endpoint: a pydantic body, a numpy row,
   `Booster.predict(row, num_threads=1)`, a JSON answer. No middleware, no logging.
 * service: `service.app.create_app` as served, with log events dropped at the logger (the
   "service without observability" of the issue): validation, body limit, access middleware,
   prediction ids, the feedback store, monitoring observe, all still run.
-* observed: the service with the process's logging and tracing configured as `amf1 serve`
-  does (JSON lines to stdout, shipping, OTLP export).
+
+The service with its logging and tracing on is `bench.service_load`'s observed arm.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def bare_app(models_dir: Path) -> FastAPI:
     }
     app = FastAPI()
 
-    @app.get("/health")
-    async def health() -> dict[str, str]:
+    @app.get("/ready")
+    async def ready() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.post("/predict/qualifying")
@@ -78,31 +78,23 @@ def bare_app(models_dir: Path) -> FastAPI:
     return app
 
 
-def service_app(models_dir: Path, *, observed: bool) -> FastAPI:
-    """The service; with `observed`, logging and tracing configured like `amf1 serve`."""
-    if observed:
-        from service.observability import configure_process  # noqa: PLC0415 - only when observed
-
-        configure_process()
-    else:
-        structlog.configure(
-            wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
-            cache_logger_on_first_use=True,
-        )
+def service_app(models_dir: Path) -> FastAPI:
+    """The service with its log events dropped at the logger and no tracing configured."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
+        cache_logger_on_first_use=True,
+    )
     return create_app(Settings(models_dir=models_dir))
 
 
 def main() -> None:
     """Parse arguments and serve until terminated."""
     parser = argparse.ArgumentParser(prog="python -m bench.predict_server")
-    parser.add_argument("--variant", choices=["bare", "service", "observed"], required=True)
+    parser.add_argument("--variant", choices=["bare", "service"], required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--models-dir", type=Path, required=True)
     args = parser.parse_args()
-    if args.variant == "bare":
-        app = bare_app(args.models_dir)
-    else:
-        app = service_app(args.models_dir, observed=args.variant == "observed")
+    app = bare_app(args.models_dir) if args.variant == "bare" else service_app(args.models_dir)
     uvicorn.run(
         app,
         host="127.0.0.1",

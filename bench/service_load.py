@@ -32,7 +32,6 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import run_sync
 from amf1.loadgen.scenarios import NormalScenario
 from bench.interleave import interleaved
-from bench.serving import get_json, models_dir, otlp_sink_env, serve, sink_process
+from bench.serving import cpu_seconds, get_json, models_dir, otlp_sink_env, serve, sink_process
 
 MIB = 1024 * 1024
 COMMON_ENV = {"AMF1_ENVIRONMENT": "development", "AMF1_WORKERS": "1"}
@@ -73,20 +72,6 @@ class _RssSampler:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(2)
-
-
-def _cpu_seconds(pid: int) -> Callable[[], tuple[float, float]]:
-    """User + system CPU seconds a process has used so far: all its threads, and its main thread
-    (the event loop that serves the requests; the others are the shipper and span exporter)."""
-    process = psutil.Process(pid)
-
-    def used() -> tuple[float, float]:
-        times = process.cpu_times()
-        main = next((t for t in process.threads() if t.id == pid), None)
-        serving = main.user_time + main.system_time if main is not None else 0.0
-        return float(times.user + times.system), float(serving)
-
-    return used
 
 
 def observed_env(
@@ -140,7 +125,7 @@ def main() -> None:
         sampler = _RssSampler([pid for _, pid in servers["observed"]])
         stack.callback(sampler.close)
 
-        cpu = {url: _cpu_seconds(pid) for pairs in servers.values() for url, pid in pairs}
+        cpu = {url: cpu_seconds(pid) for pairs in servers.values() for url, pid in pairs}
 
         def watch(arm: str, started: bool) -> None:
             if arm == "observed":

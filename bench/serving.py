@@ -10,10 +10,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -96,13 +98,35 @@ def serve(
 
     `prefix` runs it under another program (e.g. valgrind), which then has that pid.
     """
+    command = [*prefix, PYTHON, "-m", "amf1.cli", "serve", "--models-dir", str(models)]
+    return serve_command(stack, command, env, ready_timeout_s=ready_timeout_s)
+
+
+def serve_command(
+    stack: ExitStack, command: Sequence[str], env: dict[str, str], *, ready_timeout_s: float = 120.0
+) -> tuple[str, int]:
+    """`serve` for any server `command` that takes `--port N` and answers `GET /ready`."""
     port = free_port()
-    args = [PYTHON, "-m", "amf1.cli", "serve", "--port", str(port), "--models-dir", str(models)]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    process = stack.enter_context(managed_process([*prefix, *args], {**os.environ, **env}, **quiet))
+    args = [*command, "--port", str(port)]
+    process = stack.enter_context(managed_process(args, {**os.environ, **env}, **quiet))
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, process, ready_timeout_s)
     return url, process.pid
+
+
+def cpu_seconds(pid: int) -> Callable[[], tuple[float, float]]:
+    """User + system CPU seconds a process has used so far: all its threads, and its main thread
+    (the event loop that serves the requests; the others are the shipper and span exporter)."""
+    process = psutil.Process(pid)
+
+    def used() -> tuple[float, float]:
+        times = process.cpu_times()
+        main = next((t for t in process.threads() if t.id == pid), None)
+        serving = main.user_time + main.system_time if main is not None else 0.0
+        return float(times.user + times.system), float(serving)
+
+    return used
 
 
 @contextmanager
