@@ -61,6 +61,10 @@ def alive_record(pid_file: Path) -> PidRecord | None:
     return record
 
 
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+"""Services this process started and has not reaped yet, by pid."""
+
+
 def spawn(
     argv: list[str], *, env: dict[str, str], cwd: Path, log_file: Path, pid_file: Path, version: str
 ) -> PidRecord:
@@ -78,6 +82,9 @@ def spawn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    # Held until it is reaped: a Popen collected while its process runs warns (ResourceWarning),
+    # and the long-lived services outlive the call that started them by design.
+    _CHILDREN[process.pid] = process
     ticks = start_ticks(process.pid)
     record = PidRecord(process.pid, ticks or 0, version, datetime.now(UTC).isoformat())
     pid_file.write_text(json.dumps(asdict(record)), encoding="utf-8")
@@ -86,6 +93,11 @@ def spawn(
 
 def _reap(pid: int) -> None:
     """Collect `pid` if it is our own child (when tests start services in-process)."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is not None:
+            del _CHILDREN[pid]
+        return
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
 

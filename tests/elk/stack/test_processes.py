@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from elk.stack import processes
@@ -29,6 +31,20 @@ def test_spawned_process_is_recorded_and_stopped(tmp_path: Path) -> None:
     assert processes.start_ticks(record.pid) is None
     assert not (tmp_path / "svc.pid").exists()
     assert "amf1 stack: starting" in (tmp_path / "svc.log").read_text()
+
+
+def test_a_running_service_outlives_the_call_that_started_it_without_warnings(
+    tmp_path: Path,
+) -> None:
+    """The long-lived services outlive `spawn`'s Popen on purpose: no ResourceWarning when the
+    caller drops it, and `terminate` still reaps the process (no zombie left)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record = _spawn_sleeper(tmp_path)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert processes.terminate(tmp_path / "svc.pid", timeout_s=10)
+    assert not Path(f"/proc/{record.pid}").exists()  # reaped, not a zombie
 
 
 def test_a_reused_pid_is_not_ours(tmp_path: Path) -> None:
