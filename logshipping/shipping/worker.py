@@ -17,6 +17,7 @@ takes all new journal records at once:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ SHIPPER_LOGGER_NAME = "logshipping.shipper"
 _SEND_BUDGET_S = 0.2  # longest send burst before new journal records are ingested again
 _REPORT_INTERVAL_S = 1.0
 _CONFIRM_INTERVAL_S = 1.0  # waiting for the ack and a commit per poll cost more than the sending
+_MIN_RETRY_WAIT_S = 0.05  # between shutdown cycles that delivered nothing (no busy loop)
 
 
 class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
@@ -117,8 +119,8 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
             while not self._shutdown_requested():
                 self._cycle()
                 self._shutdown_event.wait(self._poll_interval_s)
-            self._cycle(final=True)
-            self.remaining = self._database.count + int(self._journal.pending(*self._confirmed))
+            self._drain()
+            self.remaining = self._undelivered()
         except Exception as exc:  # noqa: BLE001 - the thread must report, not die silently
             self.error = exc
             self._log_general_error(exc)
@@ -131,6 +133,23 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         self._deadline = time.monotonic() + seconds
         self._retry_at = 0.0  # one more attempt even if we were backing off
         self.shutdown()
+
+    def _drain(self) -> None:
+        """Shutdown: cycles until everything is delivered or the deadline passes, retrying a
+        receiver that refuses or drops the connection with the usual back-off (it may be coming
+        back up while this process stops). Without a deadline (`shutdown_within` not called),
+        one cycle."""
+        while True:
+            self._cycle(final=True)
+            now = time.monotonic()
+            if not self._undelivered() or now >= self._deadline or math.isinf(self._deadline):
+                return
+            time.sleep(min(max(self._retry_at - now, _MIN_RETRY_WAIT_S), self._deadline - now))
+
+    def _undelivered(self) -> int:
+        """Events buffered in SQLite, plus 1 if the journal holds records beyond the confirmed
+        position."""
+        return self._database.count + int(self._journal.pending(*self._confirmed))
 
     def _cycle(self, *, final: bool = False) -> None:
         try:

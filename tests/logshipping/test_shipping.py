@@ -275,6 +275,27 @@ def test_graceful_shutdown_is_bounded_and_the_rest_ships_at_next_start(
         receiver.stop()
 
 
+def test_shutdown_keeps_retrying_a_receiver_that_comes_back_within_the_timeout(
+    ship: Callable[..., None],
+) -> None:
+    """The receiver is down when the process stops and up half a second later: the bounded flush
+    retries and delivers everything, rather than giving up after the first refused connect."""
+    receiver = LineReceiver(free_port())
+    ship(receiver.port, log_retry_max_s=0.1)
+    _log_numbered("stopping", 200)
+    time.sleep(0.3)  # the shipper has tried, been refused and buffered the events
+    comes_back = threading.Timer(0.5, receiver.start)
+    comes_back.start()
+    try:
+        assert logshipping.shutdown(timeout_s=10.0) is True
+        comes_back.join()
+        assert receiver.wait_for(lambda ev: len(_runs(receiver, "stopping")) >= 200, WAIT_S)
+        _assert_complete(_runs(receiver, "stopping"), 200)
+    finally:
+        comes_back.cancel()
+        receiver.stop()
+
+
 def _dropped(events: Sequence[dict[str, Any]]) -> int:
     return sum(
         int(e["amf1.shipper.dropped_count"])
