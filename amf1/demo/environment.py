@@ -15,6 +15,11 @@ from typing import Any, Final
 import yaml
 
 DEMO_WINDOW_S: Final = 60
+# The demo's watcher keeps its alert state in an index of its own, emptied at every start: with
+# the state of an earlier run (or of anything else that ran a watcher on this Elasticsearch) it
+# would first catch up on up to `max_catchup_s` of old windows and send their alerts during the
+# first phase. `AMF1_STATE_INDEX=amf1-watcher-state-demo amf1 health` shows the demo's alerts.
+DEMO_STATE_INDEX: Final = "amf1-watcher-state-demo"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 

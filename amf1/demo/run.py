@@ -53,6 +53,10 @@ class Demo:
         self.say = say
         self.started_at = datetime.now(UTC)
         self.env = dict(os.environ)
+        self.env["AMF1_STATE_INDEX"] = environment.DEMO_STATE_INDEX
+        self.settings = self.settings.model_copy(
+            update={"state_index": environment.DEMO_STATE_INDEX}
+        )
         # Absolute, so the children and the corrupt-model step agree whatever their cwd.
         models_dir = Path(self.env.get("AMF1_MODELS_DIR", str(self.settings.models_dir)))
         self.env["AMF1_MODELS_DIR"] = str(models_dir.resolve())
@@ -165,11 +169,14 @@ class Demo:
         )
 
     def _start_watcher(self) -> None:
+        from elk.client import make_client  # noqa: PLC0415 - heavy import
         from kibana.settings import Settings as WatcherSettings  # noqa: PLC0415
 
         rules = environment.write_demo_rules(
             WatcherSettings().rules_file, self.config.work_dir / "rules.yaml"
         )
+        with make_client() as es:
+            es.indices.delete(index=environment.DEMO_STATE_INDEX, ignore_unavailable=True)
         args = amf1_command("watch", "--interval", "1", "--rules", str(rules))
         watcher = self._child("watcher", args, self.env)
         time.sleep(3)
@@ -177,7 +184,7 @@ class Demo:
             raise DemoError(f"the watcher exited; see {watcher.log}")
         self.say(
             f"watcher: every 1 s, rule windows capped at {environment.DEMO_WINDOW_S} s for the "
-            f"demo (log {watcher.log})"
+            f"demo, state in {environment.DEMO_STATE_INDEX} (emptied) (log {watcher.log})"
         )
 
     def _child(self, name: str, args: list[str], env: dict[str, str]) -> ManagedProcess:
@@ -258,7 +265,8 @@ class Demo:
         self.say("")
         self.say(
             f"Everything keeps running: service {self.settings.service_url}, watcher, stack "
-            f"(`amf1 stack status`). Try `amf1 health`, `amf1 loadgen`. Ctrl-C stops the demo."
+            f"(`amf1 stack status`). Try `AMF1_STATE_INDEX={environment.DEMO_STATE_INDEX} amf1 "
+            f"health` (the demo watcher's alerts), `amf1 loadgen`. Ctrl-C stops the demo."
         )
         while all(child.running() for child in self.children):
             time.sleep(1)
