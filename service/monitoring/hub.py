@@ -132,14 +132,13 @@ class MonitoringHub:
         """Stop monitoring a model (it was unloaded)."""
         self._models.pop(name, None)
 
-    def observe(self, model_name: str, rows: Iterable[Sequence[object]]) -> None:
-        """Add the model input rows of one prediction request to the model's drift window."""
+    def observe(self, model_name: str, row: Sequence[object]) -> None:
+        """Add one prediction request's model input row to the model's drift window."""
         monitors = self._models.get(model_name)
         if monitors is None or monitors.drift is None:
             return
         try:
-            for row in rows:
-                monitors.drift.update(row)
+            monitors.drift.update(row)
         except Exception:  # noqa: BLE001 - a monitoring bug must not fail the prediction
             _log.exception("drift update failed", **{"amf1.model.name": model_name})
 

@@ -194,7 +194,7 @@ def test_periodic_drift_check_is_its_own_trace(exporter: MemoryExporter) -> None
     hub = MonitoringHub(config, clock=lambda: 1_000.0, wall_clock=lambda: datetime.now(UTC))
     hub.register_model(STAGE1_NAME, "7", synthetic.training_reference(), None)
     for row in synthetic.rows(synthetic.sample_columns(np.random.default_rng(3), 1_000)):
-        hub.observe(STAGE1_NAME, [row])
+        hub.observe(STAGE1_NAME, row)
     with capture_logs():
         hub.tick()
     span = _spans(exporter)["drift-update"]

@@ -71,7 +71,7 @@ def test_prediction_rows_feed_drift_and_ticks_report_it() -> None:
     columns = synthetic.sample_columns(np.random.default_rng(41), 1_000, shift={"air_temp_c": 9})
     with capture_logs() as logs:
         for row in synthetic.rows(columns):
-            h.observe(STAGE1, [row])
+            h.observe(STAGE1, row)
         h.tick()
     drift = actions(logs, Action.DRIFT_DETECTED)
     assert [event["amf1.drift.feature"] for event in drift] == ["air_temp_c"]
@@ -119,13 +119,13 @@ def test_a_malformed_reference_disables_drift_but_keeps_the_model() -> None:
     assert monitors.drift is None
     assert logs[0]["log_level"] == "warning"
     assert "'lap'" in logs[0]["event"]
-    h.observe(STAGE1, [[1.0]])
+    h.observe(STAGE1, [1.0])
 
 
 def test_observing_an_unknown_model_is_a_no_op() -> None:
     """Rows for a model that is not registered are ignored, without error."""
     h = hub(Clock())
-    h.observe("nope", [[1.0]])
+    h.observe("nope", [1.0])
     h.unregister_model("nope")
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sklearn.metrics import brier_score_loss, mean_absolute_error
 from structlog.testing import capture_logs
 
+from amf1.loadgen.payloads import PayloadFactory
 from logshipping.events import CATALOGUE, Action
 from service.app import create_app
 from service.features import FEATURES
@@ -22,7 +23,13 @@ from service.monitoring.performance import PerformanceTracker
 from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
 from service.settings import Settings
-from tests.service.conftest import LAST_RACE, make_client, qualifying_body, race_body
+from tests.service.conftest import (
+    LAST_RACE,
+    SEED,
+    make_client,
+    qualifying_body,
+    race_body,
+)
 
 STAGE1 = "stage1-qualifying"
 STAGE2 = "stage2-race-winner"
@@ -111,15 +118,16 @@ def test_feedback_for_an_unknown_prediction_is_404_and_not_tracked(models_dir: P
         assert len(tracker(client, STAGE2)) == 0
 
 
-def test_each_prediction_adds_its_model_rows_to_the_drift_window(models_dir: Path) -> None:
-    """A qualifying prediction adds one row, a race prediction one row per entry."""
+def test_each_prediction_adds_one_row_to_the_drift_window(models_dir: Path) -> None:
+    """A qualifying prediction adds its row, a race prediction one of its field's entries."""
     with make_client(models_dir, **QUIET) as client:
         for _ in range(3):
             client.post("/predict/qualifying", json=qualifying_body())
-        client.post("/predict/race-winner", json=race_body())
+        for _ in range(2):
+            client.post("/predict/race-winner", json=race_body())
         client.post("/predict/qualifying", json=qualifying_body(driver="nobody"))  # 422
         assert len(window(client, STAGE1)) == 3
-        assert len(window(client, STAGE2)) == 5
+        assert len(window(client, STAGE2)) == 2
 
 
 def test_data_freshness_is_reported_at_start(models_dir: Path) -> None:
@@ -168,6 +176,28 @@ def test_requests_like_the_training_data_do_not_drift_and_a_shift_does(
         with capture_logs() as logs:
             hub_of(client).tick()
         scores = window(client, STAGE1).evaluate().scores
+    assert all(score.score is not None for score in scores)  # every feature was scored
+    events = actions(logs, Action.DRIFT_DETECTED)
+    assert [event["amf1.drift.feature"] for event in events] == drifted
+
+
+@pytest.mark.parametrize(("rain_shift", "drifted"), [(0.0, []), (0.4, ["rain_probability"])])
+def test_race_requests_like_the_training_races_do_not_drift_and_a_shift_does(
+    models_dir: Path, rain_shift: float, drifted: list[str]
+) -> None:
+    """250 race-winner requests for races of the training table raise no drift, though each
+    repeats its weekend's circuit and rain for its whole field; 0.4 more rain drifts exactly
+    `rain_probability`."""
+    payloads = PayloadFactory.synthetic(seasons=3, seed=SEED)  # the training table's races
+    payloads.shift = {"rain_probability": rain_shift}
+    settings = {"drift_window_size": 300, "drift_min_samples": 200, **QUIET}
+    with make_client(models_dir, **settings) as client:
+        for _ in range(250):
+            response = client.post("/predict/race-winner", json=payloads.race_winner())
+            assert response.status_code == 200
+        with capture_logs() as logs:
+            hub_of(client).tick()
+        scores = window(client, STAGE2).evaluate().scores
     assert all(score.score is not None for score in scores)  # every feature was scored
     events = actions(logs, Action.DRIFT_DETECTED)
     assert [event["amf1.drift.feature"] for event in events] == drifted
