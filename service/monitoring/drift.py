@@ -43,7 +43,7 @@ class DriftConfig:
     psi_threshold: float = 0.2
     significance: float = 0.001
     psi_epsilon: float = stats.PSI_EPSILON
-    cooldown_s: float = 900.0
+    cooldown_s: float = 600.0
     missing_rate_threshold: float = 0.05
     missing_report_interval_s: float = 60.0
     # Features whose live mix legitimately differs from training (e.g. `circuit` when traffic

@@ -32,7 +32,10 @@ class MonitoringSettings(BaseModel):
         0.001, gt=0, lt=1, description="chi-square p-value below which the shift is not noise"
     )
     drift_cooldown_s: float = Field(
-        900.0, ge=0, description="least time between two drift events of one feature, seconds"
+        600.0,
+        ge=0,
+        description="least time between two drift events of one feature, seconds; keep it "
+        "under the watcher's drift window (15 min) by more than an evaluation interval",
     )
     drift_ignore_features: list[str] = Field(
         default_factory=list, description='features never scored (JSON list, e.g. ["circuit"])'

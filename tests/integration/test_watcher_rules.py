@@ -15,6 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from elk.installer import install
+from service.monitoring.settings import MonitoringSettings
 from tests.integration.watcher_support import (
     cleanup,
     event,
@@ -197,6 +198,32 @@ def test_rule_fires_once_and_resolves(
     try:
         h.run(case.run_until_s)
         assert messages(slack, case.rule) == case.expected
+    finally:
+        cleanup(es, h)
+
+
+def test_a_drift_the_service_keeps_reporting_stays_one_alert(
+    es: Elasticsearch, stack: Any, slack: SlackServer
+) -> None:
+    """While a drift lasts, the service repeats its event once per cooldown, at its first
+    evaluation after it (up to an evaluation interval later). With the service's defaults and
+    the shipped rule, that is one alert, resolved once after the last event, not a resolution
+    and a new alert every cooldown."""
+    install(es)
+    defaults = MonitoringSettings()
+    period_s = defaults.drift_cooldown_s + defaults.drift_evaluate_interval_s
+    times = [30 + i * period_s for i in range(4)]
+    day = incident_day() + timedelta(hours=1)
+    feature = {"amf1__drift__feature": "track_temp"}
+    plant(es, [event(day + timedelta(seconds=t), "drift-detected", **feature) for t in times])
+    h = harness(stack.es_url, slack, day, "drift-warning", watch_interval_s=10.0)
+    h.new_watcher()
+    try:
+        h.run(times[-1] + 20 * 60)
+        assert messages(slack, "drift-warning") == [
+            ("fired", "warning", "track_temp"),
+            ("resolved", "warning", "track_temp"),
+        ]
     finally:
         cleanup(es, h)
 
