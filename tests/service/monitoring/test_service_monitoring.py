@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -163,22 +164,30 @@ def qualifying_requests(table: Any, n: int, seed: int, track_shift: float) -> li
     return requests
 
 
+def drifted_features(
+    models_dir: Path, model: str, path: str, bodies: Iterable[dict[str, Any]]
+) -> list[str]:
+    """Post `bodies` to `path` (each answered 200), score `model`'s drift window of 300 rows
+    once, and return the features reported as drifted (every feature must have been scored)."""
+    settings = {"drift_window_size": 300, "drift_min_samples": 200, **QUIET}
+    with make_client(models_dir, **settings) as client:
+        for body in bodies:
+            assert client.post(path, json=body).status_code == 200
+        with capture_logs() as logs:
+            hub_of(client).tick()
+        scores = window(client, model).evaluate().scores
+    assert all(score.score is not None for score in scores)
+    return [event["amf1.drift.feature"] for event in actions(logs, Action.DRIFT_DETECTED)]
+
+
 @pytest.mark.parametrize(("shift", "drifted"), [(0.0, []), (15.0, ["track_temp_c"])])
 def test_requests_like_the_training_data_do_not_drift_and_a_shift_does(
     models_dir: Path, small_table: Any, shift: float, drifted: list[str]
 ) -> None:
     """300 requests drawn from the training table raise no drift; with the track temperature
     15 C hotter, exactly `track_temp_c` drifts."""
-    settings = {"drift_window_size": 300, "drift_min_samples": 200, **QUIET}
-    with make_client(models_dir, **settings) as client:
-        for request in qualifying_requests(small_table, 300, seed=5, track_shift=shift):
-            assert client.post("/predict/qualifying", json=request).status_code == 200
-        with capture_logs() as logs:
-            hub_of(client).tick()
-        scores = window(client, STAGE1).evaluate().scores
-    assert all(score.score is not None for score in scores)  # every feature was scored
-    events = actions(logs, Action.DRIFT_DETECTED)
-    assert [event["amf1.drift.feature"] for event in events] == drifted
+    bodies = qualifying_requests(small_table, 300, seed=5, track_shift=shift)
+    assert drifted_features(models_dir, STAGE1, "/predict/qualifying", bodies) == drifted
 
 
 @pytest.mark.parametrize(("rain_shift", "drifted"), [(0.0, []), (0.4, ["rain_probability"])])
@@ -190,17 +199,8 @@ def test_race_requests_like_the_training_races_do_not_drift_and_a_shift_does(
     `rain_probability`."""
     payloads = PayloadFactory.synthetic(seasons=3, seed=SEED)  # the training table's races
     payloads.shift = {"rain_probability": rain_shift}
-    settings = {"drift_window_size": 300, "drift_min_samples": 200, **QUIET}
-    with make_client(models_dir, **settings) as client:
-        for _ in range(250):
-            response = client.post("/predict/race-winner", json=payloads.race_winner())
-            assert response.status_code == 200
-        with capture_logs() as logs:
-            hub_of(client).tick()
-        scores = window(client, STAGE2).evaluate().scores
-    assert all(score.score is not None for score in scores)  # every feature was scored
-    events = actions(logs, Action.DRIFT_DETECTED)
-    assert [event["amf1.drift.feature"] for event in events] == drifted
+    bodies = (payloads.race_winner() for _ in range(250))
+    assert drifted_features(models_dir, STAGE2, "/predict/race-winner", bodies) == drifted
 
 
 def test_monitoring_follows_the_loaded_models(models_dir: Path) -> None:
