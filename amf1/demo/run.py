@@ -254,7 +254,9 @@ class Demo:
                 result.alerts = summary.alerts_from_sink(list(self.sink.messages))
             else:
                 result.alerts = summary.alerts_from_state(es, self.settings, self.started_at)
-            report = write_report(collect(es, self.settings, 1), self.config.work_dir / "report", 1)
+            # The demo's own period: the indices may hold days of other traffic.
+            data = collect(es, self.settings, self.started_at, datetime.now(UTC))
+            report = write_report(data, self.config.work_dir / "report", "the demo run")
         result.trace_links = summary.trace_links(self.trace_ids, self.settings.jaeger_ui_url)
         if http_ok(f"{self.settings.kibana_url.rstrip('/')}/api/status"):
             result.kibana_url = self.settings.kibana_url

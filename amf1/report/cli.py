@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,12 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         with make_client() as es:
-            data = collect(es, Settings(), args.days)
+            end = datetime.now(UTC)
+            data = collect(es, Settings(), end - timedelta(days=args.days), end)
     except (ApiError, TransportError) as exc:
         print(f"cannot read Elasticsearch: {type(exc).__name__}: {exc}")
         return 1
-    path = write_report(data, args.out, args.days)
+    period = "the last day" if args.days == 1 else f"the last {args.days} days"
+    path = write_report(data, args.out, period)
     print(f"report written: {path} ({data.predictions:,} predictions, {len(data.alerts)} alerts)")
     return 0

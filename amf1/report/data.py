@@ -238,16 +238,12 @@ def _bucket(raw: dict[str, Any]) -> Bucket:
     )
 
 
-def collect(
-    es: Elasticsearch, settings: Settings, days: int, now: datetime | None = None
-) -> ReportData:
-    """Query the last `days` of logs and the watcher state into a `ReportData`.
+def collect(es: Elasticsearch, settings: Settings, start: datetime, end: datetime) -> ReportData:
+    """Query the logs and the watcher state of the period `start`..`end` into a `ReportData`.
 
     The chart buckets span from the first event in the period (not the period's start), so a
     young installation gets readable charts instead of 29 empty days.
     """
-    end = now or datetime.now(UTC)
-    start = end - timedelta(days=days)
     index = f"{settings.index_prefix}*"
     window = {"range": {"@timestamp": {"gte": start.isoformat(), "lte": end.isoformat()}}}
     span = _search(es, index, window, {"first": {"min": {"field": "@timestamp"}}})

@@ -101,8 +101,10 @@ def _alerts_table(data: ReportData) -> list[str]:
     return lines
 
 
-def write_report(data: ReportData, out_dir: Path, days: int) -> Path:
-    """Write the charts, `report.md` and `report.json` into `out_dir`; returns the Markdown path."""
+def write_report(data: ReportData, out_dir: Path, period: str) -> Path:
+    """Write the charts, `report.md` and `report.json` into `out_dir`; returns the Markdown path.
+
+    `period` names the period in the title: "the last 30 days", "the demo run"."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plots.plot_traffic(data, out_dir / "traffic.png")
     plots.plot_latency(data, out_dir / "latency.png")
@@ -110,7 +112,7 @@ def write_report(data: ReportData, out_dir: Path, days: int) -> Path:
     plots.plot_incidents(data, out_dir / "incidents.png")
     plots.plot_events(data, out_dir / "events.png")
     lines = [
-        f"# AMF1 report: the last {days} days",
+        f"# AMF1 report: {period}",
         "",
         f"{_when(data.start)} → {_when(data.end)} (UTC), charts in buckets of {data.interval}.",
         "",

@@ -121,8 +121,8 @@ def test_report_figures_match_the_planted_documents(
     """Counts, error ratio, p95, MAE/Brier, drift, levels, tags, alerts and MTTR are exact."""
     isolated.plant(_planted())
     isolated.plant_alert_states(_states())
-    data = collect(isolated.es, isolated.settings, days=2, now=NOW)
-    write_report(data, tmp_path, days=2)
+    data = collect(isolated.es, isolated.settings, NOW - dt.timedelta(days=2), NOW)
+    write_report(data, tmp_path, "the last 2 days")
     figures = json.loads((tmp_path / "report.json").read_text())
     assert (figures["succeeded"], figures["failed"], figures["rejected"]) == (90, 10, 7)
     assert figures["predictions"] == 100
@@ -145,7 +145,8 @@ def test_report_figures_match_the_planted_documents(
 def test_report_writes_markdown_and_every_chart(isolated: IsolatedIndices, tmp_path: Path) -> None:
     """report.md links five PNG charts that exist and are real images."""
     isolated.plant(_planted())
-    markdown = write_report(collect(isolated.es, isolated.settings, 2, now=NOW), tmp_path, 2)
+    data = collect(isolated.es, isolated.settings, NOW - dt.timedelta(days=2), NOW)
+    markdown = write_report(data, tmp_path, "the last 2 days")
     text = markdown.read_text()
     charts = ["traffic.png", "latency.png", "model_quality.png", "incidents.png", "events.png"]
     for chart in charts:
@@ -157,8 +158,8 @@ def test_report_writes_markdown_and_every_chart(isolated: IsolatedIndices, tmp_p
 @pytest.mark.integration
 def test_report_on_an_empty_period_still_renders(isolated: IsolatedIndices, tmp_path: Path) -> None:
     """No indices at all: zero predictions, n/a ratios, charts that say there is no data."""
-    data = collect(isolated.es, isolated.settings, days=30, now=NOW)
-    write_report(data, tmp_path, 30)
+    data = collect(isolated.es, isolated.settings, NOW - dt.timedelta(days=30), NOW)
+    write_report(data, tmp_path, "the last 30 days")
     figures = json.loads((tmp_path / "report.json").read_text())
     assert figures["predictions"] == 0
     assert figures["error_ratio"] is None
