@@ -252,7 +252,7 @@ def collect(es: Elasticsearch, settings: Settings, start: datetime, end: datetim
     interval = choose_interval(end - data_start)
     result = _search(es, index, window, _aggregations(interval, data_start, end))
     records = read_alert_records(es, settings.state_index) or []
-    alerts = [r for r in records if r.last_change >= start]
+    alerts = [r for r in records if r.last_change >= start and (r.fired_at or end) <= end]
     if "outcomes" not in result:  # no log index at all: Elasticsearch returns no aggregations
         return ReportData(start=start, end=end, interval=interval, alerts=alerts)
     outcomes = result["outcomes"]["buckets"]

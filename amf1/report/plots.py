@@ -70,7 +70,8 @@ def _num(when: datetime) -> float:
 
 
 def _time_axis(ax: Axes, times: Sequence[datetime]) -> None:
-    locator = mdates.AutoDateLocator(maxticks=8)  # type: ignore[no-untyped-call]
+    # minticks=3: with the default 5, periods of 3.5-5 minutes (a quick demo) find no interval.
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     if len(times) > 1:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from amf1.report.data import choose_interval, collect
+from amf1.report.data import ReportData, choose_interval, collect
 from amf1.report.render import write_report
+from amf1.watcher_state import AlertRecord
 from tests.amf1.conftest import IsolatedIndices
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -142,6 +144,16 @@ def test_report_figures_match_the_planted_documents(
 
 
 @pytest.mark.integration
+def test_report_of_a_past_period_leaves_out_later_incidents(isolated: IsolatedIndices) -> None:
+    """A period ending before now (the demo's run, say) reports the incidents it saw: one that
+    fired after its end belongs to a later report."""
+    isolated.plant_alert_states(_states())
+    end = NOW - dt.timedelta(hours=3)
+    data = collect(isolated.es, isolated.settings, end - dt.timedelta(days=1), end)
+    assert [(a.rule, a.state) for a in data.alerts] == [("prediction-errors", "resolved")]
+
+
+@pytest.mark.integration
 def test_report_writes_markdown_and_every_chart(isolated: IsolatedIndices, tmp_path: Path) -> None:
     """report.md links five PNG charts that exist and are real images."""
     isolated.plant(_planted())
@@ -171,3 +183,18 @@ def test_bucket_width_keeps_charts_readable() -> None:
     assert choose_interval(dt.timedelta(minutes=10)) == "1m"
     assert choose_interval(dt.timedelta(hours=6)) == "15m"
     assert choose_interval(dt.timedelta(days=30)) == "12h"
+
+
+@pytest.mark.parametrize("minutes", [1, 2, 4, 4.7, 10, 90, 60 * 30, 60 * 24 * 40])
+def test_every_chart_gets_a_time_axis_for_any_period(tmp_path: Path, minutes: float) -> None:
+    """From a one-minute period to a long month, matplotlib finds tick intervals for the time
+    axes itself (its fallback warns and labels the axis badly; 3.5-5 minutes, a quick demo's
+    length, used to fall there)."""
+    start = NOW - dt.timedelta(minutes=minutes)
+    incident = AlertRecord(
+        "high-latency", "", "ok", "warning", start + (NOW - start) / 3, NOW - (NOW - start) / 3, 1.0
+    )
+    data = ReportData(start=start, end=NOW, interval="1m", alerts=[incident])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_report(data, tmp_path, "a period")
