@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from amf1.settings import Settings
 from amf1.watcher_state import AlertRecord, read_alert_records
+from kibana.rules import load_rules
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -36,6 +38,37 @@ _INTERVALS: Final = (
     ("1d", 86400),
 )
 _TARGET_BUCKETS: Final = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The levels the summary and the charts compare with: those of the watcher's rules, so the
+    report and the alerts never disagree."""
+
+    error_ratio: float  # prediction-errors: critical above
+    latency_p95_s: float  # high-latency: warning above
+    mae_s: tuple[float, float]  # stage1-degradation: warning, critical above
+    brier: tuple[float, float]  # stage2-degradation: warning, critical above
+
+    @classmethod
+    def from_rules(cls, path: Path | None = None) -> Thresholds:
+        """Read them from the rules file (default: the watcher's, `AMF1_RULES_FILE`)."""
+        if path is None:
+            from kibana.settings import Settings as WatcherSettings  # noqa: PLC0415
+
+            path = WatcherSettings().rules_file
+        rules = {rule.id: rule for rule in load_rules(path)}
+
+        def levels(rule_id: str) -> tuple[float, float]:
+            rule = rules[rule_id]
+            return rule.threshold("warning"), rule.threshold("critical")
+
+        return cls(
+            error_ratio=rules["prediction-errors"].threshold("critical"),
+            latency_p95_s=rules["high-latency"].threshold("warning"),
+            mae_s=levels("stage1-degradation"),
+            brier=levels("stage2-degradation"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +107,7 @@ class ReportData:
     levels: dict[str, int] = field(default_factory=dict)
     tags: dict[str, int] = field(default_factory=dict)
     alerts: list[AlertRecord] = field(default_factory=list)
+    thresholds: Thresholds = field(default_factory=Thresholds.from_rules)
 
     @property
     def predictions(self) -> int:

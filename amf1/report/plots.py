@@ -53,10 +53,6 @@ _STYLE: Final[dict[Any, Any]] = {
     "grid.linewidth": 0.8,
     "legend.frameon": False,
 }
-MAE_THRESHOLDS: Final = (0.40, 0.50)
-BRIER_THRESHOLDS: Final = (0.16, 0.25)
-LATENCY_THRESHOLD_MS: Final = 200.0
-ERROR_RATIO_THRESHOLD: Final = 0.01
 
 
 def _t(times: Sequence[datetime]) -> np.ndarray:
@@ -146,12 +142,13 @@ def plot_traffic(data: ReportData, path: Path) -> Path:
             linewidth=1.5,
             label="error ratio",
         )
+        threshold = data.thresholds.error_ratio
         ratio_ax.axhline(
-            100 * ERROR_RATIO_THRESHOLD,
+            100 * threshold,
             color=COLORS["critical"],
             linestyle="--",
             linewidth=1,
-            label="alert threshold (1 %)",
+            label=f"alert threshold ({_pct(threshold)})",
         )
         ratio_ax.set_ylabel("error ratio (%)")
         ratio_ax.set_ylim(bottom=0)
@@ -188,13 +185,14 @@ def plot_latency(data: ReportData, path: Path) -> Path:
                 markersize=3,
                 label=name,
             )
-        top = max(*series["p99"], LATENCY_THRESHOLD_MS * 1.1)
+        threshold_ms = 1000 * data.thresholds.latency_p95_s
+        top = max(*series["p99"], threshold_ms * 1.1)
         ax.axhline(
-            LATENCY_THRESHOLD_MS,
+            threshold_ms,
             color=COLORS["warning"],
             linestyle="--",
             linewidth=1,
-            label="p95 alert (200 ms)",
+            label=f"p95 alert ({_ms(threshold_ms)})",
         )
         ax.set_yscale("log" if top / max(min(series["p50"]), 0.1) > 50 else "linear")
         ax.set_ylabel("milliseconds")
@@ -246,8 +244,9 @@ def plot_model_quality(data: ReportData, path: Path) -> Path:
     """Rolling MAE (stage 1) and Brier score (stage 2) with their warning/critical zones."""
     with plt.rc_context(_STYLE):
         fig, (mae_ax, brier_ax) = plt.subplots(1, 2, figsize=(11, 3.6))
-        _quality_panel(mae_ax, data, "mae", "Stage-1 rolling MAE (s)", MAE_THRESHOLDS)
-        _quality_panel(brier_ax, data, "brier", "Stage-2 rolling Brier", BRIER_THRESHOLDS)
+        levels = data.thresholds
+        _quality_panel(mae_ax, data, "mae", "Stage-1 rolling MAE (s)", levels.mae_s)
+        _quality_panel(brier_ax, data, "brier", "Stage-2 rolling Brier", levels.brier)
         fig.tight_layout()
         return _save(fig, path)
 

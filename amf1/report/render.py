@@ -52,25 +52,30 @@ def figures(data: ReportData) -> dict[str, Any]:
 
 def _summary_table(data: ReportData) -> list[str]:
     critical = sum(1 for a in data.alerts if a.severity == "critical")
+    levels = data.thresholds
     rows = [
         ("Predictions (reached a model)", f"{data.predictions:,}", ""),
-        ("Error ratio (5xx / predictions)", plots._pct(data.error_ratio), "≤ 1 %"),
+        (
+            "Error ratio (5xx / predictions)",
+            plots._pct(data.error_ratio),
+            f"≤ {plots._pct(levels.error_ratio)}",
+        ),
         ("Rejected requests (4xx)", f"{data.rejected:,}", "client errors, not counted"),
         (
             "Latency p50 / p95 / p99",
             " / ".join(plots._ms(data.latency_ms.get(k)) for k in ("p50", "p95", "p99")),
-            "p95 ≤ 200 ms",
+            f"p95 ≤ {plots._ms(1000 * levels.latency_p95_s)}",
         ),
         (
             "Stage-1 MAE latest / worst",
             f"{_fmt(data.metrics_last.get('mae'), ' s')} / "
             f"{_fmt(data.metrics_max.get('mae'), ' s')}",
-            "< 0.40 s",
+            f"≤ {_fmt(levels.mae_s[0], ' s')}",
         ),
         (
             "Stage-2 Brier latest / worst",
             f"{_fmt(data.metrics_last.get('brier'))} / {_fmt(data.metrics_max.get('brier'))}",
-            "< 0.16",
+            f"≤ {_fmt(levels.brier[0])}",
         ),
         ("Drift warnings", f"{sum(data.drift_by_feature.values()):,}", "0"),
         ("Alert incidents", f"{len(data.alerts)} ({critical} critical)", ""),

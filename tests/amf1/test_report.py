@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from amf1.report.data import ReportData, choose_interval, collect
+from amf1.report.data import ReportData, Thresholds, choose_interval, collect
 from amf1.report.render import write_report
 from amf1.watcher_state import AlertRecord
 from tests.amf1.conftest import IsolatedIndices
+
+RULES_FILE = Path(__file__).resolve().parents[2] / "kibana" / "rules.yaml"
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
@@ -198,3 +201,23 @@ def test_every_chart_gets_a_time_axis_for_any_period(tmp_path: Path, minutes: fl
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         write_report(data, tmp_path, "a period")
+
+
+def test_summary_goals_are_the_levels_the_watcher_alerts_on(tmp_path: Path) -> None:
+    """The report compares with the watcher's rules, the shipped ones or a site's own file (the
+    Brier goal read "< 0.16" while the watcher alerted at 0.045)."""
+    period = {"start": NOW - dt.timedelta(days=1), "end": NOW, "interval": "1h"}
+    text = write_report(ReportData(**period), tmp_path / "shipped", "a day").read_text()
+    assert "| Stage-2 Brier latest / worst | n/a / n/a | ≤ 0.045 |" in text
+    assert "| Stage-1 MAE latest / worst | n/a / n/a | ≤ 0.400 s |" in text
+    assert "| n/a | ≤ 1.00 % |" in text
+    assert "| p95 ≤ 200.0 ms |" in text
+    document = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    for rule in document["rules"]:
+        if rule["id"] == "stage2-degradation":
+            rule.update(warning=0.05, critical=0.06)
+    custom = tmp_path / "rules.yaml"
+    custom.write_text(yaml.safe_dump(document), encoding="utf-8")
+    data = ReportData(**period, thresholds=Thresholds.from_rules(custom))
+    text = write_report(data, tmp_path / "custom", "a day").read_text()
+    assert "| Stage-2 Brier latest / worst | n/a / n/a | ≤ 0.050 |" in text
