@@ -184,7 +184,7 @@ class Demo:
             raise DemoError(f"the watcher exited; see {watcher.log}")
         self.say(
             f"watcher: every 1 s, rule windows capped at {environment.DEMO_WINDOW_S} s for the "
-            f"demo, state in {environment.DEMO_STATE_INDEX} (emptied) (log {watcher.log})"
+            f"demo, its state in {environment.DEMO_STATE_INDEX}, emptied (log {watcher.log})"
         )
 
     def _child(self, name: str, args: list[str], env: dict[str, str]) -> ManagedProcess:
