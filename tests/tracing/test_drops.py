@@ -110,9 +110,10 @@ def test_exporter_bug_is_counted_not_raised() -> None:
 
 
 def test_full_queue_drops_are_counted_without_blocking_requests() -> None:
-    """A hung backend: the queue holds its bound, the rest is counted as dropped."""
+    """A hung backend: the queue holds its bound, the rest is counted as dropped and reported
+    (by the export worker, once the backend lets it go)."""
     exporter = BlockedExporter()
-    with capture_logs():
+    with capture_logs() as logs:
         _configure(exporter, tracing_queue_size=4, tracing_batch_size=1)
         _make_spans(1)
         assert exporter.entered.wait(5), "the worker never started exporting"
@@ -122,6 +123,9 @@ def test_full_queue_drops_are_counted_without_blocking_requests() -> None:
         assert state.processor.queue_depth() == 4
         assert tracing.drop_totals() == DropTotals(queue_full=6, export_failed=0)
         exporter.release.set()
+        tracing.shutdown()  # the worker's report lands here, not in a later test's output
+    reports = [e for e in logs if e.get("event.action") == "shipper-dropped"]
+    assert sum(report["amf1.shipper.dropped_count"] for report in reports) == 6
 
 
 def test_a_full_batch_is_exported_without_waiting_for_the_schedule_delay() -> None:
