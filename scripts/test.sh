@@ -14,7 +14,7 @@ export AMF1_LOG_STRICT=1
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-# --- stack (owned by the stack engineer: elk/stack, docs/readme/stack.md) ---
+# --- stack (owned by the stack engineer: elk/stack, docs/stack.md) ---
 # Start whatever of the native stack is not already running (building it into the cache the
 # first time: about 20-30 minutes on 2 cores, seconds afterwards) and stop, on exit, exactly the
 # services this script started: a stack someone else brought up is left alone.

@@ -27,7 +27,7 @@ logger = logging.getLogger("tracing.otlp")
 
 _INITIAL_BACKOFF_S = 0.1
 _MAX_BACKOFF_S = 2.0
-# OTLP's retryable outcomes (opentelemetry-proto docs/specification.md, "Failures").
+# OTLP's retryable outcomes (the OTLP specification of opentelemetry-proto, "Failures").
 _GRPC_RETRYABLE = frozenset(
     {"CANCELLED", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED", "OUT_OF_RANGE"}
     | {"UNAVAILABLE", "DATA_LOSS"}
