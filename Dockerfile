@@ -22,6 +22,7 @@ COPY logshipping ./logshipping
 COPY tracing ./tracing
 COPY elk ./elk
 COPY kibana ./kibana
+COPY alerting ./alerting
 RUN uv sync --frozen --no-dev
 
 RUN useradd --create-home --uid 10001 amf1 && mkdir -p /data && chown amf1 /data

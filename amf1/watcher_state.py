@@ -2,7 +2,7 @@
 
 The watcher keeps one document per (rule, group), `kind: alert`, with `rule`, `group`, `status`
 (`ok` | `firing`), `severity`, `fired_at`, `last_notified_at`, `value`, ... at the top level
-(`kibana.state_store`, `kibana.alerting.AlertState`). A resolved
+(`alerting.state_store`, `alerting.state_machine.AlertState`). A resolved
 alert is back to `ok` with `fired_at` still set and `last_notified_at` at the resolution. Only
 the latest incident of each (rule, group) is kept, so firing -> resolved durations (MTTR) cover
 those incidents.

@@ -26,12 +26,12 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
+from alerting.backend import field_types, make_client
+from alerting.loading import load_config
+from alerting.notify import SlackNotifier
+from alerting.watcher import Watcher
 from elk.installer import install
-from kibana.backend import field_types, make_client
-from kibana.config import load_config
-from kibana.notify import SlackNotifier
 from kibana.settings import Settings
-from kibana.watcher import Watcher
 
 RULE = "model-load-failure"
 

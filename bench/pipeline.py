@@ -45,7 +45,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 import logshipping
-from elk import installer, rules
+from elk import installer, pipeline_rules
 from elk.client import make_client
 from logshipping import Action, Settings, emit
 
@@ -70,9 +70,13 @@ def _clean_up(es: Elasticsearch) -> str:
     """
     query = {"term": {"event.dataset": BENCH_DATASET}}
     try:
-        found = es.delete_by_query(index=rules.INDEX_PATTERN, query=query, conflicts="proceed")
+        found = es.delete_by_query(
+            index=pipeline_rules.INDEX_PATTERN, query=query, conflicts="proceed"
+        )
     except ApiError:
-        hits = helpers.scan(es, index=rules.INDEX_PATTERN, query={"query": query}, _source=False)
+        hits = helpers.scan(
+            es, index=pipeline_rules.INDEX_PATTERN, query={"query": query}, _source=False
+        )
         deletes = ({"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits)
         deleted, _ = helpers.bulk(
             es, deletes, chunk_size=5000, stats_only=True, raise_on_error=False
@@ -127,7 +131,7 @@ def service_lines(run_id: str, events: int) -> list[str]:
 def _ceiling_docs(lines: list[str], index: str) -> Iterator[dict[str, Any]]:
     received = datetime.now(UTC)
     for line in lines:
-        indexed = rules.reference_document(line, received)
+        indexed = pipeline_rules.reference_document(line, received)
         yield {
             "_op_type": "create",
             "_index": index,
@@ -139,7 +143,7 @@ def _ceiling_docs(lines: list[str], index: str) -> Iterator[dict[str, Any]]:
 def measure_ceiling(es: Elasticsearch, events: int, timeout_s: float) -> dict[str, Any]:
     """Bulk-index the documents straight into ES with parallel_bulk; events/s to searchable."""
     run_id = uuid.uuid4().hex
-    index = f"{rules.INDEX_PREFIX}ceiling-{run_id[:8]}"
+    index = f"{pipeline_rules.INDEX_PREFIX}ceiling-{run_id[:8]}"
     # Built before the clock starts: the ceiling pays only for indexing.
     docs = list(_ceiling_docs(service_lines(run_id, events), index))
     start = time.perf_counter()
@@ -169,7 +173,7 @@ class LagProbe:
             return
         try:
             found = self.es.search(
-                index=rules.INDEX_PATTERN,
+                index=pipeline_rules.INDEX_PATTERN,
                 query={
                     "bool": {
                         "filter": [
@@ -205,9 +209,9 @@ def _lag_summary(probe: LagProbe) -> dict[str, Any]:
 
 def _drain(es: Elasticsearch, probe: LagProbe, events: int, deadline: float) -> None:
     """Poll the probe until all `events` of its run are searchable."""
-    while _count(es, rules.INDEX_PATTERN, probe.run_id) < events:
+    while _count(es, pipeline_rules.INDEX_PATTERN, probe.run_id) < events:
         if time.monotonic() > deadline:
-            found = _count(es, rules.INDEX_PATTERN, probe.run_id)
+            found = _count(es, pipeline_rules.INDEX_PATTERN, probe.run_id)
             raise SystemExit(f"pipeline: only {found} of {events} searchable in time")
         probe.poll()
         time.sleep(POLL_S)
@@ -238,7 +242,7 @@ def measure_burst(es: Elasticsearch, events: int, timeout_s: float) -> dict[str,
     for seq in range(events):
         emit(Action.PREDICTION_SUCCEEDED, "prediction served", _fields(run_id, seq))
     logging_s = time.perf_counter() - start
-    end = _wait_searchable(es, rules.INDEX_PATTERN, run_id, events, deadline)
+    end = _wait_searchable(es, pipeline_rules.INDEX_PATTERN, run_id, events, deadline)
     return {
         "events": events,
         "events_per_s": round(events / (end - start)),

@@ -22,7 +22,7 @@ def _add_elk_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     setup.set_defaults(func=_setup)
     render = commands.add_parser(
-        "render", help="re-render the Logstash and collector configs from elk/rules.py"
+        "render", help="re-render the Logstash and collector configs from elk/pipeline_rules.py"
     )
     render.add_argument(
         "--check", action="store_true", help="only report stale files (exit 1 if any)"

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from elk import rules
+from elk import pipeline_rules
 
 TEMPLATE_NAME: Final = "amf1-logs"
 POLICY_NAME: Final = "amf1-logs-30d"
@@ -70,8 +70,10 @@ def ilm_supported(client: Elasticsearch) -> bool:
 def template_body(*, with_ilm: bool) -> dict[str, Any]:
     """Return the index template, naming the lifecycle policy only when the server has ILM."""
     body = copy.deepcopy(load_json(TEMPLATE_FILE))
-    if body.get("index_patterns") != [rules.INDEX_PATTERN]:
-        raise InstallError(f"{TEMPLATE_FILE}: index_patterns must be [{rules.INDEX_PATTERN!r}]")
+    if body.get("index_patterns") != [pipeline_rules.INDEX_PATTERN]:
+        raise InstallError(
+            f"{TEMPLATE_FILE}: index_patterns must be [{pipeline_rules.INDEX_PATTERN!r}]"
+        )
     if with_ilm:
         body["template"]["settings"]["index"]["lifecycle"] = {"name": POLICY_NAME}
     return body
@@ -108,7 +110,9 @@ def _install_template(client: Elasticsearch, report: Report) -> None:
         report.actions.append(f"index template {TEMPLATE_NAME}: unchanged")
         return
     client.indices.put_index_template(name=TEMPLATE_NAME, **wanted)
-    report.actions.append(f"index template {TEMPLATE_NAME}: installed for {rules.INDEX_PATTERN}")
+    report.actions.append(
+        f"index template {TEMPLATE_NAME}: installed for {pipeline_rules.INDEX_PATTERN}"
+    )
 
 
 def _checksum(body: dict[str, Any]) -> str:
@@ -146,12 +150,14 @@ def prune(
     Returns the deleted index names. Indices whose name carries no date are left alone.
     """
     cutoff = (now or datetime.now(UTC)).date() - timedelta(days=older_than_days)
-    names = client.indices.get(index=rules.INDEX_PATTERN, expand_wildcards="open,closed")
+    names = client.indices.get(index=pipeline_rules.INDEX_PATTERN, expand_wildcards="open,closed")
     doomed = []
     for name in sorted(names):
         try:
             # The name's date is already a UTC day; only its calendar date matters here.
-            day = date.fromisoformat(name.removeprefix(rules.INDEX_PREFIX).replace(".", "-"))
+            day = date.fromisoformat(
+                name.removeprefix(pipeline_rules.INDEX_PREFIX).replace(".", "-")
+            )
         except ValueError:
             continue
         if day < cutoff:

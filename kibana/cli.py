@@ -16,7 +16,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     watch = subparsers.add_parser("watch", help="run the alerting watcher (Slack alerts)")
     watch.add_argument("--once", action="store_true", help="evaluate every rule once and exit")
     watch.add_argument("--interval", type=float, help="seconds between evaluations (>= 1)")
-    watch.add_argument("--rules", type=Path, help="rules file (default: kibana/rules.yaml)")
+    watch.add_argument("--rules", type=Path, help="rules file (default: alerting/rules.yaml)")
     watch.set_defaults(func=_watch)
 
     kibana = subparsers.add_parser("kibana", help="Kibana saved objects")
@@ -30,7 +30,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     imp.set_defaults(func=_import)
 
     check = kibana_sub.add_parser("check", help="validate the rules and saved searches")
-    check.add_argument("--rules", type=Path, help="rules file (default: kibana/rules.yaml)")
+    check.add_argument("--rules", type=Path, help="rules file (default: alerting/rules.yaml)")
     check.set_defaults(func=_check)
 
 
@@ -54,8 +54,8 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from kibana.backend import field_types  # noqa: PLC0415
-    from kibana.config import load_config  # noqa: PLC0415
+    from alerting.backend import field_types  # noqa: PLC0415
+    from alerting.loading import load_config  # noqa: PLC0415
     from kibana.errors import KibanaError  # noqa: PLC0415
 
     settings = _settings(args)
@@ -92,8 +92,8 @@ def _watch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
     import logshipping  # noqa: PLC0415
+    from alerting.assembly import build_watcher  # noqa: PLC0415
     from kibana.errors import KibanaError  # noqa: PLC0415
-    from kibana.run import build_watcher  # noqa: PLC0415
 
     try:
         settings = _settings(args)

@@ -52,7 +52,7 @@ class Settings(ElasticsearchSettings):
     slack_max_retries: int = Field(default=2, ge=0, le=10)
     slack_max_retry_after_s: int = Field(default=30, ge=0)
 
-    rules_file: Path = _PACKAGE_DIR / "rules.yaml"
+    rules_file: Path = _PACKAGE_DIR.parent / "alerting" / "rules.yaml"
     saved_objects_dir: Path = _PACKAGE_DIR / "saved_objects"
     index_template_file: Path = _PACKAGE_DIR.parent / "elk" / "index" / "amf1-logs.template.json"
     index_prefix: str = "amf1-logs-"

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from alerting.rules import load_rules
 from amf1.settings import Settings
 from amf1.watcher_state import AlertRecord, read_alert_records
-from kibana.rules import load_rules
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch

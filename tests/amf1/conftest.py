@@ -152,7 +152,7 @@ class IsolatedIndices:
         assert not result["errors"], result
 
     def plant_alert_states(self, states: list[dict[str, object]]) -> None:
-        """Write watcher state documents as `kibana.state_store` does (`kind: alert`)."""
+        """Write watcher state documents as `alerting.state_store` does (`kind: alert`)."""
         if not self.es.indices.exists(index=self.settings.state_index):
             self.es.indices.create(
                 index=self.settings.state_index,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from alerting.rules import load_rules
 from amf1.demo.environment import PHASES, scaled, write_demo_rules
 from amf1.demo.processes import DemoError, ManagedProcess, http_ok
 from amf1.demo.sink import SlackMessage, SlackSink
 from amf1.demo.summary import Summary, alerts_from_sink, format_summary, trace_links
-from kibana.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,9 +61,9 @@ def test_sink_records_channel_title_and_kind_of_each_webhook_post() -> None:
 
 def test_demo_rules_cap_windows_and_still_validate(tmp_path: Path) -> None:
     """Every window of the demo rules is at most 60 s; the file passes the watcher's schema."""
-    target = write_demo_rules(ROOT / "kibana" / "rules.yaml", tmp_path / "rules.yaml")
+    target = write_demo_rules(ROOT / "alerting" / "rules.yaml", tmp_path / "rules.yaml")
     rules = load_rules(target)
-    originals = {rule.id: rule for rule in load_rules(ROOT / "kibana" / "rules.yaml")}
+    originals = {rule.id: rule for rule in load_rules(ROOT / "alerting" / "rules.yaml")}
     assert rules
     for rule in rules:
         assert rule.window <= 60

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from alerting.state_machine import AlertState
+from alerting.state_store import RuleCursor, StateStore
 from amf1.demo.environment import PHASES
-from kibana.alerting import AlertState
-from kibana.state_store import RuleCursor, StateStore
 from tests.ports import free_port
 
 pytestmark = pytest.mark.integration

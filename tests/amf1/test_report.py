@@ -17,7 +17,7 @@ from amf1.report.render import write_report
 from amf1.watcher_state import AlertRecord
 from tests.amf1.conftest import IsolatedIndices
 
-RULES_FILE = Path(__file__).resolve().parents[2] / "kibana" / "rules.yaml"
+RULES_FILE = Path(__file__).resolve().parents[2] / "alerting" / "rules.yaml"
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 

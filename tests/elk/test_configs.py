@@ -1,4 +1,4 @@
-"""The Logstash and collector configs say what elk/rules.py says, and nothing drifts."""
+"""The Logstash and collector configs say what elk/pipeline_rules.py says, and nothing drifts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from elk import render_collector, rendered, rules
+from elk import pipeline_rules, render_collector, rendered
 from elk.settings import Settings
 from elk.stack.layout import Layout
 
@@ -30,7 +30,7 @@ def test_committed_configs_are_the_rendering_of_the_rules() -> None:
     assert rendered.stale() == []
 
 
-@pytest.mark.parametrize(("action", "tag"), sorted(rules.ACTION_TAGS.items()))
+@pytest.mark.parametrize(("action", "tag"), sorted(pipeline_rules.ACTION_TAGS.items()))
 def test_both_engines_tag_each_domain_action(action: str, tag: str) -> None:
     """Each action -> tag pair of the table appears in Logstash and in the collector."""
     assert re.search(
@@ -41,7 +41,7 @@ def test_both_engines_tag_each_domain_action(action: str, tag: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("spelling", "level"), sorted(rules.LEVEL_SYNONYMS.items()))
+@pytest.mark.parametrize(("spelling", "level"), sorted(pipeline_rules.LEVEL_SYNONYMS.items()))
 def test_both_engines_know_each_level_synonym(spelling: str, level: str) -> None:
     """Every synonym of the table is normalised by both engines to the same level."""
     if spelling == level:
@@ -62,9 +62,9 @@ def test_both_engines_use_the_same_grok_and_failure_tag() -> None:
     """The plain-text grok and the parse-failure tag are the table's, verbatim, in both."""
     statements = "\n".join(render_collector.statements())
     for engine in (_logstash(), statements):
-        assert rules.PLAIN_TEXT_GROK in engine
-        assert rules.PARSE_FAILURE_TAG in engine
-        assert rules.TIMESTAMP_FIELD in engine
+        assert pipeline_rules.PLAIN_TEXT_GROK in engine
+        assert pipeline_rules.PARSE_FAILURE_TAG in engine
+        assert pipeline_rules.TIMESTAMP_FIELD in engine
 
 
 def test_logstash_indexes_by_utc_day_with_event_id_as_document_id() -> None:

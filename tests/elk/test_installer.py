@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elk import installer, rules
+from elk import installer, pipeline_rules
 from logshipping.events import CATALOGUE
 
 
@@ -18,7 +18,7 @@ def _properties() -> dict[str, Any]:
 def test_template_covers_the_daily_indices_with_one_shard_and_no_replica() -> None:
     """amf1-logs-* on a single local node: 1 shard, 0 replicas, so the index turns green."""
     body = installer.template_body(with_ilm=False)
-    assert body["index_patterns"] == [rules.INDEX_PATTERN]
+    assert body["index_patterns"] == [pipeline_rules.INDEX_PATTERN]
     index_settings = body["template"]["settings"]["index"]
     assert index_settings["number_of_shards"] == 1
     assert index_settings["number_of_replicas"] == 0

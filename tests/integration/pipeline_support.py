@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch, TransportError
 
-from elk import rendered, rules
+from elk import pipeline_rules, rendered
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,8 +138,10 @@ def wait_for_hits(
     hits: list[dict[str, Any]] = []
     while True:
         try:
-            es.indices.refresh(index=rules.INDEX_PATTERN)
-            found = es.search(index=rules.INDEX_PATTERN, query=query, size=max(expected, 10) + 10)
+            es.indices.refresh(index=pipeline_rules.INDEX_PATTERN)
+            found = es.search(
+                index=pipeline_rules.INDEX_PATTERN, query=query, size=max(expected, 10) + 10
+            )
             hits = found["hits"]["hits"]
         except Exception:  # Elasticsearch may still be starting; keep polling until the deadline
             hits = []
@@ -160,8 +162,8 @@ def count_when_answering(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            es.indices.refresh(index=rules.INDEX_PATTERN)
-            count: int = es.count(index=rules.INDEX_PATTERN, query=query)["count"]
+            es.indices.refresh(index=pipeline_rules.INDEX_PATTERN)
+            count: int = es.count(index=pipeline_rules.INDEX_PATTERN, query=query)["count"]
         except TransportError:
             if time.monotonic() > deadline:
                 raise

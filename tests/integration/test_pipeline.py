@@ -2,7 +2,7 @@
 
 Runs against the collector of the native stack, and against a real Logstash container where a
 Docker engine answers (same test bodies). Expected documents come from the rules' Python oracle
-(`elk.rules.reference_document`), so the engines are held to the one table.
+(`elk.pipeline_rules.reference_document`), so the engines are held to the one table.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 import logshipping
-from elk import installer, rules
+from elk import installer, pipeline_rules
 from logshipping import Action, Settings
 from tests.integration.pipeline_support import (
     Pipeline,
@@ -114,7 +114,7 @@ def test_structured_events_from_the_service_logger_land_in_todays_index(
         assert logshipping.shutdown(timeout_s=30)
 
     hits = wait_for_hits(es, by_run(run_id), 2)
-    today = rules.index_for(datetime.now(UTC))
+    today = pipeline_rules.index_for(datetime.now(UTC))
     by_action = {_source(hit)["event.action"]: hit for hit in hits}
     failed = by_action["model-load-failed"]
     assert failed["_index"] == today
@@ -124,7 +124,7 @@ def test_structured_events_from_the_service_logger_land_in_todays_index(
     drift = _source(by_action["drift-detected"])
     assert drift["log.level"] == "warning"
     assert drift["tags"] == ["drift_warning"]
-    assert rules.index_for(datetime.fromisoformat(drift["@timestamp"])) == today
+    assert pipeline_rules.index_for(datetime.fromisoformat(drift["@timestamp"])) == today
 
 
 def test_plain_text_line_is_parsed_into_level_message_and_timestamp(
@@ -137,7 +137,7 @@ def test_plain_text_line_is_parsed_into_level_message_and_timestamp(
     send_lines(pipeline, [line])
 
     (hit,) = wait_for_hits(es, by_text(token), 1)
-    expected = rules.reference_document(line, datetime.now(UTC))
+    expected = pipeline_rules.reference_document(line, datetime.now(UTC))
     assert hit["_index"] == expected.index
     source = _source(hit)
     assert source["message"] == f"plain text failure {token}"
@@ -171,10 +171,10 @@ def test_malformed_line_is_indexed_with_the_parse_failure_tag(
 
     (hit,) = wait_for_hits(es, by_text(token), 1)
     source = _source(hit)
-    assert rules.PARSE_FAILURE_TAG in source["tags"]
+    assert pipeline_rules.PARSE_FAILURE_TAG in source["tags"]
     assert source["message"] == line
     assert source["event.original"] == line
-    assert hit["_index"] == rules.index_for(datetime.fromisoformat(source["@timestamp"]))
+    assert hit["_index"] == pipeline_rules.index_for(datetime.fromisoformat(source["@timestamp"]))
 
 
 def test_json_object_followed_by_junk_is_a_malformed_line(
@@ -184,13 +184,13 @@ def test_json_object_followed_by_junk_is_a_malformed_line(
     (a lenient parser would index the object's fields and drop the rest silently)."""
     token = uuid.uuid4().hex
     line = f'{{"message": "{token}", "log.level": "info"}} trailing junk'
-    expected = rules.reference_document(line, datetime.now(UTC)).document
+    expected = pipeline_rules.reference_document(line, datetime.now(UTC)).document
     send_lines(pipeline, [line])
 
     (hit,) = wait_for_hits(es, by_text(token), 1)
     source = _source(hit)
-    assert rules.PARSE_FAILURE_TAG in expected["tags"]
-    assert rules.PARSE_FAILURE_TAG in source["tags"]
+    assert pipeline_rules.PARSE_FAILURE_TAG in expected["tags"]
+    assert pipeline_rules.PARSE_FAILURE_TAG in source["tags"]
     assert source["message"] == line
 
 
@@ -297,14 +297,14 @@ def test_levels_tags_and_timestamps_follow_the_oracle(
     hits = wait_for_hits(es, by_run(run_id), len(lines))
     by_case = {_source(hit)["amf1.case"]: hit for hit in hits}
     for case, line in enumerate(lines):
-        expected = rules.reference_document(line, received)
+        expected = pipeline_rules.reference_document(line, received)
         hit = by_case[case]
         stored = _source(hit)
         assert hit["_index"] == expected.index, line
         for field in ("log.level", "tags", "_@timestamp"):
             assert stored.get(field) == expected.document.get(field), (field, line)
         stamp = datetime.fromisoformat(stored["@timestamp"])
-        if rules.TIMESTAMP_FIELD in orjson.loads(line) and "_@timestamp" not in stored:
+        if pipeline_rules.TIMESTAMP_FIELD in orjson.loads(line) and "_@timestamp" not in stored:
             assert stamp == datetime.fromisoformat(expected.document["@timestamp"]), line
         else:  # stamped on receipt, by the engine's clock
             assert abs((stamp - received).total_seconds()) < 60, line

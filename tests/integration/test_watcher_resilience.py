@@ -15,6 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from elk.installer import install
+from tests.alerting.slack_server import SlackServer, slack_fixture
 from tests.integration.watcher_support import (
     Harness,
     TcpProxy,
@@ -25,10 +26,9 @@ from tests.integration.watcher_support import (
     messages,
     plant,
 )
-from tests.kibana.slack_server import SlackServer, slack_fixture
 
 pytestmark = pytest.mark.integration
-__all__ = ["slack_fixture"]  # the `slack` fixture, shared with tests/kibana
+__all__ = ["slack_fixture"]  # the `slack` fixture, shared with tests/alerting
 
 RULE = "model-load-failure"
 MODEL = "stage2-race-winner"

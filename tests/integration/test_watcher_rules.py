@@ -16,6 +16,7 @@ from elasticsearch import Elasticsearch
 
 from elk.installer import install
 from service.monitoring.settings import MonitoringSettings
+from tests.alerting.slack_server import SlackServer, slack_fixture
 from tests.integration.watcher_support import (
     cleanup,
     event,
@@ -24,10 +25,9 @@ from tests.integration.watcher_support import (
     messages,
     plant,
 )
-from tests.kibana.slack_server import SlackServer, slack_fixture
 
 pytestmark = pytest.mark.integration
-__all__ = ["slack_fixture"]  # the `slack` fixture, shared with tests/kibana
+__all__ = ["slack_fixture"]  # the `slack` fixture, shared with tests/alerting
 
 S1, S2 = "stage1-qualifying", "stage2-race-winner"
 Planted = list[tuple[float, str, dict[str, Any]]]
@@ -243,5 +243,5 @@ def test_alert_message_has_value_example_and_links(
     assert "driver `HAM`" in block and "circuit `monza`" in block and "error `ValueError`" in block
     assert "/app/discover#/view/amf1-search-predictions?_g=" in block
     assert f"/trace/{'ab' * 16}|Jaeger trace>" in block
-    assert "kibana/runbooks/prediction-errors.md" in block
+    assert "alerting/runbooks/prediction-errors.md" in block
     cleanup(es, h)

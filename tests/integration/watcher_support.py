@@ -21,13 +21,13 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
-from kibana.backend import make_client
-from kibana.config import load_config
+from alerting.backend import make_client
+from alerting.loading import load_config
+from alerting.notify import SlackNotifier
+from alerting.watcher import Watcher
 from kibana.mapping import load_template_file
-from kibana.notify import SlackNotifier
 from kibana.settings import Settings
-from kibana.watcher import Watcher
-from tests.kibana.slack_server import SlackServer
+from tests.alerting.slack_server import SlackServer
 
 _KIND = re.compile(r"(FIRED|ESCALATED|REPEAT|RESOLVED) (WARNING|CRITICAL): [^\[]*?(?:\[(.*?)\])? —")
 _RULE = re.compile(r"\[rule ([a-z0-9-]+)\]$")

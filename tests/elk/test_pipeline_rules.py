@@ -1,4 +1,4 @@
-"""The pipeline rules, applied by the Python oracle (`elk.rules.reference_document`)."""
+"""The pipeline rules, applied by the Python oracle (`elk.pipeline_rules.reference_document`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from elk import rules
+from elk import pipeline_rules
 from logshipping.events import Action
 
 RECEIVED = datetime(2026, 11, 27, 12, 0, 0, 250000, tzinfo=UTC)
@@ -49,22 +49,22 @@ def _event(**fields: object) -> str:
 @pytest.mark.parametrize("spelling", LOGLEVEL_SPELLINGS)
 def test_every_loglevel_spelling_normalises_to_one_of_five_levels(spelling: str) -> None:
     """Whatever LOGLEVEL matches ends up as debug/info/warning/error/critical, in any case."""
-    assert rules.normalise_level(spelling.upper()) in rules.LEVELS
-    assert rules.normalise_level(spelling.capitalize()) in rules.LEVELS
+    assert pipeline_rules.normalise_level(spelling.upper()) in pipeline_rules.LEVELS
+    assert pipeline_rules.normalise_level(spelling.capitalize()) in pipeline_rules.LEVELS
 
 
 def test_synonyms_map_to_the_expected_levels() -> None:
     """WARN is warning; FATAL and CRITICAL are critical; an unknown level is kept lower-cased."""
-    assert rules.normalise_level("WARN") == "warning"
-    assert rules.normalise_level("FATAL") == "critical"
-    assert rules.normalise_level("Critical") == "critical"
-    assert rules.normalise_level("ERR") == "error"
-    assert rules.normalise_level("Verbose") == "verbose"
+    assert pipeline_rules.normalise_level("WARN") == "warning"
+    assert pipeline_rules.normalise_level("FATAL") == "critical"
+    assert pipeline_rules.normalise_level("Critical") == "critical"
+    assert pipeline_rules.normalise_level("ERR") == "error"
+    assert pipeline_rules.normalise_level("Verbose") == "verbose"
 
 
 def test_structured_event_keeps_its_fields_and_gets_its_id_and_day() -> None:
     """A JSON event is indexed as sent, in its UTC day's index, under its event.id."""
-    indexed = rules.reference_document(_event(), RECEIVED)
+    indexed = pipeline_rules.reference_document(_event(), RECEIVED)
     assert indexed.index == "amf1-logs-2026.11.27"
     assert indexed.document_id == "0193a1b2-0000-7000-8000-000000000001"
     assert indexed.document["@timestamp"] == "2026-11-27T10:00:00.123456Z"
@@ -86,29 +86,29 @@ def test_levels_and_actions_earn_their_tags(
     level: str, action: str, tags: list[str] | None
 ) -> None:
     """error/critical levels are tagged `error`; three actions earn their domain tags."""
-    document = rules.reference_document(
+    document = pipeline_rules.reference_document(
         _event(**{"log.level": level, "event.action": action}), RECEIVED
     ).document
     assert document.get("tags") == tags
-    assert document["log.level"] in rules.LEVELS
+    assert document["log.level"] in pipeline_rules.LEVELS
 
 
 def test_last_millisecond_of_a_utc_day_stays_in_that_day() -> None:
     """An event at 23:59:59.999 UTC lands in that day's index, not the next."""
     line = _event(**{"@timestamp": "2026-11-26T23:59:59.999000Z"})
-    assert rules.reference_document(line, RECEIVED).index == "amf1-logs-2026.11.26"
+    assert pipeline_rules.reference_document(line, RECEIVED).index == "amf1-logs-2026.11.26"
 
 
 def test_index_uses_the_utc_day_of_an_offset_timestamp() -> None:
     """01:30 at +02:00 is 23:30 UTC the day before."""
     line = _event(**{"@timestamp": "2026-11-27T01:30:00+02:00"})
-    assert rules.reference_document(line, RECEIVED).index == "amf1-logs-2026.11.26"
+    assert pipeline_rules.reference_document(line, RECEIVED).index == "amf1-logs-2026.11.26"
 
 
 def test_plain_text_line_of_the_guides_format_is_parsed() -> None:
     """`<ISO time> - LEVEL - text` becomes message, level and @timestamp, not a failure."""
     line = "2026-11-27 08:15:30,500 - WARNING - drift on lap_time"
-    indexed = rules.reference_document(line, RECEIVED)
+    indexed = pipeline_rules.reference_document(line, RECEIVED)
     assert indexed.document["message"] == "drift on lap_time"
     assert indexed.document["log.level"] == "warning"
     assert indexed.document["@timestamp"] == "2026-11-27T08:15:30.500000Z"
@@ -120,8 +120,8 @@ def test_plain_text_line_of_the_guides_format_is_parsed() -> None:
 def test_malformed_line_is_kept_with_the_parse_failure_tag() -> None:
     """A line neither JSON nor plain-format is indexed raw, tagged, stamped on receipt."""
     line = '{"broken": '
-    indexed = rules.reference_document(line, RECEIVED)
-    assert indexed.document["tags"] == [rules.PARSE_FAILURE_TAG]
+    indexed = pipeline_rules.reference_document(line, RECEIVED)
+    assert indexed.document["tags"] == [pipeline_rules.PARSE_FAILURE_TAG]
     assert indexed.document["message"] == line
     assert indexed.document["event.original"] == line
     assert indexed.document["@timestamp"] == "2026-11-27T12:00:00.250000Z"
@@ -130,12 +130,12 @@ def test_malformed_line_is_kept_with_the_parse_failure_tag() -> None:
 
 def test_unreadable_timestamp_is_kept_aside_and_tagged() -> None:
     """A JSON event with a bad @timestamp is not rejected: stamped on receipt, original kept."""
-    indexed = rules.reference_document(_event(**{"@timestamp": "yesterday"}), RECEIVED)
+    indexed = pipeline_rules.reference_document(_event(**{"@timestamp": "yesterday"}), RECEIVED)
     assert indexed.document["_@timestamp"] == "yesterday"
-    assert indexed.document["tags"] == [rules.TIMESTAMP_FAILURE_TAG]
+    assert indexed.document["tags"] == [pipeline_rules.TIMESTAMP_FAILURE_TAG]
     assert indexed.document["@timestamp"] == "2026-11-27T12:00:00.250000Z"
 
 
 def test_domain_tags_cover_catalogue_actions_only() -> None:
     """Each tagged action exists in the event catalogue (a renamed action would break alerts)."""
-    assert set(rules.ACTION_TAGS) <= {action.value for action in Action}
+    assert set(pipeline_rules.ACTION_TAGS) <= {action.value for action in Action}

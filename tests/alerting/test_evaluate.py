@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kibana.config import load_config
-from kibana.evaluate import Window, build_search, index_names, parse_response
+from alerting.evaluate import Window, build_search, index_names, parse_response
+from alerting.loading import load_config
+from alerting.watcher import grid_end, plan_ends
 from kibana.mapping import load_template_file
 from kibana.settings import Settings
-from kibana.watcher import grid_end, plan_ends
 
 SETTINGS = Settings()
 RULES = {

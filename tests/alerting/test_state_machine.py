@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kibana.alerting import AlertState, Transition, advance, make_delivery
-from kibana.evaluate import Verdict, Window
-from kibana.rules import Rule
+from alerting.evaluate import Verdict, Window
+from alerting.rules import Rule
+from alerting.state_machine import AlertState, Transition, advance, make_delivery
 
 RULE = Rule.model_validate(
     {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from structlog.testing import capture_logs
 
-from kibana.health import ELASTICSEARCH, Health
+from alerting.health import ELASTICSEARCH, Health
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

@@ -132,7 +132,7 @@ class Rule(_Strict):
 
     @property
     def runbook_path(self) -> str:
-        return self.runbook or f"kibana/runbooks/{self.id}.md"
+        return self.runbook or f"alerting/runbooks/{self.id}.md"
 
 
 def _error_text(path: Path, label: str, exc: ValidationError) -> str:

@@ -73,7 +73,7 @@ TIMESTAMP_ORIGINAL_FIELD: Final = "_@timestamp"
 # Plain-text lines, as in the monitoring guide: `2026-11-27 10:00:00,123 - ERROR - text`.
 PLAIN_TEXT_GROK: Final = "%{TIMESTAMP_ISO8601:timestamp} - %{LOGLEVEL:level} - %{GREEDYDATA:msg}"
 # The same shape as a regular expression (RE2 and Python agree on it) for the collector, which has
-# no grok. `tests/elk/test_rules.py` checks it against the grok pattern's own examples.
+# no grok. `tests/elk/test_pipeline_rules.py` checks it against the grok pattern's own examples.
 PLAIN_TEXT_REGEX: Final = (
     r"^(?P<timestamp>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
     r"(?:Z|[+-]\d{2}:?\d{2})?) - (?P<level>[A-Za-z]+) - (?P<msg>.*)$"

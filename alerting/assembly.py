@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kibana.backend import field_types, make_client
-from kibana.config import load_config
-from kibana.notify import SlackNotifier
+from alerting.backend import field_types, make_client
+from alerting.loading import load_config
+from alerting.notify import SlackNotifier
+from alerting.watcher import Watcher
 from kibana.settings import Settings
-from kibana.watcher import Watcher
 
 
 def build_watcher(settings: Settings) -> Watcher:

@@ -7,8 +7,8 @@ import logging
 import pytest
 from pydantic import SecretStr
 
-from kibana.notify import SlackNotifier
-from tests.kibana.slack_server import SlackServer
+from alerting.notify import SlackNotifier
+from tests.alerting.slack_server import SlackServer
 
 
 def _notifier(slack: SlackServer, max_retry_after_s: float = 5) -> SlackNotifier:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alerting.rules import MetricCondition, RatioCondition, Rule, load_rules
 from kibana.errors import ConfigurationError
 from kibana.mapping import FieldTypes
-from kibana.rules import MetricCondition, RatioCondition, Rule, load_rules
 from kibana.saved_objects import SavedSearch, load_saved_searches
 from kibana.translate import Query
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kibana.config import CompiledRule
-from kibana.rules import MetricCondition, RatioCondition, Rule, Severity
+from alerting.loading import CompiledRule
+from alerting.rules import MetricCondition, RatioCondition, Rule, Severity
 
 EXAMPLE_FIELDS = (
     "event.id",

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kibana.config import load_config
+from alerting.loading import load_config
+from alerting.rules import load_rules
 from kibana.errors import ConfigurationError
 from kibana.mapping import load_template_file
-from kibana.rules import load_rules
 from kibana.settings import Settings
 
 SETTINGS = Settings()

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from kibana.alerting import AlertState, Kind
-from kibana.evaluate import UNGROUPED, Verdict, Window, flat_get
-from kibana.rules import OP_SYMBOL, Rule
+from alerting.evaluate import UNGROUPED, Verdict, Window, flat_get
+from alerting.rules import OP_SYMBOL, Rule
+from alerting.state_machine import AlertState, Kind
 
 _ICON = {"fired": ":rotating_light:", "escalated": ":fire:", "repeat": ":repeat:"}
 _RESOLVED_ICON = ":white_check_mark:"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from kibana.alerting import AlertState
-from kibana.evaluate import Verdict, Window
-from kibana.message import Links, build_payload, discover_url
-from kibana.rules import Rule
+from alerting.evaluate import Verdict, Window
+from alerting.message import Links, build_payload, discover_url
+from alerting.rules import Rule
+from alerting.state_machine import AlertState
 
 RULE = Rule.model_validate(
     {
@@ -68,4 +68,4 @@ def test_links_to_discover_jaeger_and_runbook() -> None:
 
 def test_without_a_runbook_base_url_the_repository_path_is_shown() -> None:
     """No base URL configured: the runbook's path in the repository, as text."""
-    assert "Runbook: `kibana/runbooks/prediction-errors.md`" in _payload(Links("k", "j", None))
+    assert "Runbook: `alerting/runbooks/prediction-errors.md`" in _payload(Links("k", "j", None))

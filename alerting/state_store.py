@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from pydantic import BaseModel, Field
 
-from kibana.alerting import AlertState
+from alerting.state_machine import AlertState
 from kibana.errors import BackendUnavailableError, StateConflictError
 
 M = TypeVar("M", bound=BaseModel)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from kibana.message import degraded_payload
+from alerting.message import degraded_payload
 from logshipping.events import Action, emit
 
 ELASTICSEARCH = "elasticsearch"

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from kibana.evaluate import Verdict, Window
-from kibana.rules import Rule, Severity
+from alerting.evaluate import Verdict, Window
+from alerting.rules import Rule, Severity
 
 Kind = Literal["fired", "escalated", "repeat", "resolved"]
 CHANNEL_OF: dict[Severity, str] = {"critical": "critical", "warning": "alerts"}

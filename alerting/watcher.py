@@ -21,11 +21,8 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from kibana.alerting import AlertState, advance, make_delivery
-from kibana.config import CompiledRule
-from kibana.deliver import Deliverer
-from kibana.errors import BackendUnavailableError, StateConflictError
-from kibana.evaluate import (
+from alerting.deliver import Deliverer
+from alerting.evaluate import (
     UNGROUPED,
     Verdict,
     Window,
@@ -35,11 +32,14 @@ from kibana.evaluate import (
     missing_observation,
     parse_response,
 )
-from kibana.health import ELASTICSEARCH, Health
-from kibana.message import Links, build_payload
-from kibana.notify import SlackNotifier
+from alerting.health import ELASTICSEARCH, Health
+from alerting.loading import CompiledRule
+from alerting.message import Links, build_payload
+from alerting.notify import SlackNotifier
+from alerting.state_machine import AlertState, advance, make_delivery
+from alerting.state_store import RuleCursor, StateStore, Versioned
+from kibana.errors import BackendUnavailableError, StateConflictError
 from kibana.settings import Settings
-from kibana.state_store import RuleCursor, StateStore, Versioned
 from logshipping.events import Action, emit
 
 _WRITE_ATTEMPTS = 5

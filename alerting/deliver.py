@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from kibana.alerting import AlertState, Delivery
+from alerting.notify import SendResult, SlackNotifier
+from alerting.state_machine import AlertState, Delivery
+from alerting.state_store import StateStore, Versioned
 from kibana.errors import StateConflictError
-from kibana.notify import SendResult, SlackNotifier
-from kibana.state_store import StateStore, Versioned
 from logshipping.events import Action, emit
 
-_log = structlog.get_logger("amf1.kibana.deliver")
+_log = structlog.get_logger("amf1.alerting.deliver")
 _MAX_BACKOFF_S = 300.0
 _WRITE_ATTEMPTS = 5
 
