@@ -5,8 +5,8 @@ from __future__ import annotations
 from alerting.backend import field_types, make_client
 from alerting.loading import load_config
 from alerting.notify import SlackNotifier
+from alerting.settings import Settings
 from alerting.watcher import Watcher
-from kibana.settings import Settings
 
 
 def build_watcher(settings: Settings) -> Watcher:

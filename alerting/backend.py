@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from alerting.errors import BackendUnavailableError, ConfigurationError
+from alerting.settings import Settings
 from elk import client as elk_client
-from kibana.errors import BackendUnavailableError, ConfigurationError
+from kibana.errors import KibanaError
 from kibana.mapping import load_template_file, merge_index_mappings
-from kibana.settings import Settings
 
 # One retry: the watcher loop itself is the long-term retry, a dead cluster must not stall it.
 _MAX_RETRIES = 1
@@ -26,14 +27,20 @@ def field_types(settings: Settings, es: Elasticsearch | None) -> dict[str, str]:
         BackendUnavailableError: the template file is absent and Elasticsearch cannot be asked.
     """
     if settings.index_template_file.is_file():
-        return load_template_file(settings.index_template_file)
+        try:
+            return load_template_file(settings.index_template_file)
+        except KibanaError as exc:
+            raise ConfigurationError(str(exc)) from exc
     if es is None:
         raise ConfigurationError(f"{settings.index_template_file}: no index template file")
     try:
         response = es.indices.get_mapping(index=f"{settings.index_prefix}*", allow_no_indices=True)
     except (ApiError, TransportError) as exc:
         raise BackendUnavailableError(f"cannot read the mapping: {exc}") from exc
-    types = merge_index_mappings(dict(response))
+    try:
+        types = merge_index_mappings(dict(response))
+    except KibanaError as exc:
+        raise ConfigurationError(str(exc)) from exc
     if not types:
         raise ConfigurationError(
             f"no index template file ({settings.index_template_file}) and no "

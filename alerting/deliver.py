@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from alerting.errors import StateConflictError
 from alerting.notify import SendResult, SlackNotifier
 from alerting.state_machine import AlertState, Delivery
 from alerting.state_store import StateStore, Versioned
-from kibana.errors import StateConflictError
 from logshipping.events import Action, emit
 
 _log = structlog.get_logger("amf1.alerting.deliver")

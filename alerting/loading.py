@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alerting.errors import ConfigurationError
 from alerting.rules import MetricCondition, RatioCondition, Rule, load_rules
-from kibana.errors import ConfigurationError
+from kibana.errors import KibanaError
 from kibana.mapping import FieldTypes
 from kibana.saved_objects import SavedSearch, load_saved_searches
 from kibana.translate import Query
@@ -61,14 +62,17 @@ def compile_rule(
                 f"rule {rule.id!r}: field condition.numerator: no saved search "
                 f"{condition.numerator!r}"
             )
-        numerator_query = numerator.compile(types)
+        try:
+            numerator_query = numerator.compile(types)
+        except KibanaError as exc:
+            raise ConfigurationError(f"rule {rule.id!r}: field condition.numerator: {exc}") from exc
     if isinstance(condition, MetricCondition):
         _check_field(rule, "condition.field", condition.field, types)
     if rule.group_by:
         _check_field(rule, "group_by", rule.group_by, types)
     try:
         query = search.compile(types)
-    except ConfigurationError as exc:
+    except KibanaError as exc:
         raise ConfigurationError(f"rule {rule.id!r}: field search: {exc}") from exc
     return CompiledRule(rule, search, query, numerator_query)
 
@@ -82,7 +86,10 @@ def load_config(
         ConfigurationError: one message listing every problem found.
     """
     rules = load_rules(rules_file)
-    searches = load_saved_searches(saved_objects_dir)
+    try:
+        searches = load_saved_searches(saved_objects_dir)
+    except KibanaError as exc:
+        raise ConfigurationError(str(exc)) from exc
     compiled: list[CompiledRule] = []
     problems: list[str] = []
     for rule in rules:

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
-_SILENT = logging.getLogger("amf1.kibana.slack-sdk")
+_SILENT = logging.getLogger("amf1.alerting.slack-sdk")
 _SILENT.propagate = False
 _SILENT.addHandler(logging.NullHandler())
 _SILENT.setLevel(logging.CRITICAL + 1)

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from kibana.errors import ConfigurationError
+from alerting.errors import ConfigurationError
 
 Severity = Literal["warning", "critical"]
 Op = Literal["gt", "gte", "lt", "lte"]

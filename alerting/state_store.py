@@ -22,8 +22,8 @@ from typing import Any, Generic, TypeVar
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from pydantic import BaseModel, Field
 
+from alerting.errors import BackendUnavailableError, StateConflictError
 from alerting.state_machine import AlertState
-from kibana.errors import BackendUnavailableError, StateConflictError
 
 M = TypeVar("M", bound=BaseModel)
 

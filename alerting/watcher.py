@@ -22,6 +22,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from alerting.deliver import Deliverer
+from alerting.errors import BackendUnavailableError, StateConflictError
 from alerting.evaluate import (
     UNGROUPED,
     Verdict,
@@ -36,10 +37,9 @@ from alerting.health import ELASTICSEARCH, Health
 from alerting.loading import CompiledRule
 from alerting.message import Links, build_payload
 from alerting.notify import SlackNotifier
+from alerting.settings import Settings
 from alerting.state_machine import AlertState, advance, make_delivery
 from alerting.state_store import RuleCursor, StateStore, Versioned
-from kibana.errors import BackendUnavailableError, StateConflictError
-from kibana.settings import Settings
 from logshipping.events import Action, emit
 
 _WRITE_ATTEMPTS = 5

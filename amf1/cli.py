@@ -17,6 +17,7 @@ from collections.abc import Sequence
 _COMMAND_MODULES = (
     "service.cli",
     "elk.cli",
+    "alerting.cli",
     "kibana.cli",
     "amf1.loadgen.cli",
     "amf1.health.cli",

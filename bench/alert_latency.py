@@ -29,9 +29,9 @@ from elasticsearch.helpers import bulk
 from alerting.backend import field_types, make_client
 from alerting.loading import load_config
 from alerting.notify import SlackNotifier
+from alerting.settings import Settings
 from alerting.watcher import Watcher
 from elk.installer import install
-from kibana.settings import Settings
 
 RULE = "model-load-failure"
 

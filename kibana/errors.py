@@ -1,7 +1,7 @@
 """The exceptions of the `kibana` package.
 
-`ConfigurationError` and its subclasses are fatal at load time (`amf1 watch --once` exits non-zero);
-`BackendUnavailableError` is retryable: the watcher logs it, keeps its rules and tries again.
+`ConfigurationError` and its subclasses mean the saved objects, a query or the mapping cannot be
+used as written; `BackendUnavailableError` is retryable: Kibana could not be reached.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ class KibanaError(Exception):
 
 
 class ConfigurationError(KibanaError):
-    """The rules, saved objects or mapping cannot be used as written."""
+    """The saved objects, a query or the mapping cannot be used as written."""
 
 
 class QuerySyntaxError(ConfigurationError):
@@ -24,8 +24,4 @@ class UntranslatableQueryError(ConfigurationError):
 
 
 class BackendUnavailableError(KibanaError):
-    """Elasticsearch (or Slack) could not be reached or answered an error; retry later."""
-
-
-class StateConflictError(KibanaError):
-    """Another watcher wrote the same state document first (optimistic concurrency lost)."""
+    """Kibana could not be reached or answered an error; retry later."""

@@ -169,8 +169,8 @@ class Demo:
         )
 
     def _start_watcher(self) -> None:
+        from alerting.settings import Settings as WatcherSettings  # noqa: PLC0415
         from elk.client import make_client  # noqa: PLC0415 - heavy import
-        from kibana.settings import Settings as WatcherSettings  # noqa: PLC0415
 
         rules = environment.write_demo_rules(
             WatcherSettings().rules_file, self.config.work_dir / "rules.yaml"

@@ -54,7 +54,7 @@ class Thresholds:
     def from_rules(cls, path: Path | None = None) -> Thresholds:
         """Read them from the rules file (default: the watcher's, `AMF1_RULES_FILE`)."""
         if path is None:
-            from kibana.settings import Settings as WatcherSettings  # noqa: PLC0415
+            from alerting.settings import Settings as WatcherSettings  # noqa: PLC0415
 
             path = WatcherSettings().rules_file
         rules = {rule.id: rule for rule in load_rules(path)}

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from alerting.evaluate import Window, build_search, index_names, parse_response
 from alerting.loading import load_config
+from alerting.settings import Settings
 from alerting.watcher import grid_end, plan_ends
 from kibana.mapping import load_template_file
-from kibana.settings import Settings
 
 SETTINGS = Settings()
 RULES = {

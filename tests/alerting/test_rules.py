@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from alerting.errors import ConfigurationError
 from alerting.loading import load_config
 from alerting.rules import load_rules
-from kibana.errors import ConfigurationError
+from alerting.settings import Settings
 from kibana.mapping import load_template_file
-from kibana.settings import Settings
 
 SETTINGS = Settings()
 

@@ -1,4 +1,4 @@
-"""Settings: env and secret files, redaction, and refusals of unsafe values."""
+"""The watcher's settings: env and secret files, redaction, and refusals of unsafe values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kibana.settings import Settings
+from alerting.settings import Settings
 
 
 def test_explicit_argument_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:

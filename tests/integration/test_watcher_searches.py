@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
+from alerting.settings import Settings
 from elk.installer import install
 from kibana.mapping import load_template_file
 from kibana.saved_objects import load_saved_searches
-from kibana.settings import Settings
 from kibana.translate import query_to_dsl
 from tests.integration.watcher_support import event, incident_day, plant
 from tests.kibana.test_saved_objects import vega_specs

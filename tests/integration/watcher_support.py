@@ -24,9 +24,9 @@ from elasticsearch.helpers import bulk
 from alerting.backend import make_client
 from alerting.loading import load_config
 from alerting.notify import SlackNotifier
+from alerting.settings import Settings
 from alerting.watcher import Watcher
 from kibana.mapping import load_template_file
-from kibana.settings import Settings
 from tests.alerting.slack_server import SlackServer
 
 _KIND = re.compile(r"(FIRED|ESCALATED|REPEAT|RESOLVED) (WARNING|CRITICAL): [^\[]*?(?:\[(.*?)\])? —")

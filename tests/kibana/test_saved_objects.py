@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from elk.installer import TEMPLATE_FILE
 from kibana.mapping import load_template_file
 from kibana.saved_objects import load_saved_searches, read_ndjson
 from kibana.settings import Settings
@@ -13,7 +14,7 @@ from kibana.settings import Settings
 SETTINGS = Settings()
 OBJECTS = read_ndjson(SETTINGS.saved_objects_dir)
 BY_ID = {(o["type"], o["id"]): o for o in OBJECTS}
-TYPES = load_template_file(SETTINGS.index_template_file)
+TYPES = load_template_file(TEMPLATE_FILE)
 
 
 def _fields(node: Any) -> Iterator[str]:
