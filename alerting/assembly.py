@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alerting.backend import field_types, make_client
-from alerting.loading import load_config
+from alerting.loading import load_compiled_rules
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
 from alerting.watcher import Watcher
@@ -17,7 +17,7 @@ def build_watcher(settings: Settings) -> Watcher:
         BackendUnavailableError: no template file and Elasticsearch cannot give the mapping.
     """
     es = make_client(settings)
-    rules = load_config(
+    rules = load_compiled_rules(
         settings.rules_file,
         settings.saved_objects_dir,
         field_types(settings, es),

@@ -43,11 +43,11 @@ def _settings(args: argparse.Namespace) -> Any:
 def _check(args: argparse.Namespace) -> int:
     from alerting.backend import field_types  # noqa: PLC0415
     from alerting.errors import AlertingError  # noqa: PLC0415
-    from alerting.loading import load_config  # noqa: PLC0415
+    from alerting.loading import load_compiled_rules  # noqa: PLC0415
 
     settings = _settings(args)
     try:
-        rules = load_config(
+        rules = load_compiled_rules(
             settings.rules_file,
             settings.saved_objects_dir,
             field_types(settings, None),

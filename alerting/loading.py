@@ -1,8 +1,9 @@
-"""Load and cross-check the watcher's configuration: rules + saved searches + field mapping.
+"""Load the alert rules and cross-check them with the saved searches and the field mapping.
 
-Everything that can be wrong with the configuration is found here, at load time: an unknown
-saved search, a field the mapping does not have, a query that cannot be translated, a saved
-search on another data view. `amf1 watch --once` turns these into a non-zero exit.
+Everything that can be wrong with the rules as the watcher will run them is found here, at load
+time: an unknown saved search, a field the mapping does not have, a query that cannot be
+translated, a saved search on another data view. `amf1 watch --once` turns these into a
+non-zero exit.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def compile_rule(
     return CompiledRule(rule, search, query, numerator_query)
 
 
-def load_config(
+def load_compiled_rules(
     rules_file: Path, saved_objects_dir: Path, types: FieldTypes, index_prefix: str
 ) -> list[CompiledRule]:
     """Every rule of `rules_file`, compiled against the saved searches and mapping.

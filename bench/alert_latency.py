@@ -27,7 +27,7 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from alerting.backend import field_types, make_client
-from alerting.loading import load_config
+from alerting.loading import load_compiled_rules
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
 from alerting.watcher import Watcher
@@ -177,7 +177,7 @@ def main() -> int:
     install(es)
     rules = [
         c
-        for c in load_config(
+        for c in load_compiled_rules(
             settings.rules_file,
             settings.saved_objects_dir,
             field_types(settings, es),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from alerting.evaluate import Window, build_search, index_names, parse_response
-from alerting.loading import load_config
+from alerting.loading import load_compiled_rules
 from alerting.settings import Settings
 from alerting.watcher import grid_end, plan_ends
 from kibana.mapping import load_template_file
@@ -13,7 +13,7 @@ from kibana.mapping import load_template_file
 SETTINGS = Settings()
 RULES = {
     c.rule.id: c
-    for c in load_config(
+    for c in load_compiled_rules(
         SETTINGS.rules_file,
         SETTINGS.saved_objects_dir,
         load_template_file(SETTINGS.index_template_file),

@@ -22,7 +22,7 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from alerting.backend import make_client
-from alerting.loading import load_config
+from alerting.loading import load_compiled_rules
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
 from alerting.watcher import Watcher
@@ -91,7 +91,7 @@ class Harness:
         types = load_template_file(settings.index_template_file)
         rules = [
             c
-            for c in load_config(
+            for c in load_compiled_rules(
                 settings.rules_file, settings.saved_objects_dir, types, settings.index_prefix
             )
             if c.rule.id in self.rule_ids
