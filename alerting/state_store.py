@@ -7,6 +7,9 @@ not yet refreshed):
   at the top level of `_source`, plus `kind: alert` (the operator tools read these);
 - `rule:<rule>`: the rule's cursor (`evaluated_up_to`) and the groups still active (`kind: rule`).
 
+The operator tools (`amf1 health | report | demo`) list the alert states with `read_alerts`,
+through the same model.
+
 Every write carries `if_seq_no`/`if_primary_term` of the version read (or `op_type=create`), so
 of two watchers applying the same transition exactly one wins; the loser gets `StateConflictError`,
 re-reads and finds nothing left to do.
@@ -28,6 +31,7 @@ from alerting.state_machine import AlertState
 M = TypeVar("M", bound=BaseModel)
 
 _MAPPINGS = {"dynamic": False, "properties": {"kind": {"type": "keyword"}}}
+_MAX_LISTED = 1000
 
 
 class RuleCursor(BaseModel):
@@ -55,6 +59,11 @@ def alert_id(rule: str, group: str) -> str:
 
 def _unavailable(exc: Exception) -> BackendUnavailableError:
     return BackendUnavailableError(f"state store: {type(exc).__name__}: {exc}")
+
+
+def _parse(source: dict[str, Any], model: type[M]) -> M:
+    # `kind` only tells the two document types apart in the index; it is not part of the model.
+    return model.model_validate({k: v for k, v in source.items() if k != "kind"})
 
 
 class StateStore:
@@ -86,11 +95,8 @@ class StateStore:
             return Versioned(default)
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
-        source = {k: v for k, v in response["_source"].items() if k != "kind"}
         return Versioned(
-            model.model_validate(source),
-            response["_seq_no"],
-            response["_primary_term"],
+            _parse(response["_source"], model), response["_seq_no"], response["_primary_term"]
         )
 
     def _put(self, doc_id: str, current: Versioned[M], doc: M, kind: str) -> Versioned[M]:
@@ -126,3 +132,22 @@ class StateStore:
 
     def put_cursor(self, current: Versioned[RuleCursor], doc: RuleCursor) -> Versioned[RuleCursor]:
         return self._put(f"rule:{doc.rule}", current, doc, "rule")
+
+    def read_alerts(self, limit: int = _MAX_LISTED) -> list[AlertState] | None:
+        """Every alert state of the index (at most `limit`); None when the index does not exist.
+
+        A search, not real-time GETs: a write not yet refreshed may be missing, which is fine for
+        a report and never used to decide a transition.
+
+        Raises:
+            BackendUnavailableError: Elasticsearch cannot be reached or refuses the search.
+        """
+        try:
+            response = self._es.search(
+                index=self._index, size=limit, query={"term": {"kind": "alert"}}
+            )
+        except NotFoundError:
+            return None
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return [_parse(hit["_source"], AlertState) for hit in response["hits"]["hits"]]

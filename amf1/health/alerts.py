@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from alerting.errors import BackendUnavailableError
 from amf1.health.checks import Check, Status
 from amf1.settings import Settings
 from amf1.watcher_state import AlertRecord, read_alert_records
@@ -18,7 +19,10 @@ def check_last_alerts(es: Elasticsearch, settings: Settings) -> Check:
     A rule firing at critical severity makes the check warn (the service may be fine, but
     someone should be looking); the state index missing means the watcher never ran.
     """
-    records = read_alert_records(es, settings.state_index)
+    try:
+        records = read_alert_records(es, settings.state_index)
+    except BackendUnavailableError as exc:
+        return Check("last alerts", "warn", f"cannot read the watcher state: {exc}")
     if records is None:
         return Check("last alerts", "warn", f"no watcher state ({settings.state_index} missing)")
     latest: dict[str, AlertRecord] = {}

@@ -24,6 +24,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from elasticsearch import ApiError, TransportError  # noqa: PLC0415 - heavy imports
 
+    from alerting.errors import BackendUnavailableError  # noqa: PLC0415
     from amf1.report.data import collect  # noqa: PLC0415
     from amf1.report.render import write_report  # noqa: PLC0415
     from amf1.settings import Settings  # noqa: PLC0415
@@ -36,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
         with make_client() as es:
             end = datetime.now(UTC)
             data = collect(es, Settings(), end - timedelta(days=args.days), end)
-    except (ApiError, TransportError) as exc:
+    except (ApiError, TransportError, BackendUnavailableError) as exc:
         print(f"cannot read Elasticsearch: {type(exc).__name__}: {exc}")
         return 1
     period = "the last day" if args.days == 1 else f"the last {args.days} days"

@@ -22,6 +22,8 @@ from elasticsearch import Elasticsearch
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from alerting.state_machine import AlertState
+from alerting.state_store import StateStore
 from amf1.settings import Settings as OpsSettings
 from service.app import create_app
 from service.dataset import validate_dataset
@@ -152,20 +154,14 @@ class IsolatedIndices:
         assert not result["errors"], result
 
     def plant_alert_states(self, states: list[dict[str, object]]) -> None:
-        """Write watcher state documents as `alerting.state_store` does (`kind: alert`)."""
-        if not self.es.indices.exists(index=self.settings.state_index):
-            self.es.indices.create(
-                index=self.settings.state_index,
-                settings={"number_of_shards": 1, "number_of_replicas": 0},
-                mappings={"dynamic": False, "properties": {"kind": {"type": "keyword"}}},
-            )
+        """Write alert states through the watcher's own store and model, then make them
+        searchable."""
+        store = StateStore(self.es, self.settings.state_index)
+        store.ensure_index()
         for state in states:
-            self.es.index(
-                index=self.settings.state_index,
-                id=f"alert:{state['rule']}:{state['group']}",
-                document={"kind": "alert", **state},
-                refresh=True,
-            )
+            doc = AlertState.model_validate(state)
+            store.put_alert(store.get_alert(doc.rule, doc.group), doc)
+        self.es.indices.refresh(index=self.settings.state_index)
 
 
 @pytest.fixture
