@@ -1,1 +1,1 @@
-"""alerting"""
+"""The alerting watcher: alert rules, their evaluation, the alert state and delivery to Slack."""

@@ -1,1 +1,1 @@
-"""The `amf1` command line: it assembles the other packages' commands and owns nothing else."""
+"""The `amf1` command line and the operator tools: demo, load generator, health and report."""

@@ -1,4 +1,4 @@
-"""Structured JSON logs (structlog, ECS field names, orjson) and loss-free shipping.
+"""Structured JSON logs: structlog set-up, the event catalogue, redaction and loss-free shipping.
 
 `configure()` once at start-up in every process; `emit()` catalogue events from call sites.
 """

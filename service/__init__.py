@@ -1,1 +1,1 @@
-"""The AMF1 prediction service: synthetic data, training, model registry and the FastAPI app."""
+"""The AMF1 prediction service: the FastAPI app, models, features, monitoring and training."""
