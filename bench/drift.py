@@ -40,8 +40,8 @@ from service.features import (
 )
 from service.monitoring.drift import DriftConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
-from service.reference import references
-from service.synthetic import generate
+from service.training.reference import references
+from service.training.synthetic import generate
 
 
 def _drop_events(*_: Any) -> Any:

@@ -39,10 +39,10 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from service.dataset import DatasetError, read_dataset, validate_dataset  # noqa: PLC0415
     from service.settings import Settings  # noqa: PLC0415
-    from service.synthetic import generate  # noqa: PLC0415
-    from service.training import train_all  # noqa: PLC0415
+    from service.training.dataset import DatasetError, read_dataset, validate_dataset  # noqa: PLC0415
+    from service.training.synthetic import generate  # noqa: PLC0415
+    from service.training.train import train_all  # noqa: PLC0415
 
     out = args.out or Settings().models_dir
     try:

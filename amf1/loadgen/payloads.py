@@ -2,7 +2,7 @@
 
 Normal traffic must look like the training data, or the drift detector would rightly complain
 about the load generator itself. So bodies are rows of the synthetic championship the models were
-trained on (`service.synthetic` with the seasons and seed the service's `/models` reports;
+trained on (`service.training.synthetic` with the seasons and seed the service's `/models` reports;
 `amf1 train`'s defaults otherwise), restricted to the drivers and circuits the running service
 knows. Weather is per race weekend, so the reference distributions have only a couple of hundred
 distinct weather values: rows from another seed differ from them by a PSI near the drift
@@ -84,7 +84,7 @@ class PayloadFactory:
         seed: int = TRAINING_SEED,
     ) -> PayloadFactory:
         """Bodies from the synthetic table `amf1 train` would use, limited to the given values."""
-        from service.synthetic import generate  # noqa: PLC0415 - pandas, only when needed
+        from service.training.synthetic import generate  # noqa: PLC0415 - pandas, only when needed
 
         frame = generate(seasons=seasons, seed=seed)
         if drivers is not None:

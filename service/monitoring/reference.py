@@ -7,10 +7,11 @@ The reference format (model metadata, `"reference": {feature: ...}`) is the team
 - categorical: `{"type": "categorical", "frequencies": {"value": p, ...}, "missing_rate": x}`.
 
 Proportions and frequencies are shares of the *present* values; None and NaN are missing.
-Binning is the one training uses (`service.reference.bin_index`, i.e. `numpy.histogram`'s): bin i
-holds `edges[i] <= v < edges[i+1]`, the last bin also holds its right edge, ties at repeated
-edges go to the highest bin with that edge. Live values outside the training range fall into the
-first or last bin, as is usual for PSI (the outer edges act as -inf and +inf).
+Binning is the one training uses (`service.training.reference.bin_index`, i.e.
+`numpy.histogram`'s): bin i holds `edges[i] <= v < edges[i+1]`, the last bin also holds its right
+edge, ties at repeated edges go to the highest bin with that edge. Live values outside the
+training range fall into the first or last bin, as is usual for PSI (the outer edges act as -inf
+and +inf).
 """
 
 from __future__ import annotations

@@ -26,10 +26,10 @@ from alerting.state_machine import AlertState
 from alerting.state_store import StateStore
 from amf1.settings import Settings as OpsSettings
 from service.app import create_app
-from service.dataset import validate_dataset
 from service.settings import Settings
-from service.synthetic import generate
-from service.training import train_all
+from service.training.dataset import validate_dataset
+from service.training.synthetic import generate
+from service.training.train import train_all
 from tests.ports import free_port
 
 ADMIN_TOKEN = "amf1-tests-admin-token-5c1e"

@@ -19,11 +19,11 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from service.dataset import validate_dataset
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.routes.predict import TEST_DELAY_HEADER
-from service.synthetic import generate
-from service.training import train_all
+from service.training.dataset import validate_dataset
+from service.training.synthetic import generate
+from service.training.train import train_all
 from tests.integration.tracing_support import (
     Served,
     find_spans,

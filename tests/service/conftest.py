@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.dataset import validate_dataset
 from service.metadata import ModelMetadata
 from service.registry import ModelRegistry
 from service.settings import Settings
-from service.synthetic import generate
-from service.training import train_all
+from service.training.dataset import validate_dataset
+from service.training.synthetic import generate
+from service.training.train import train_all
 
 ADMIN_TOKEN = "test-admin-token-7f3a9c"
 LAST_RACE = dt.date(2026, 6, 30)

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from service import reference as service_reference
 from service.monitoring.reference import (
     UNSEEN,
     CategoricalReference,
@@ -15,6 +14,7 @@ from service.monitoring.reference import (
     ReferenceFormatError,
     parse_reference,
 )
+from service.training import reference as service_reference
 from tests.service.monitoring import synthetic
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from service.dataset import fingerprint
 from service.features import (
     STAGE1_FEATURES,
     STAGE1_NAME,
@@ -34,7 +33,8 @@ from service.metadata import (
     Target,
     TrainingData,
 )
-from service.reference import references
+from service.training.dataset import fingerprint
+from service.training.reference import references
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -77,7 +77,7 @@ def train_all(frame: pd.DataFrame, out_dir: Path, *, seed: int, source: str) -> 
     """Train, evaluate and save both models under `out_dir/<name>/`; return their metadata.
 
     Args:
-        frame: a table validated by `service.dataset.validate_dataset`.
+        frame: a table validated by `service.training.dataset.validate_dataset`.
         out_dir: the models directory (`AMF1_MODELS_DIR`).
         seed: LightGBM seed (training is deterministic: one thread, `deterministic=True`).
         source: where the data came from, recorded in the metadata.

@@ -10,7 +10,7 @@ import pytest
 
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
-from service.training import train_all
+from service.training.train import train_all
 
 
 def _by_name(trained: tuple[Path, list[ModelMetadata]]) -> dict[str, ModelMetadata]:

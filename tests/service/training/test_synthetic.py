@@ -9,8 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from service.dataset import COLUMN_NAMES, DatasetError, fingerprint, read_dataset, validate_dataset
-from service.synthetic import generate
+from service.training.dataset import (
+    COLUMN_NAMES,
+    DatasetError,
+    fingerprint,
+    read_dataset,
+    validate_dataset,
+)
+from service.training.synthetic import generate
 
 LAST = dt.date(2026, 6, 30)
 

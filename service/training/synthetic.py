@@ -1,4 +1,4 @@
-"""A deterministic synthetic championship in the training schema of `service.dataset`.
+"""A deterministic synthetic championship in the training schema of `service.training.dataset`.
 
 The structure is what makes real qualifying and race results learnable, in miniature:
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from service.catalogue import CIRCUITS, DRIVERS, TEAMS, Circuit
+from service.training.catalogue import CIRCUITS, DRIVERS, TEAMS, Circuit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +32,7 @@ _PRACTICE_MISSING_RATE = 0.04
 
 
 def generate(*, seasons: int = 8, seed: int = 7, last_race: dt.date | None = None) -> pd.DataFrame:
-    """Return `seasons` seasons of every circuit in `service.catalogue`, one row per driver.
+    """Return `seasons` seasons of every circuit in the catalogue, one row per driver.
 
     Args:
         seasons: number of championship years (each has one race per circuit, 10 days apart).
