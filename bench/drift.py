@@ -53,7 +53,7 @@ def _setup(name: str, every: int) -> tuple[Encoder, MonitoringHub, list[dict[str
     features = FEATURES[name]
     categories = categories_of(table, features)
     raw = {f.name: table[f.name].to_numpy() for f in features}
-    reference = {k: v.model_dump() for k, v in references(raw, features).items()}
+    reference = references(raw, features)
     hub = MonitoringHub(MonitoringConfig(drift=DriftConfig(evaluate_every_requests=every)))
     hub.register_model(
         name,

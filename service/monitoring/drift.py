@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from logshipping.events import Action, Level, emit
-from service.monitoring import stats
-from service.monitoring.reference import CategoricalReference, FeatureReference, NumericReference
+from service.metadata import NumericReference, Reference
+from service.monitoring import reference, stats
 
 _MISSING_KEY = "__missing__"
 
@@ -96,7 +96,7 @@ class DriftMonitor:
         self,
         model_name: str,
         model_version: str,
-        references: tuple[FeatureReference, ...],
+        references: Mapping[str, Reference],
         config: DriftConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
         *,
@@ -106,6 +106,8 @@ class DriftMonitor:
         """Watch `references`' features of `model_name`.
 
         Args:
+            references: feature name -> its training reference (the metadata's `reference`,
+                checked by `reference.check_reference`), in the order features are reported.
             columns: feature names of the rows `update` receives, in order (default: the
                 references' order); columns without a reference are ignored.
             categories: per categorical feature, its categories in code order: that feature's
@@ -118,23 +120,18 @@ class DriftMonitor:
         self.model_version = model_version
         self.config = config or DriftConfig()
         self._clock = clock
-        self._references = references
-        self._names = tuple(ref.feature for ref in references)
+        self._references = tuple(references.values())
+        self._names = tuple(references)
         order = list(columns) if columns is not None else list(self._names)
         missing = [name for name in self._names if name not in order]
         if missing:
             raise ValueError(f"features {missing} are not columns of the rows")
         self._positions = tuple(order.index(name) for name in self._names)
         codes = categories or {}
-        encoders = [
-            ref.encoder(codes.get(ref.feature))
-            if isinstance(ref, CategoricalReference)
-            else ref.encoder()
-            for ref in references
-        ]
+        encoders = [reference.encoder(ref, codes.get(name)) for name, ref in references.items()]
         self._readers = tuple(zip(encoders, self._positions, strict=True))
         # One count per slot plus a trailing missing count, so the code -1 indexes it directly.
-        self._counts = [[0] * (ref.n_slots + 1) for ref in references]
+        self._counts = [[0] * (reference.n_slots(ref) + 1) for ref in self._references]
         self._window: deque[_Row] = deque()
         self._lock = threading.Lock()
         self._since_evaluation = 0
@@ -190,24 +187,24 @@ class DriftMonitor:
             self._since_evaluation = 0
             self._last_evaluation = at
         scores = tuple(
-            self._score(ref, np.asarray(counts, dtype=np.float64))
-            for ref, counts in zip(self._references, snapshot, strict=True)
+            self._score(name, ref, np.asarray(counts, dtype=np.float64))
+            for name, ref, counts in zip(self._names, self._references, snapshot, strict=True)
         )
         cells = size * len(scores)
         missing = sum(score.missing for score in scores)
         return DriftReport(size, missing / cells if cells else 0.0, scores)
 
-    def _score(self, ref: FeatureReference, counts: stats.FloatArray) -> FeatureScore:
+    def _score(self, name: str, ref: Reference, counts: stats.FloatArray) -> FeatureScore:
         present = counts[:-1]
         n_present = int(present.sum())
         if n_present < self.config.min_samples:
-            return FeatureScore(ref.feature, None, n_present, int(counts[-1]))
-        expected = ref.expected()
+            return FeatureScore(name, None, n_present, int(counts[-1]))
+        expected = reference.expected(ref)
         score = stats.psi(expected, present, self.config.psi_epsilon)
         p_value = None
         if score > self.config.psi_threshold:
             p_value = stats.chi_square_p_value(expected, present)
-        return FeatureScore(ref.feature, score, n_present, int(counts[-1]), p_value)
+        return FeatureScore(name, score, n_present, int(counts[-1]), p_value)
 
     def check(self, now: float | None = None) -> DriftReport:
         """Evaluate and emit `drift-detected` / `missing-data-rate` events (with cooldowns)."""
@@ -295,7 +292,6 @@ class DriftMonitor:
                 column = self._positions[index]
                 raw = [row[2][column] for row in self._window if row[1][index] >= 0]
             return stats.numeric_summary(ref, np.asarray(raw, dtype=np.float64))
-        assert isinstance(ref, CategoricalReference)
         with self._lock:
             counts = np.asarray(self._counts[index][:-1], dtype=np.float64)
         return stats.categorical_summary(ref, counts)

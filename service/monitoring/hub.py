@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import structlog
 
 from logshipping.events import Action, emit
+from service.metadata import Reference
 from service.monitoring.drift import DriftConfig, DriftMonitor
 from service.monitoring.freshness import FreshnessConfig, report_freshness
 from service.monitoring.performance import (
@@ -25,7 +26,7 @@ from service.monitoring.performance import (
     PerformanceConfig,
     PerformanceTracker,
 )
-from service.monitoring.reference import ReferenceFormatError, parse_reference
+from service.monitoring.reference import ReferenceFormatError, check_reference
 from tracing.spans import drift_span
 
 _log = structlog.get_logger("amf1.monitoring")
@@ -76,7 +77,7 @@ class MonitoringHub:
         self,
         name: str,
         version: str,
-        reference: Mapping[str, object] | None,
+        reference: Mapping[str, Reference] | None,
         data_time: datetime | None,
         *,
         columns: Sequence[str] | None = None,
@@ -87,7 +88,8 @@ class MonitoringHub:
 
         Args:
             name, version: the model.
-            reference: the metadata's `reference` object (None: no drift detection).
+            reference: the metadata's `reference`, feature -> its training distribution (None:
+                no drift detection).
             data_time: when the newest training data was recorded (None: no freshness report).
             columns, categories: the layout of the rows `observe` gets (see `DriftMonitor`).
             identity: what tells two loads of one version apart (the model file's sha256).
@@ -98,9 +100,9 @@ class MonitoringHub:
         drift = None
         if reference:
             try:
-                references = parse_reference(reference)
+                check_reference(reference)
                 ignored = self.config.drift.ignore_features
-                kept = tuple(ref for ref in references if ref.feature not in ignored)
+                kept = {name: ref for name, ref in reference.items() if name not in ignored}
                 drift = DriftMonitor(
                     name,
                     version,

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from service.monitoring.reference import CategoricalReference, NumericReference
+from service.metadata import CategoricalReference, NumericReference
+from service.monitoring.reference import expected, labels, quantiles
 
 PSI_EPSILON = 1e-4
 
@@ -79,7 +80,7 @@ def _fmt(value: float) -> str:
 
 def numeric_summary(reference: NumericReference, current: FloatArray) -> str:
     """`p10/p50/p90 reference a/b/c, current x/y/z; current mean m` for a drifted feature."""
-    ref = reference.quantiles()
+    ref = quantiles(reference)
     if current.size == 0:
         return "no present values in the window"
     now = np.quantile(current, [0.1, 0.5, 0.9])
@@ -96,12 +97,10 @@ def categorical_summary(reference: CategoricalReference, counts: FloatArray, top
     total = float(counts.sum())
     if total <= 0:
         return "no present values in the window"
-    expected = reference.expected()
+    shares = expected(reference)
     actual = counts / total
-    labels = reference.labels()
-    order = np.argsort(-np.abs(actual - expected))[:top]
+    names = labels(reference)
+    order = np.argsort(-np.abs(actual - shares))[:top]
     return ", ".join(
-        f"{labels[i]} {expected[i]:.1%} -> {actual[i]:.1%}"
-        for i in order
-        if actual[i] != expected[i]
+        f"{names[i]} {shares[i]:.1%} -> {actual[i]:.1%}" for i in order if actual[i] != shares[i]
     )

@@ -45,7 +45,7 @@ def _register(hub: MonitoringHub, model: LoadedModel) -> None:
     hub.register_model(
         model.name,
         meta.version,
-        {feature: ref.model_dump() for feature, ref in meta.reference.items()},
+        meta.reference,
         data_time(model),
         columns=[feature.name for feature in meta.features],
         categories={f.name: f.categories for f in meta.features if f.categories},

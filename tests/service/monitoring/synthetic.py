@@ -2,7 +2,8 @@
 
 The reference is built here with `numpy.quantile` + `numpy.histogram` (the format of the team
 contract), independently of the service's own builder, so the tests also check that the
-monitor bins live values the way the reference was binned.
+monitor bins live values the way the reference was binned. It is then validated by the
+metadata's own model, as the registry does when a model loads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
+
+from service.metadata import Reference
 
 DRIVERS = tuple(f"D{i:02d}" for i in range(20))
 CIRCUITS = tuple(f"C{i:02d}" for i in range(24))
@@ -17,6 +21,7 @@ CIRCUITS = tuple(f"C{i:02d}" for i in range(24))
 _CIRCUIT_P = np.linspace(1.0, 3.0, len(CIRCUITS)) / np.linspace(1.0, 3.0, len(CIRCUITS)).sum()
 NUMERIC = ("air_temp_c", "track_temp_c", "humidity_pct", "rain_probability", "practice_best_lap_s")
 FEATURES = ("driver", "circuit", *NUMERIC)
+REFERENCE = TypeAdapter(dict[str, Reference])
 
 
 def sample_columns(
@@ -66,10 +71,12 @@ def categorical_entry(values: np.ndarray[Any, Any]) -> dict[str, Any]:
     }
 
 
-def training_reference(seed: int = 7, n: int = 20_000) -> dict[str, Any]:
-    """The metadata `reference` object of a model trained on `n` synthetic rows."""
+def training_reference(seed: int = 7, n: int = 20_000) -> dict[str, Reference]:
+    """The metadata `reference` of a model trained on `n` synthetic rows."""
     columns = sample_columns(np.random.default_rng(seed), n)
-    return {
-        name: categorical_entry(column) if column.dtype == object else numeric_entry(column)
-        for name, column in columns.items()
-    }
+    return REFERENCE.validate_python(
+        {
+            name: categorical_entry(column) if column.dtype == object else numeric_entry(column)
+            for name, column in columns.items()
+        }
+    )

@@ -11,7 +11,6 @@ from structlog.testing import capture_logs
 
 from logshipping.events import CATALOGUE, Action
 from service.monitoring.drift import DriftConfig, DriftMonitor
-from service.monitoring.reference import parse_reference
 from tests.service.monitoring import synthetic
 
 MODEL = "stage1-qualifying"
@@ -21,7 +20,7 @@ FALSE_POSITIVE_LEVEL = 0.001
 
 
 def monitor(config: DriftConfig | None = None) -> DriftMonitor:
-    references = parse_reference(synthetic.training_reference())
+    references = synthetic.training_reference()
     return DriftMonitor(MODEL, "1", references, config or DriftConfig())
 
 
@@ -109,8 +108,8 @@ def test_a_shifted_category_mix_drifts_alone() -> None:
 
 def test_ignored_features_are_not_scored() -> None:
     """A feature in `ignore_features` is left out by the hub's filter, so it never drifts."""
-    references = parse_reference(synthetic.training_reference())
-    kept = tuple(ref for ref in references if ref.feature != "circuit")
+    references = synthetic.training_reference()
+    kept = {name: ref for name, ref in references.items() if name != "circuit"}
     m = DriftMonitor(MODEL, "1", kept)
     assert "circuit" not in m.features
 
@@ -239,7 +238,7 @@ def test_evaluation_is_due_every_k_requests_or_after_the_interval() -> None:
 def test_rows_of_the_model_matrix_are_read_by_column_and_category_code() -> None:
     """Rows laid out like the model matrix (other column order, categories as float codes, NaN
     for missing) are binned like named values: same counts as the plain rows."""
-    references = parse_reference(synthetic.training_reference())
+    references = synthetic.training_reference()
     plain = DriftMonitor(MODEL, "1", references, DriftConfig(min_samples=10))
     codes = {"driver": sorted(synthetic.DRIVERS), "circuit": sorted(synthetic.CIRCUITS)}
     columns = list(reversed(synthetic.FEATURES))
@@ -262,6 +261,6 @@ def test_rows_of_the_model_matrix_are_read_by_column_and_category_code() -> None
 
 def test_a_reference_feature_missing_from_the_columns_is_refused() -> None:
     """Constructing a monitor whose rows lack a referenced feature raises ValueError."""
-    references = parse_reference(synthetic.training_reference())
+    references = synthetic.training_reference()
     with pytest.raises(ValueError, match="air_temp_c"):
         DriftMonitor(MODEL, "1", references, columns=["driver"])

@@ -11,6 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from logshipping.events import Action
+from service.metadata import NumericReference
 from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
@@ -115,7 +116,8 @@ def test_a_malformed_reference_disables_drift_but_keeps_the_model() -> None:
     """A bad reference is logged as a warning; the model stays registered without drift."""
     h = hub(Clock())
     with capture_logs() as logs:
-        monitors = h.register_model(STAGE1, "1", {"lap": {"type": "histogram"}}, None)
+        bad = NumericReference(bin_edges=[2.0, 1.0], proportions=[1.0], missing_rate=0.0)
+        monitors = h.register_model(STAGE1, "1", {"lap": bad}, None)
     assert monitors.drift is None
     assert logs[0]["log_level"] == "warning"
     assert "'lap'" in logs[0]["event"]
