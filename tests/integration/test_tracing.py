@@ -20,7 +20,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from service.features import STAGE1_NAME, STAGE2_NAME
-from service.routes.predict import TEST_DELAY_HEADER
+from service.predict_flow import TEST_DELAY_HEADER
 from service.training.dataset import validate_dataset
 from service.training.synthetic import generate
 from service.training.train import train_all

@@ -20,8 +20,8 @@ from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
 from service.monitoring.performance import PerformanceConfig
+from service.predict_flow import TEST_DELAY_HEADER
 from service.registry import ModelRegistry
-from service.routes.predict import TEST_DELAY_HEADER
 from service.settings import Settings
 from tests.service.conftest import make_client, qualifying_body, race_body
 from tests.service.monitoring import synthetic
