@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ from alerting.loading import CompiledRule
 from alerting.message import Links, build_payload
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
+from alerting.signals import Signal
 from alerting.state_machine import AlertState, advance, make_delivery
 from alerting.state_store import RuleCursor, StateStore, Versioned
 from logshipping.events import Action, emit
@@ -86,6 +87,7 @@ class Watcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         instance: str | None = None,
+        signals: Sequence[Signal] = (),
     ) -> None:
         self._settings = settings
         self._rules = rules
@@ -99,6 +101,8 @@ class Watcher:
         self._index_ready = False
         self.health = Health(settings.degraded_after_s, self.instance)
         self._outbox: list[dict[str, Any]] = []
+        self._signals = tuple(signals)
+        self._signal_runs: dict[str, datetime] = {}
 
     def run_once(self) -> bool:
         """One cycle over every rule; returns whether Elasticsearch answered throughout."""
@@ -107,6 +111,7 @@ class Watcher:
             if not self._index_ready:
                 self._store.ensure_index()
                 self._index_ready = True
+            self._run_signals(now)
             for compiled in self._rules:
                 self._run_rule(compiled, now)
         except BackendUnavailableError as exc:
@@ -124,6 +129,26 @@ class Watcher:
             started = time.monotonic()
             self.run_once()
             stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    def _run_signals(self, now: datetime) -> None:
+        """Run each whole-service signal that is due; one that fails is reported and retried."""
+        for signal in self._signals:
+            last = self._signal_runs.get(signal.name)
+            if last is not None and (now - last).total_seconds() < signal.interval_s:
+                continue
+            try:
+                signal.run(self._es, now)
+            except ApiError as exc:
+                self.health.problem(
+                    f"signal {signal.name}", f"{exc.meta.status} {exc.message}", now
+                )
+                continue
+            except TransportError as exc:
+                raise BackendUnavailableError(
+                    f"signal {signal.name}: {type(exc).__name__}"
+                ) from exc
+            self.health.clear(f"signal {signal.name}")
+            self._signal_runs[signal.name] = now
 
     def _run_rule(self, compiled: CompiledRule, now: datetime) -> None:
         settings, rule = self._settings, compiled.rule
