@@ -57,7 +57,7 @@ POLL_S = 0.1
 
 def _settings(buffer_dir: Path | None = None) -> Settings:
     """The service's logger settings, marked so bench events are told apart from real ones."""
-    settings = Settings(service_name="amf1-bench", environment="bench", log_dataset=BENCH_DATASET)
+    settings = Settings(service_name="amf1-bench", environment="test", log_dataset=BENCH_DATASET)
     return settings.model_copy(update={"log_buffer_dir": buffer_dir}) if buffer_dir else settings
 
 

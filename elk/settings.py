@@ -1,7 +1,8 @@
-"""Settings of the `elk` package: where Elasticsearch is and how to reach it.
+"""Settings of the `elk` package: where Elasticsearch is, and the local stack (`amf1 stack ...`).
 
-The `AMF1_ES_*` names are shared with the other packages (each reads them itself). An explicit
-argument to `Settings(...)` beats the environment.
+The connection (`AMF1_ES_*`), the cache directory, the log pipeline and the Jaeger endpoints are
+shared groups declared in `logshipping.settings_groups`. An explicit argument to `Settings(...)`
+beats the environment.
 """
 
 from __future__ import annotations
@@ -9,44 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+
+from logshipping.settings_base import AMF1Settings
+from logshipping.settings_groups import (
+    CacheDir,
+    ElasticsearchConnection,
+    JaegerEndpoints,
+    LogPipeline,
+)
 
 
-def _default_cache_dir() -> Path:
-    return Path("~/.cache/amf1").expanduser()
+class ElasticsearchSettings(AMF1Settings, ElasticsearchConnection):
+    """Only the Elasticsearch connection: what `elk.client.make_client` reads by default."""
 
 
-class ElasticsearchSettings(BaseSettings):
-    """How to reach Elasticsearch (TLS verified by default); every package's settings reuse it."""
-
-    model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
-
-    es_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch base URL.")
-    es_username: str | None = Field(default=None, description="Basic-auth user name.")
-    es_password: SecretStr | None = Field(default=None, description="Basic-auth password.")
-    es_api_key: SecretStr | None = Field(
-        default=None, description="Encoded API key; preferred over user/password when set."
-    )
-    es_ca_cert: Path | None = Field(
-        default=None, description="CA certificate (PEM) that signed the server's certificate."
-    )
-    es_verify_certs: bool = Field(
-        default=True, description="Verify the server's TLS certificate (never off in production)."
-    )
-    es_timeout_s: float = Field(
-        default=10.0, gt=0, description="Timeout of one Elasticsearch request, in seconds."
-    )
-
-
-class Settings(ElasticsearchSettings):
+class Settings(ElasticsearchSettings, CacheDir, LogPipeline, JaegerEndpoints):
     """Elasticsearch connection plus the local stack (`amf1 stack ...`)."""
 
-    # The local stack (`amf1 stack ...`): where it is cached and run, and how it is reached.
-    cache_dir: Path = Field(
-        default_factory=_default_cache_dir,
-        description="User-level cache: downloads, builds, Go caches, and the stack's runtime dir.",
-    )
     stack_dir: Path | None = Field(
         default=None, description="Runtime dir (pids, logs, data); default <cache_dir>/stack."
     )
@@ -63,18 +44,10 @@ class Settings(ElasticsearchSettings):
     stack_timeout_s: float = Field(
         default=240.0, gt=0, description="How long `stack up` waits for one service's health."
     )
-    jaeger_query_url: str = Field(
-        default="http://127.0.0.1:16686", description="Jaeger query API (v3) base URL."
-    )
-    otlp_endpoint: str = Field(
-        default="http://127.0.0.1:4317", description="OTLP gRPC endpoint (Jaeger)."
-    )
-    logstash_host: str = Field(default="127.0.0.1", description="Log pipeline TCP host.")
-    logstash_port: int = Field(default=5000, description="Log pipeline TCP port (JSON lines).")
 
-    @field_validator("cache_dir", "stack_dir", "go_cache_dir", "java_home")
+    @field_validator("stack_dir", "go_cache_dir", "java_home")
     @classmethod
-    def _expand_user(cls, value: Path | None) -> Path | None:
+    def _expand_optional_paths(cls, value: Path | None) -> Path | None:
         # A `~` in an environment variable is not expanded by the shell when quoted.
         return value.expanduser() if value is not None else None
 

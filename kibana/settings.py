@@ -46,7 +46,6 @@ class Settings(ElasticsearchSettings):
     jaeger_ui_url: str = "http://127.0.0.1:16686"
 
     saved_objects_dir: Path = _PACKAGE_DIR / "saved_objects"
-    environment: str = "development"
 
     @model_validator(mode="before")
     @classmethod

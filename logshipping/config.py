@@ -33,9 +33,10 @@ from logshipping.processors import (
     static_fields,
     utc_timestamp,
 )
-from logshipping.redaction import Redactor
+from logshipping.redaction import SECRETS, Redactor
 from logshipping.render import JsonRenderer
 from logshipping.settings import Settings
+from logshipping.settings_base import environment_secrets
 from logshipping.shipping.handler import ShippingHandler
 from logshipping.shipping.worker import SHIPPER_LOGGER_NAME
 
@@ -115,13 +116,16 @@ def configure(
             and rendering (e.g. the tracing package's processor adding `trace.id`/`span.id`).
         ship: ship to the TCP receiver; defaults to `settings.log_ship`.
         stream: where JSON lines are written; defaults to the process's stdout.
-        secrets: more secret values to redact, besides those found in `settings`.
+        secrets: more secret values to redact, besides those of every settings model built in
+            this process (registered by `SecretStr` type) and of the `AMF1_*` variables with
+            secret names (`environment_secrets`).
     """
     shutdown()
     settings = settings or Settings()
     _State.settings = settings
     _State.stream = stream if stream is not None else _stdout()
-    _State.redactor = Redactor([*settings.secret_values(), *secrets])
+    _State.redactor = Redactor([*secrets, *environment_secrets()])
+    SECRETS.follow(_State.redactor)
     _State.base_fields = BaseFields(
         static_fields(
             service_name=settings.service_name,

@@ -8,7 +8,9 @@ known secret over the rendered bytes. Nested objects and new keys take the slow,
 from __future__ import annotations
 
 import re
+import threading
 import urllib.parse
+import weakref
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -102,3 +104,45 @@ class Redactor:
             if needle in line:
                 return pattern.sub(_REDACTED_BYTES, line)
         return line
+
+
+class SecretRegistry:
+    """The secret values this process knows; every following `Redactor` learns each new one.
+
+    Settings models register the values of their `SecretStr` fields when built
+    (`logshipping.settings_base`), so a new secret field is redacted without a list to update.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._followers: weakref.WeakSet[Redactor] = weakref.WeakSet()
+
+    def register(self, secrets: Iterable[str]) -> None:
+        """Remember `secrets` and teach them to every following redactor."""
+        with self._lock:
+            new = set(secrets) - self._values
+            if not new:
+                return
+            self._values |= new
+            for redactor in self._followers:
+                redactor.add_secrets(new)
+
+    def follow(self, redactor: Redactor) -> None:
+        """`redactor` learns every secret registered so far and every later one."""
+        with self._lock:
+            self._followers.add(redactor)
+            redactor.add_secrets(self._values)
+
+    def clear(self) -> None:
+        """Forget every value (tests: the registry is process-global)."""
+        with self._lock:
+            self._values.clear()
+
+
+SECRETS: Final = SecretRegistry()
+
+
+def register_secrets(secrets: Iterable[str]) -> None:
+    """Registers secret values with the process's registry (see `SecretRegistry`)."""
+    SECRETS.register(secrets)

@@ -5,24 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+
+from logshipping.settings_base import AMF1Settings
+from logshipping.settings_groups import CacheDir, LogPipeline, ServiceIdentity
 
 LevelName = Literal["debug", "info", "warning", "error", "critical"]
 
 
-def _default_cache_dir() -> Path:
-    return Path.home() / ".cache" / "amf1"
-
-
-class Settings(BaseSettings):
+class Settings(AMF1Settings, ServiceIdentity, CacheDir, LogPipeline):
     """Every knob of `logshipping.configure`; explicit arguments beat the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
-
-    service_name: str = Field("amf1-service", description="ECS `service.name` of every event.")
-    service_version: str = Field("0.1.0", description="ECS `service.version`.")
-    environment: str = Field("development", description="ECS `service.environment`.")
     log_dataset: str = Field(
         "amf1.service", description="ECS `event.dataset` (amf1.service, amf1.watcher, amf1.cli)."
     )
@@ -33,9 +26,6 @@ class Settings(BaseSettings):
         "event is shipped with `amf1.log.missing_fields` listing what is missing.",
     )
     log_ship: bool = Field(True, description="Ship events to the pipeline over TCP.")
-    logstash_host: str = Field("127.0.0.1", description="Pipeline TCP JSON-lines host.")
-    logstash_port: int = Field(5000, description="Pipeline TCP JSON-lines port.")
-    cache_dir: Path = Field(default_factory=_default_cache_dir, description="AMF1 cache root.")
     log_buffer_dir: Path | None = Field(
         None, description="Directory of the per-process buffers (default: CACHE_DIR/log-buffer)."
     )
@@ -68,17 +58,8 @@ class Settings(BaseSettings):
         ge=1 << 20,
         description="Unconsumed journal beyond this is dropped (only if the shipper thread died).",
     )
-    slack_webhook_url: SecretStr | None = Field(None, description="Redacted from every event.")
-    es_password: SecretStr | None = Field(None, description="Redacted from every event.")
-    es_api_key: SecretStr | None = Field(None, description="Redacted from every event.")
-    admin_token: SecretStr | None = Field(None, description="Redacted from every event.")
 
     @property
     def buffer_dir(self) -> Path:
         """Where the per-process SQLite buffers and journals live."""
         return self.log_buffer_dir or self.cache_dir / "log-buffer"
-
-    def secret_values(self) -> list[str]:
-        """The secret values this process knows, to redact wherever they appear."""
-        secrets = (self.slack_webhook_url, self.es_password, self.es_api_key, self.admin_token)
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

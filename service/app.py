@@ -95,9 +95,7 @@ def create_app(
         predictions=predictions
         if predictions is not None
         else PredictionStore(settings.prediction_store_size, settings.prediction_ttl_s),
-        monitoring=monitoring
-        if monitoring is not None
-        else MonitoringHub(settings.monitoring_config()),
+        monitoring=monitoring if monitoring is not None else MonitoringHub(settings.monitoring),
     )
     handlers.install(app)
     app.include_router(predict.router)

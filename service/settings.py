@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
 
-from service.monitoring.settings import MonitoringSettings
-
-# Values people paste from examples; refused as an admin token outside development.
-_PLACEHOLDER_TOKENS = frozenset(
-    {"", "changeme", "change-me", "changethis", "secret", "token", "admin", "password", "xxx"}
-)
+from logshipping.settings_base import AMF1Settings
+from logshipping.settings_groups import ServiceAdmin
+from service.monitoring.settings import MONITORING_VARIABLES, MonitoringSettings
 
 
-class Settings(BaseSettings, MonitoringSettings):
-    """Settings of `amf1 serve` and `amf1 train` (see docs/readme/service.md for the table;
-    the monitoring fields inherited from `MonitoringSettings` are in docs/readme/drift.md)."""
+class Settings(AMF1Settings, ServiceAdmin, MonitoringSettings):
+    """Settings of `amf1 serve` and `amf1 train` (docs/settings.md lists every variable)."""
 
-    model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
+    flat_variables: ClassVar[dict[str, tuple[str, ...]]] = MONITORING_VARIABLES
 
-    environment: Literal["development", "test", "staging", "production"] = Field(
-        "development",
-        description="deployment environment; secrets are enforced outside development",
-    )
-    models_dir: Path = Field(Path("models"), description="directory holding <model-name>/ folders")
-    admin_token: SecretStr | None = Field(
-        None, description="bearer token for POST /admin/models/reload; unset disables the endpoint"
-    )
     host: str = Field("127.0.0.1", description="address `amf1 serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `amf1 serve` binds")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
@@ -58,12 +44,13 @@ class Settings(BaseSettings, MonitoringSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_placeholder_token(self) -> Settings:
+    def _refuse_empty_token(self) -> Settings:
+        # An empty token would let an empty bearer through; unset disables the endpoint instead.
         if self.environment == "development" or self.admin_token is None:
             return self
-        if self.admin_token.get_secret_value().strip().lower() in _PLACEHOLDER_TOKENS:
+        if not self.admin_token.get_secret_value().strip():
             raise ValueError(
-                f"AMF1_ADMIN_TOKEN is empty or a placeholder; set a real secret in "
-                f"{self.environment} (or leave it unset to disable the admin endpoint)"
+                f"AMF1_ADMIN_TOKEN is empty; set a real secret in {self.environment} "
+                "(or leave it unset to disable the admin endpoint)"
             )
         return self

@@ -18,6 +18,7 @@ import logshipping
 from elk.client import make_client
 from elk.settings import Settings
 from elk.stack.control import StackControl
+from logshipping.redaction import SECRETS
 from tests.stack_fixtures import ServiceSwitch, StackEndpoints, skip_or_fail
 
 _STACK_STATE = pytest.StashKey[list[str]]()
@@ -41,9 +42,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
-    """Every test starts and ends with logging unconfigured: `configure` is process-global."""
+    """Every test starts and ends with logging unconfigured and no secret registered: `configure`
+    and the settings models' secret registry are process-global."""
     yield
     logshipping.shutdown(timeout_s=2.0)
+    SECRETS.clear()
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
     root = logging.getLogger()

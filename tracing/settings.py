@@ -1,9 +1,8 @@
 """Settings of the `tracing` package: where spans go, how many are kept, and how long we wait.
 
 Environment variables carry the `AMF1_` prefix (`AMF1_OTLP_ENDPOINT`, `AMF1_TRACING_ENABLED`...);
-an explicit argument to `Settings(...)` beats the environment. `AMF1_OTLP_ENDPOINT`,
-`AMF1_JAEGER_QUERY_URL`, `AMF1_JAEGER_UI_URL` and `AMF1_ENVIRONMENT` are shared names that other
-packages read too.
+an explicit argument to `Settings(...)` beats the environment. The service identity, the
+environment and the Jaeger endpoints are shared groups, declared in `logshipping.settings_groups`.
 """
 
 from __future__ import annotations
@@ -11,36 +10,24 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from logshipping.settings_base import AMF1Settings
+from logshipping.settings_groups import JaegerEndpoints, ServiceIdentity
 
 Protocol = Literal["grpc", "http"]
 HttpInstrumentation = Literal["lean", "contrib"]
 
 
-class Settings(BaseSettings):
+class Settings(AMF1Settings, ServiceIdentity, JaegerEndpoints):
     """OpenTelemetry set-up: exporter, sampling, batching and the Jaeger links."""
-
-    model_config = SettingsConfigDict(env_prefix="AMF1_", extra="ignore")
 
     tracing_enabled: bool = Field(
         default=True, description="Create and export spans; false -> no tracing at all."
-    )
-    service_name: str = Field(
-        default="amf1-service", description="`service.name` of the spans (and of the log events)."
-    )
-    service_version: str = Field(
-        default="0.1.0", description="`service.version` of the spans (and of the log events)."
-    )
-    environment: str = Field(
-        default="development", description="`deployment.environment.name` of the spans."
     )
     otlp_protocol: Protocol = Field(
         default="http",
         description="OTLP transport to Jaeger: `http` (4318, protobuf; OpenTelemetry's default, "
         "and measured ~10 % of requests/s cheaper for the service than grpcio) or `grpc` (4317).",
-    )
-    otlp_endpoint: str = Field(
-        default="http://127.0.0.1:4317", description="OTLP/gRPC receiver (used when grpc)."
     )
     otlp_http_endpoint: str = Field(
         default="http://127.0.0.1:4318",
@@ -77,13 +64,6 @@ class Settings(BaseSettings):
         gt=0,
         description="At most one dropped-spans report (and one exporter error line) per interval.",
     )
-    jaeger_query_url: str = Field(
-        default="http://127.0.0.1:16686", description="Jaeger query API base URL."
-    )
-    jaeger_ui_url: str | None = Field(
-        default=None,
-        description="Jaeger UI base URL for trace links; defaults to the query URL.",
-    )
 
     @model_validator(mode="after")
     def _batch_fits_queue(self) -> Settings:
@@ -93,11 +73,6 @@ class Settings(BaseSettings):
                 f"AMF1_TRACING_QUEUE_SIZE ({self.tracing_queue_size})"
             )
         return self
-
-    @property
-    def ui_base_url(self) -> str:
-        """Base URL of the Jaeger UI, without a trailing slash."""
-        return (self.jaeger_ui_url or self.jaeger_query_url).rstrip("/")
 
     @property
     def traces_http_url(self) -> str:

@@ -257,7 +257,7 @@ class Demo:
             # The demo's own period: the indices may hold days of other traffic.
             data = collect(es, self.settings, self.started_at, datetime.now(UTC))
             report = write_report(data, self.config.work_dir / "report", "the demo run")
-        result.trace_links = summary.trace_links(self.trace_ids, self.settings.jaeger_ui_url)
+        result.trace_links = summary.trace_links(self.trace_ids, self.settings.ui_base_url)
         if http_ok(f"{self.settings.kibana_url.rstrip('/')}/api/status"):
             result.kibana_url = self.settings.kibana_url
         for line in summary.format_summary(result, str(report)):

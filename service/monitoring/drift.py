@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from logshipping.events import Action, Level, emit
 from service.metadata import NumericReference, Reference
@@ -31,24 +32,49 @@ from service.monitoring import reference, stats
 _MISSING_KEY = "__missing__"
 
 
-@dataclass(frozen=True, slots=True)
-class DriftConfig:
-    """Window, cadence and thresholds of the drift detector (see the service settings)."""
+class DriftConfig(BaseModel):
+    """Window, cadence and thresholds of the drift detector (the one place of their defaults;
+    the service settings read them from `AMF1_DRIFT_*` and `AMF1_MISSING_*`)."""
 
-    window_size: int = 1000
-    window_max_age_s: float = 3600.0
-    min_samples: int = 200
-    evaluate_every_requests: int = 100
-    evaluate_interval_s: float = 60.0
-    psi_threshold: float = 0.2
-    significance: float = 0.001
-    psi_epsilon: float = stats.PSI_EPSILON
-    cooldown_s: float = 600.0
-    missing_rate_threshold: float = 0.05
-    missing_report_interval_s: float = 60.0
+    model_config = ConfigDict(frozen=True)
+
+    window_size: int = Field(1000, ge=10, description="Requests kept in the drift window.")
+    window_max_age_s: float = Field(
+        3600.0, gt=0, description="Requests older than this leave the drift window, seconds."
+    )
+    min_samples: int = Field(
+        200, ge=10, description="Present values a feature needs before it is scored."
+    )
+    evaluate_every_requests: int = Field(
+        100, ge=1, description="Score the window after this many new requests."
+    )
+    evaluate_interval_s: float = Field(
+        60.0, gt=0, description="...or after this long with new requests, seconds."
+    )
+    psi_threshold: float = Field(0.2, gt=0, description="PSI above which a feature drifts.")
+    significance: float = Field(
+        0.001, gt=0, lt=1, description="Chi-square p-value below which the shift is not noise."
+    )
+    psi_epsilon: float = Field(
+        stats.PSI_EPSILON, gt=0, description="Floor of a bin's share in the PSI sum."
+    )
+    cooldown_s: float = Field(
+        600.0,
+        ge=0,
+        description="Least time between two drift events of one feature, seconds; keep it "
+        "under the watcher's drift window (15 min) by more than an evaluation interval.",
+    )
+    missing_rate_threshold: float = Field(
+        0.05, ge=0, le=1, description="Missing-value share above which missing-data-rate warns."
+    )
+    missing_report_interval_s: float = Field(
+        60.0, gt=0, description="Interval of the missing-data-rate series, seconds."
+    )
     # Features whose live mix legitimately differs from training (e.g. `circuit` when traffic
     # comes one race weekend at a time) would drift forever; they can be left out.
-    ignore_features: frozenset[str] = frozenset()
+    ignore_features: frozenset[str] = Field(
+        frozenset(), description='Features never scored (JSON list, e.g. ["circuit"]).'
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,18 +6,26 @@ The stale-data alert watches `amf1.data.age_s`; the event is at warning level on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from logshipping.events import Action, emit
 
 
-@dataclass(frozen=True, slots=True)
-class FreshnessConfig:
-    """Cadence and staleness threshold of the freshness report (see the service settings)."""
+class FreshnessConfig(BaseModel):
+    """Cadence and staleness threshold of the freshness report (the one place of their
+    defaults; the service settings read them from `AMF1_FRESHNESS_INTERVAL_S` and
+    `AMF1_STALE_DATA_AFTER_S`)."""
 
-    interval_s: float = 300.0
-    stale_after_s: float = 86400.0
+    model_config = ConfigDict(frozen=True)
+
+    interval_s: float = Field(
+        300.0, gt=0, description="Interval of the data-freshness events, seconds."
+    )
+    stale_after_s: float = Field(
+        86400.0, gt=0, description="Training data older than this is reported at warning level."
+    )
 
 
 def report_freshness(

@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field
 
 from logshipping.events import Action, emit
 from service.metadata import Reference
@@ -32,14 +33,21 @@ from tracing.spans import drift_span
 _log = structlog.get_logger("amf1.monitoring")
 
 
-@dataclass(frozen=True, slots=True)
-class MonitoringConfig:
-    """All monitoring knobs; `service.settings` builds it from `AMF1_*` variables."""
+class MonitoringConfig(BaseModel):
+    """All monitoring knobs; the service settings hold one, read from `AMF1_*` variables."""
 
-    drift: DriftConfig = field(default_factory=DriftConfig)
-    performance: PerformanceConfig = field(default_factory=PerformanceConfig)
-    freshness: FreshnessConfig = field(default_factory=FreshnessConfig)
-    tick_interval_s: float = 1.0
+    model_config = ConfigDict(frozen=True)
+
+    drift: DriftConfig = Field(default_factory=DriftConfig, description="Drift detection.")
+    performance: PerformanceConfig = Field(
+        default_factory=PerformanceConfig, description="Rolling model performance."
+    )
+    freshness: FreshnessConfig = Field(
+        default_factory=FreshnessConfig, description="Data freshness."
+    )
+    tick_interval_s: float = Field(
+        1.0, gt=0, description="How often the background task looks for due work, seconds."
+    )
 
 
 @dataclass(slots=True)

@@ -6,10 +6,13 @@ import logging
 from collections.abc import Callable
 
 import structlog
+from pydantic import SecretStr
 
 import logshipping
 from logshipping import Action, Settings, emit
 from logshipping.redaction import REDACTED, Redactor
+from logshipping.settings_base import AMF1Settings
+from logshipping.settings_groups import ElasticsearchConnection, ServiceAdmin
 from tests.logshipping.conftest import Captured
 
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
@@ -17,11 +20,15 @@ ES_PASSWORD = 'pa"ss\\word-42'
 ADMIN_TOKEN = "admin-token-0123456789"
 
 
+class _PackageSettings(AMF1Settings, ElasticsearchConnection, ServiceAdmin):
+    """A package's settings with secrets of shared groups and one of its own."""
+
+    slack_webhook_url: SecretStr | None = None
+
+
 def _configure(settings_for: Callable[..., Settings], stdout: Captured) -> None:
-    logshipping.configure(
-        settings_for(slack_webhook_url=WEBHOOK, es_password=ES_PASSWORD, admin_token=ADMIN_TOKEN),
-        stream=stdout,
-    )
+    _PackageSettings(slack_webhook_url=WEBHOOK, es_password=ES_PASSWORD, admin_token=ADMIN_TOKEN)
+    logshipping.configure(settings_for(), stream=stdout)
 
 
 def _assert_clean(stdout: Captured) -> None:
