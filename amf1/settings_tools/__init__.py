@@ -1,0 +1,1 @@
+"""The settings of every package, for people: docs/settings.md and `amf1 settings`."""
