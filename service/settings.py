@@ -16,23 +16,25 @@ class Settings(AMF1Settings, ServiceAdmin, MonitoringSettings):
 
     flat_variables: ClassVar[dict[str, tuple[str, ...]]] = MONITORING_VARIABLES
 
-    host: str = Field("127.0.0.1", description="address `amf1 serve` binds")
-    port: int = Field(8000, ge=1, le=65535, description="port `amf1 serve` binds")
-    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
-    max_body_bytes: int = Field(65536, ge=1024, description="largest accepted request body (413)")
+    host: str = Field("127.0.0.1", description="Address `amf1 serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `amf1 serve` binds.")
+    workers: int = Field(1, ge=1, le=64, description="Uvicorn worker processes.")
+    max_body_bytes: int = Field(
+        65536, ge=1024, description="Largest accepted request body (413 beyond it)."
+    )
     prediction_ttl_s: float = Field(
-        86400.0, gt=0, description="how long a prediction id accepts feedback, seconds"
+        86400.0, gt=0, description="How long a prediction id accepts feedback, seconds."
     )
     prediction_store_size: int = Field(
-        100_000, ge=1, description="most predictions remembered for feedback (oldest dropped)"
+        100_000, ge=1, description="Most predictions remembered for feedback (oldest dropped)."
     )
     model_status_interval_s: float = Field(
-        15.0, gt=0, description="interval of the model-status reports (model-not-loaded alert), s"
+        15.0, gt=0, description="Interval of the model-status reports (model-not-loaded alert), s."
     )
     test_delay_enabled: bool = Field(
         False,
         description="TESTS ONLY: honour the X-AMF1-Test-Delay-Ms request header on predictions "
-        "(sleep up to 5 s inside the inference span); refused in staging and production",
+        "(sleep up to 5 s inside the inference span); refused in staging and production.",
     )
 
     @model_validator(mode="after")
