@@ -87,3 +87,23 @@ def test_environment_is_one_literal() -> None:
     """An unknown environment name is refused, in every package."""
     with pytest.raises(ValidationError, match="environment"):
         Settings(environment="prod")
+
+
+def test_secret_named_variables_of_packages_not_loaded_are_redacted(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    settings_for: Callable[..., Settings],
+    stdout: Captured,
+) -> None:
+    """A process redacts an AMF1_* secret it was given even when none of its models reads it."""
+    secret_file = tmp_path / "kibana-password"
+    secret_file.write_text("kibana-file-secret-42\n", encoding="utf-8")
+    monkeypatch.setenv("AMF1_SLACK_WEBHOOK_URL", "https://hooks.example/T/B/env-secret-42")
+    monkeypatch.setenv("AMF1_KIBANA_PASSWORD_FILE", str(secret_file))
+    monkeypatch.setenv("AMF1_LOG_DATASET", "amf1.service")  # not secret-looking: kept
+    logshipping.configure(settings_for(), stream=stdout)
+    emit(Action.SERVICE_STARTED, "hook https://hooks.example/T/B/env-secret-42 amf1.service")
+    emit(Action.SERVICE_STARTED, "password kibana-file-secret-42")
+    first, second = stdout.events()
+    assert first["message"] == f"hook {REDACTED} amf1.service"
+    assert second["message"] == f"password {REDACTED}"
