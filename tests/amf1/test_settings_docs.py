@@ -6,7 +6,14 @@ from __future__ import annotations
 import inspect
 from collections import Counter
 
-from amf1.settings_tools.docs import PACKAGES, PAGE, main, page, settings_class
+from amf1.settings_tools.docs import (
+    PACKAGES,
+    PAGE,
+    declaring_class,
+    main,
+    page,
+    settings_class,
+)
 from logshipping.settings_base import variables
 
 
@@ -36,12 +43,13 @@ def test_each_field_is_declared_in_one_class_only() -> None:
 
 def test_each_variable_has_one_name_and_a_description() -> None:
     """Flat (nested) variable names collide with no field name; every variable is described."""
-    names: dict[str, object] = {}
+    owners: dict[str, type] = {}
     for package in PACKAGES:
-        for variable in variables(settings_class(package)):
+        cls = settings_class(package)
+        for variable in variables(cls):
             assert variable.field.description, f"{variable.name} has no description"
-            field = names.setdefault(variable.name, variable.field)
-            assert field is variable.field, f"{variable.name} is declared twice"
+            owner = owners.setdefault(variable.name, declaring_class(cls, variable))
+            assert owner is declaring_class(cls, variable), f"{variable.name} is declared twice"
 
 
 def test_every_variable_of_every_package_is_on_the_page() -> None:
