@@ -60,12 +60,6 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _secret_values(settings: Any) -> list[str]:
-    """Every secret of the settings, so the log redactor masks it wherever it appears."""
-    values = (getattr(settings, name) for name in settings.file_secrets)
-    return [value.get_secret_value() for value in values if value is not None]
-
-
 def _watch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
@@ -79,9 +73,9 @@ def _watch(args: argparse.Namespace) -> int:
     except (AlertingError, ValidationError) as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2
+    # The watcher's settings registered their secrets for redaction when they were built.
     logshipping.configure(
-        logshipping.Settings(service_name="amf1-watcher", log_dataset="amf1.watcher"),
-        secrets=_secret_values(settings),
+        logshipping.Settings(service_name="amf1-watcher", log_dataset="amf1.watcher")
     )
     # One line per Elasticsearch request or retry (tens per cycle) would drown the watcher's own
     # events; an outage is reported once, by the watcher itself (watcher-degraded).

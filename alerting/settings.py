@@ -1,55 +1,79 @@
 """Settings of the `alerting` package: Slack, the rules file, the state index and the loop.
 
 Every value comes from an `AMF1_`-prefixed environment variable (or an explicit argument, which
-wins). The Elasticsearch, Kibana and Jaeger values, the secret files (`AMF1_<NAME>_FILE`, e.g.
-`AMF1_SLACK_CRITICAL_WEBHOOK_URL_FILE=/run/secrets/slack-critical`) and the refusal of
-placeholder secrets come from `kibana.settings`, which these settings extend.
+wins). The Elasticsearch, Kibana and Jaeger values come from `kibana.settings`, which these
+settings extend; the index names are a shared group of `logshipping.settings_groups`. Every
+secret can be given as a file (`AMF1_<NAME>_FILE`, e.g.
+`AMF1_SLACK_CRITICAL_WEBHOOK_URL_FILE=/run/secrets/slack-critical`), is refused as a placeholder
+outside development and is redacted from the logs (`logshipping.settings_base`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
 from kibana.settings import Settings as KibanaSettings
+from logshipping.settings_groups import LogIndices
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-class Settings(KibanaSettings):
+class Settings(KibanaSettings, LogIndices):
     """Configuration of the watcher (env prefix `AMF1_`; Kibana's and `AMF1_ES_*` inherited)."""
 
-    file_secrets: ClassVar[tuple[str, ...]] = (
-        *KibanaSettings.file_secrets,
-        "slack_webhook_url",
-        "slack_critical_webhook_url",
-        "slack_alerts_webhook_url",
+    runbook_base_url: str | None = Field(
+        None, description="Base URL of the runbooks linked from alerts; unset: the shipped files."
     )
 
-    runbook_base_url: str | None = None
-
     # One shared webhook (the team-wide name) is the fallback for both channels.
-    slack_webhook_url: SecretStr | None = None
-    slack_critical_webhook_url: SecretStr | None = None
-    slack_alerts_webhook_url: SecretStr | None = None
-    slack_timeout_s: int = Field(default=10, gt=0)
-    slack_max_retries: int = Field(default=2, ge=0, le=10)
-    slack_max_retry_after_s: int = Field(default=30, ge=0)
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack webhook of every channel without its own."
+    )
+    slack_critical_webhook_url: SecretStr | None = Field(
+        None, description="Slack webhook of #amf1-critical."
+    )
+    slack_alerts_webhook_url: SecretStr | None = Field(
+        None, description="Slack webhook of #amf1-alerts."
+    )
+    slack_timeout_s: int = Field(10, gt=0, description="Timeout of one Slack call, in seconds.")
+    slack_max_retries: int = Field(
+        2, ge=0, le=10, description="Retries of a failed Slack send (slack-sdk's handlers)."
+    )
+    slack_max_retry_after_s: int = Field(
+        30, ge=0, description="Longest Retry-After of Slack that is waited out, in seconds."
+    )
 
-    rules_file: Path = _PACKAGE_DIR / "rules.yaml"
-    index_template_file: Path = _PACKAGE_DIR.parent / "elk" / "index" / "amf1-logs.template.json"
-    index_prefix: str = "amf1-logs-"
-    state_index: str = "amf1-watcher-state"
+    rules_file: Path = Field(_PACKAGE_DIR / "rules.yaml", description="The alert rules file.")
+    index_template_file: Path = Field(
+        _PACKAGE_DIR.parent / "elk" / "index" / "amf1-logs.template.json",
+        description="Index template whose mapping the saved searches are checked against.",
+    )
 
-    watch_interval_s: float = Field(default=10.0, ge=1.0)
-    query_delay_s: float = Field(default=2.0, ge=0.0)
-    repeat_after_s: float = Field(default=3600.0, ge=0.0)
-    resolve_after_evaluations: int = Field(default=3, ge=1)
-    degraded_after_s: float = Field(default=30.0, ge=0.0)
-    max_catchup_s: float = Field(default=6 * 3600.0, ge=0.0)
-    claim_ttl_s: float = Field(default=300.0, gt=0.0)
+    watch_interval_s: float = Field(
+        10.0, ge=1.0, description="Seconds between two evaluations of the rules."
+    )
+    query_delay_s: float = Field(
+        2.0, ge=0.0, description="Evaluated periods end this long before now (late events), s."
+    )
+    repeat_after_s: float = Field(
+        3600.0, ge=0.0, description="A firing alert is repeated at most this often, seconds."
+    )
+    resolve_after_evaluations: int = Field(
+        3, ge=1, description="Quiet evaluations before a firing alert is resolved."
+    )
+    degraded_after_s: float = Field(
+        30.0, ge=0.0, description="Elasticsearch unreachable this long: watcher-degraded (s)."
+    )
+    max_catchup_s: float = Field(
+        6 * 3600.0, ge=0.0, description="Longest past period evaluated after a pause, seconds."
+    )
+    claim_ttl_s: float = Field(
+        300.0,
+        gt=0.0,
+        description="How long a message is reserved for its sender (longer than a Slack send).",
+    )
 
     @model_validator(mode="after")
     def _claim_outlasts_a_send(self) -> Settings:

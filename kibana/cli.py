@@ -62,7 +62,7 @@ def _import(args: argparse.Namespace) -> int:
         settings = _settings(args)
         result = import_saved_objects(
             settings.kibana_url,
-            bundle(settings.saved_objects_dir, settings.jaeger_ui_url),
+            bundle(settings.saved_objects_dir, settings.ui_base_url),
             api_key=settings.kibana_api_key,
             username=settings.kibana_username,
             password=settings.kibana_password,

@@ -30,6 +30,7 @@ PACKAGES: Final = {
     "tracing": "tracing.settings:Settings",
     "elk": "elk.settings:Settings",
     "kibana": "kibana.settings:Settings",
+    "alerting": "alerting.settings:Settings",
     "service": "service.settings:Settings",
     "amf1": "amf1.settings:Settings",
 }

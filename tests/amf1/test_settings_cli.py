@@ -40,7 +40,7 @@ def test_every_package_by_default_with_flat_monitoring_variables(
     monkeypatch.setenv("AMF1_DRIFT_WINDOW_SIZE", "400")
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
-    for package in ("logshipping", "tracing", "elk", "kibana", "service", "amf1"):
+    for package in ("logshipping", "tracing", "elk", "kibana", "alerting", "service", "amf1"):
         assert f"[{package}]" in out
     assert _line(out, "AMF1_DRIFT_WINDOW_SIZE").split()[1:] == ["400", "(environment)"]
 
