@@ -124,6 +124,16 @@ SPECS: tuple[Spec, ...] = (
         {"": ("service_rss_mib",)},
         quick_args=("--processes", "1", "--seconds", "5"),
     ),
+    Spec(
+        "scale",
+        "bench.scale",
+        {
+            "rps_1_worker": ("rps_1_worker",),
+            "rps_2_workers": ("rps_2_workers",),
+            "feedback_matched_pct": ("feedback_matched_pct",),
+        },
+        quick_args=("--seconds", "4"),
+    ),
 )
 
 
@@ -178,6 +188,18 @@ GOALS: tuple[Goal, ...] = (
     ),
     Goal("drift_update_us", "<= 20", lambda v: v <= 20, lambda v: f"{v:.1f} us"),
     Goal("service_rss_mib", "<= 300 under load", lambda v: v <= 300, lambda v: f"{v:.0f} MiB"),
+    # Requests/s with 1 and 2 workers are information (a 2-core machine shares its cores with
+    # the load generator); the goal is that no feedback is lost between workers.
+    Goal(
+        "scale",
+        "feedback_matched_pct == 100 (2 workers)",
+        lambda v: v["feedback_matched_pct"] == 100,
+        lambda v: (
+            f"{v['feedback_matched_pct']:.1f} % matched; rps 1 worker "
+            f"{v['rps_1_worker']['observed']:,.0f}, 2 workers {v['rps_2_workers']['observed']:,.0f}"
+            " (observed)"
+        ),
+    ),
 )
 
 

@@ -24,6 +24,7 @@ ISSUE_KEYS = [
     "alert_latency_s",
     "drift_update_us",
     "service_rss_mib",
+    "scale",
 ]
 
 
