@@ -26,21 +26,22 @@ from service.registry import ModelRegistry
 from service.routes import feedback, ops, predict
 from service.settings import Settings
 from service.state import Services, services_of
+from service.workers.sync import WorkerSync
 
 SERVICE_NAME = "amf1-prediction-service"
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the models (unless already loaded) on start-up; log start and stop."""
+    """Load the models (unless already loaded) on start-up, keep this worker on the service's
+    reload generation (`service.workers`); log start and stop."""
     state = services_of(app)
     emit(
         Action.SERVICE_STARTED,
         f"{SERVICE_NAME} starting",
         {"amf1.models_dir": str(state.settings.models_dir)},
     )
-    if not state.registry.attempted:
-        await run_in_threadpool(state.registry.load_all)
+    await run_in_threadpool(state.workers.load_initial)
 
     status_reporter = ModelStatusReporter(state.settings.model_status_interval_s)
 
@@ -55,7 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # at ~120 ms each, and the spans waiting in the export queue make such passes come every few
     # thousand requests. Objects freed later by reference counting are unaffected.
     gc.freeze()
-    async with state.monitoring.running(refresh=refresh_monitoring):
+    async with state.monitoring.running(refresh=refresh_monitoring), state.workers.running():
         yield
     emit(Action.SERVICE_STOPPED, f"{SERVICE_NAME} stopped")
     tracing.shutdown()
@@ -88,9 +89,16 @@ def create_app(
         # check for it on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    registry = registry or ModelRegistry(settings.models_dir)
     app.state.services = Services(
         settings=settings,
-        registry=registry or ModelRegistry(settings.models_dir),
+        registry=registry,
+        workers=WorkerSync(
+            registry,
+            registry.models_dir,
+            poll_s=settings.reload_poll_s,
+            wait_s=settings.reload_wait_s,
+        ),
         # `is None`, not `or`: an empty store is falsy (it has a length) but was still given.
         predictions=predictions
         if predictions is not None

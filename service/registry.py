@@ -71,10 +71,16 @@ class ModelRegistry:
         """Whether a load has run at least once."""
         return bool(self._statuses)
 
-    def load_all(self) -> Mapping[str, ModelStatus]:
-        """Load every model, log one load event per model, and swap them in atomically."""
+    def load_all(self, fields: Mapping[str, Any] | None = None) -> Mapping[str, ModelStatus]:
+        """Load every model, log one load event per model, and swap them in atomically.
+
+        Args:
+            fields: added to every load event (e.g. which reload generation this load serves).
+        """
         with self._reload_lock:
-            statuses = {name: _load_status(self.models_dir, name) for name in self.names}
+            statuses = {
+                name: _load_status(self.models_dir, name, fields or {}) for name in self.names
+            }
             self._statuses = statuses
         return statuses
 
@@ -90,7 +96,7 @@ class ModelRegistry:
         return status.model
 
 
-def _load_status(models_dir: Path, name: str) -> ModelStatus:
+def _load_status(models_dir: Path, name: str, fields: Mapping[str, Any]) -> ModelStatus:
     now = dt.datetime.now(dt.UTC)
     try:
         model = load_model(models_dir / name, name)
@@ -99,6 +105,7 @@ def _load_status(models_dir: Path, name: str) -> ModelStatus:
             Action.MODEL_LOAD_FAILED,
             f"model {name} failed to load: {exc.reason}: {exc.detail}",
             {
+                **fields,
                 "amf1.model.name": name,
                 "amf1.model.loaded": False,
                 "error.type": type(exc).__name__,
@@ -111,6 +118,7 @@ def _load_status(models_dir: Path, name: str) -> ModelStatus:
         Action.MODEL_LOAD_SUCCEEDED,
         f"model {name} {model.version} loaded",
         {
+            **fields,
             "amf1.model.name": name,
             "amf1.model.version": model.version,
             "amf1.model.sha256": model.metadata.model_sha256,

@@ -14,6 +14,7 @@ from service.feedback import PredictionStore
 from service.monitoring.hub import MonitoringHub
 from service.registry import ModelRegistry
 from service.settings import Settings
+from service.workers.sync import WorkerSync
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class Services:
     registry: ModelRegistry
     predictions: PredictionStore
     monitoring: MonitoringHub
+    workers: WorkerSync
 
 
 def services(request: Request) -> Services:

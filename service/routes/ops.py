@@ -1,4 +1,5 @@
-"""Operational routes: health, readiness, model status, valid values, and hot reload."""
+"""Operational routes: health, readiness, model status, valid values, and hot reload (which
+reaches every worker: `service.workers`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from service.registry import ModelStatus
 from service.schemas import ErrorResponse
 from service.state import services
+from service.workers.status import WorkerStatus, differences
 
 router = APIRouter(tags=["operations"])
 _bearer = HTTPBearer(auto_error=False, description="the value of AMF1_ADMIN_TOKEN")
@@ -56,15 +58,41 @@ def _problems(request: Request) -> list[str]:
     ]
 
 
+async def _workers_view(request: Request) -> dict[str, Any]:
+    """Which worker answers, and what every live worker serves (`service.workers`)."""
+    sync = services(request).workers
+    workers = await run_in_threadpool(sync.workers)
+    view: dict[str, Any] = {
+        "worker": {"id": sync.worker_id, "generation": sync.generation},
+        "workers": [_worker_body(worker) for worker in workers],
+        "workers_agree": not differences(workers),
+        "differences": differences(workers),
+    }
+    if sync.last_error is not None:
+        view["worker_state_error"] = sync.last_error
+    return view
+
+
+def _worker_body(worker: WorkerStatus) -> dict[str, Any]:
+    return worker.model_dump(mode="json", exclude_none=True)
+
+
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
-    """Liveness: 200 while the process runs; `status` is `degraded` with reasons otherwise."""
+    """Liveness: 200 while the process runs; `status` is `degraded` with reasons when a model
+    is not loaded here, the live workers serve different versions, or the worker state folder
+    fails."""
     problems = _problems(request)
     statuses = services(request).registry.statuses()
+    view = await _workers_view(request)
+    problems += [f"workers serve different versions: {text}" for text in view["differences"]]
+    if "worker_state_error" in view:
+        problems.append(f"reloads may not reach every worker: {view['worker_state_error']}")
     return {
         "status": "degraded" if problems else "ok",
         "reasons": problems,
         "models": {name: _status_body(status) for name, status in statuses.items()},
+        **view,
     }
 
 
@@ -77,9 +105,11 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/models")
 async def models(request: Request) -> dict[str, Any]:
-    """Every model's version, metrics, training data, and load error if any."""
+    """Every model's version, metrics, training data, and load error if any, as this worker
+    serves them; and the version every live worker serves."""
     statuses = services(request).registry.statuses()
-    return {"models": [_status_body(status) for status in statuses.values()]}
+    body = {"models": [_status_body(status) for status in statuses.values()]}
+    return body | await _workers_view(request)
 
 
 def _valid_values(request: Request, feature: str) -> dict[str, Any]:
@@ -131,6 +161,16 @@ def require_admin(
     },
 )
 async def reload_models(request: Request) -> dict[str, Any]:
-    """Reload both models from disk without a restart; returns their new status."""
-    statuses = await run_in_threadpool(services(request).registry.load_all)
-    return {"models": [_status_body(status) for status in statuses.values()]}
+    """Reload both models from disk without a restart, in every worker sharing the models
+    directory; returns their new status here, and whether every live worker has reloaded (it
+    waits up to AMF1_RELOAD_WAIT_S for them)."""
+    outcome = await services(request).workers.reload_everywhere()
+    return {
+        "models": [_status_body(status) for status in outcome.statuses.values()],
+        "generation": outcome.generation,
+        "all_workers_reloaded": not outcome.lagging,
+        "workers_not_reloaded": outcome.lagging,
+        "workers": [_worker_body(worker) for worker in outcome.workers],
+        "workers_agree": not differences(outcome.workers),
+        "differences": differences(outcome.workers),
+    }
