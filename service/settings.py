@@ -36,19 +36,18 @@ class Settings(AMF1Settings, ServiceAdmin, MonitoringSettings):
         description="TESTS ONLY: honour the X-AMF1-Test-Delay-Ms request header on predictions "
         "(sleep up to 5 s inside the inference span); refused in staging and production.",
     )
-
     reload_poll_s: float = Field(
         1.0,
         gt=0,
-        description="how often each worker heartbeats its status file and checks the reload "
-        "generation in <models_dir>/.workers, seconds (a reload reaches every worker within "
-        "this + the load time; a worker silent for 5 polls counts as gone)",
+        description="How often each worker heartbeats its status file and checks the reload "
+        "generation in AMF1_MODELS_DIR/.workers, seconds: a reload reaches every worker within "
+        "this plus the load time; a worker silent for 5 polls counts as gone.",
     )
     reload_wait_s: float = Field(
         10.0,
         ge=0,
-        description="how long POST /admin/models/reload waits for every live worker to report "
-        "the new generation before it answers all_workers_reloaded=false, seconds",
+        description="How long POST /admin/models/reload waits for every live worker to report "
+        "the new generation before it answers all_workers_reloaded=false, seconds.",
     )
 
     @model_validator(mode="after")
