@@ -43,7 +43,8 @@ def trained(
 def models_dir(trained: tuple[Path, list[ModelMetadata]], tmp_path: Path) -> Path:
     """A private copy of the trained models that a test may break."""
     copy = tmp_path / "models"
-    shutil.copytree(trained[0], copy)
+    # Not the worker state: apps run over the session directory leave theirs there.
+    shutil.copytree(trained[0], copy, ignore=shutil.ignore_patterns(".workers"))
     return copy
 
 
