@@ -15,6 +15,8 @@ from typing import Any, Final
 import yaml
 
 DEMO_WINDOW_S: Final = 60
+# uvicorn workers of the demo's service (`AMF1_WORKERS` set in the environment wins).
+DEMO_WORKERS: Final = 2
 # The demo's watcher keeps its alert state in an index of its own, emptied at every start: with
 # the state of an earlier run (or of anything else that ran a watcher on this Elasticsearch) it
 # would first catch up on up to `max_catchup_s` of old windows and send their alerts during the

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 
 class DemoError(Exception):
     """A step of the demo could not be completed; the message says which and why."""
@@ -121,3 +123,14 @@ class ManagedProcess:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+def service_pids(pid: int | None) -> list[int]:
+    """`pid` and its descendants: the service's supervisor and its uvicorn workers."""
+    if pid is None:
+        return []
+    try:
+        process = psutil.Process(pid)
+        return [pid, *(child.pid for child in process.children(recursive=True))]
+    except psutil.Error:
+        return [pid]

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from amf1.demo import environment, summary
-from amf1.demo.processes import DemoError, ManagedProcess, amf1_command, http_ok, run_step
+from amf1.demo.processes import (
+    DemoError,
+    ManagedProcess,
+    amf1_command,
+    http_ok,
+    run_step,
+    service_pids,
+)
 from amf1.demo.sink import SlackMessage, SlackSink
 from amf1.loadgen.client import LoadgenError, Target
 from amf1.loadgen.payloads import PayloadFactory
@@ -137,7 +144,9 @@ class Demo:
             self.say(f"service: already running at {self.settings.service_url}; using it")
             return
         target = Target.from_url(self.settings.service_url)
-        env = self.env | environment.SERVICE_DEMO_ENV
+        # The demo runs the service as it is deployed: several workers (unless told otherwise).
+        env = {"AMF1_WORKERS": str(environment.DEMO_WORKERS)} | self.env
+        env |= environment.SERVICE_DEMO_ENV
         args = amf1_command("serve", "--host", target.host, "--port", str(target.port))
         service = self._child("service", args, env)
         self.own_service = True
@@ -155,9 +164,10 @@ class Demo:
         from elk.client import make_client  # noqa: PLC0415 - heavy import
 
         started = time.monotonic()
-        query = {"term": {"process.pid": service.pid}}
         with make_client() as es:
             while time.monotonic() - started < 90:
+                # With several workers the events come from the workers, not the supervisor.
+                query = {"terms": {"process.pid": service_pids(service.pid)}}
                 found = summary.count_events(es, self.settings, self.started_at, query)
                 if found:
                     waited = time.monotonic() - started
