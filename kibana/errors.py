@@ -16,11 +16,11 @@ class ConfigurationError(KibanaError):
 
 
 class QuerySyntaxError(ConfigurationError):
-    """A KQL query does not parse; the message names the position."""
+    """A KQL query does not parse (as Kibana's grammar has it); the message names the position."""
 
 
 class UntranslatableQueryError(ConfigurationError):
-    """A query parses but cannot be translated faithfully (unknown field, nested query...)."""
+    """A query parses but Kibana or Elasticsearch would refuse it (so the watcher does at load)."""
 
 
 class BackendUnavailableError(KibanaError):

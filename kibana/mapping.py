@@ -17,15 +17,8 @@ from kibana.errors import ConfigurationError
 
 FieldTypes = Mapping[str, str]
 
-# Field types on which an exact value is one indexed term (Kibana's match/match_phrase on these
-# fields reduce to a term query).
-EXACT_TYPES = frozenset(
+NUMERIC_TYPES = frozenset(
     {
-        "keyword",
-        "constant_keyword",
-        "wildcard",
-        "boolean",
-        "ip",
         "long",
         "integer",
         "short",
@@ -35,12 +28,12 @@ EXACT_TYPES = frozenset(
         "half_float",
         "scaled_float",
         "unsigned_long",
-        "version",
     }
 )
-KEYWORD_TYPES = frozenset({"keyword", "constant_keyword", "wildcard"})
-TEXT_TYPES = frozenset({"text", "match_only_text"})
 DATE_TYPES = frozenset({"date", "date_nanos"})
+# Field types on which Elasticsearch refuses wildcard and prefix queries (the query_string Kibana
+# sends for `f: v*` fails the whole search).
+NO_WILDCARD_TYPES = NUMERIC_TYPES | DATE_TYPES | {"boolean", "ip"}
 
 
 def _walk(properties: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from kibana.errors import ConfigurationError, KibanaError
 from kibana.mapping import FieldTypes
-from kibana.translate import Query, combine, query_to_dsl
+from kibana.translate import DEFAULT_TIME_ZONE, Query, Translation, combine, translate_query
 
 _INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 
@@ -31,16 +31,22 @@ class SavedSearch:
     index_pattern: str
     time_field: str
 
-    def compile(self, types: FieldTypes) -> Query:
-        """Query DSL of the search (query AND enabled filters), without the time range.
+    def translate(self, types: FieldTypes, *, time_zone: str = DEFAULT_TIME_ZONE) -> Translation:
+        """Query DSL of the search (query AND enabled filters), without the time range, and the
+        fields it names that the mapping lacks.
 
         Raises:
             ConfigurationError: the query or a filter cannot be translated; names the search.
         """
         try:
-            return combine(query_to_dsl(self.query, self.language, types), self.filters)
+            translation = translate_query(self.query, self.language, types, time_zone=time_zone)
+            return Translation(combine(translation.query, self.filters), translation.unknown_fields)
         except KibanaError as exc:
             raise ConfigurationError(f"saved search {self.id!r}: {exc}") from exc
+
+    def compile(self, types: FieldTypes, *, time_zone: str = DEFAULT_TIME_ZONE) -> Query:
+        """The query DSL of `translate` alone."""
+        return self.translate(types, time_zone=time_zone).query
 
 
 def read_ndjson(directory: Path) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from kibana.errors import QuerySyntaxError, UntranslatableQueryError
-from kibana.translate import combine, query_to_dsl
+from kibana.translate import combine, query_to_dsl, translate_query
 
 TYPES = {
     "event.action": "keyword",
@@ -18,117 +18,216 @@ TYPES = {
     "amf1.model.loaded": "boolean",
     "amf1.model.name": "keyword",
     "amf1.drift.score": "double",
+    "service.tier": "constant_keyword",
+    "spans": "nested",
+    "spans.name": "keyword",
 }
 
-CASES: list[tuple[str, dict[str, Any]]] = [
-    ("", {"match_all": {}}),
-    ("event.action: model-load-failed", {"term": {"event.action": "model-load-failed"}}),
-    ('event.action : "model-load-failed"', {"term": {"event.action": "model-load-failed"}}),
-    ("message: timeout", {"match": {"message": "timeout"}}),
-    ('message: "model file missing"', {"match_phrase": {"message": "model file missing"}}),
-    ("event.action: *", {"exists": {"field": "event.action"}}),
-    ("event.action: predict*", {"wildcard": {"event.action": {"value": "predict*"}}}),
-    ("message: time*", {"query_string": {"fields": ["message"], "query": "time*"}}),
-    ("event.duration > 200000000", {"range": {"event.duration": {"gt": "200000000"}}}),
-    ("amf1.drift.score <= 0.5", {"range": {"amf1.drift.score": {"lte": "0.5"}}}),
+
+def term(field: str, value: object) -> dict[str, Any]:
+    return {"term": {field: {"value": value}}}
+
+
+def should(*queries: dict[str, Any]) -> dict[str, Any]:
+    return {"bool": {"should": list(queries), "minimum_should_match": 1}}
+
+
+UTC = "UTC"
+# (id naming Kibana's `is` / `range` / `nested` / `and` / `or` / `not` branch, KQL, DSL)
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("start: empty is match_all", "", {"match_all": {}}),
+    ("is: *:* is match_all", "*:*", {"match_all": {}}),
     (
-        '@timestamp: "2026-01-01"',
-        {"range": {"@timestamp": {"gte": "2026-01-01", "lte": "2026-01-01"}}},
+        "is: keyword term",
+        "event.action: model-load-failed",
+        term("event.action", "model-load-failed"),
     ),
-    ("amf1.model.loaded: false", {"term": {"amf1.model.loaded": "false"}}),
+    ("is: keyword term, quoted", 'event.action : "a b"', term("event.action", "a b")),
+    ("is: keyword term keeps the spaces", "event.action: a  b", term("event.action", "a  b")),
+    ("is: keyword as a value", "event.action: and", term("event.action", "and")),
+    ("is: true literal", "event.action: true", term("event.action", True)),
     (
+        "is: text match, multi-word",
+        "message: connection refused",
+        {"match": {"message": "connection refused"}},
+    ),
+    (
+        "is: text match_phrase",
+        'message: "model file missing"',
+        {"match_phrase": {"message": "model file missing"}},
+    ),
+    ("is: numeric match", "event.duration: 5", {"match": {"event.duration": "5"}}),
+    ("is: boolean match", "amf1.model.loaded: false", {"match": {"amf1.model.loaded": False}}),
+    ("is: constant_keyword match", "service.tier: gold", {"match": {"service.tier": "gold"}}),
+    ("is: exists", "event.action: *", {"exists": {"field": "event.action"}}),
+    (
+        "is: keyword wildcard, query_string escaping",
+        "event.action: predict-*",
+        {"wildcard": {"event.action": {"value": "predict\\-*"}}},
+    ),
+    (
+        "is: text wildcard is query_string",
+        "message: time*",
+        {"query_string": {"fields": ["message"], "query": "time*"}},
+    ),
+    ("is: escaped star is not a wildcard", r"message: a\*b", {"match": {"message": "a*b"}}),
+    (
+        "is: escaped star inside a wildcard",
+        r"event.action: a\**",
+        {"wildcard": {"event.action": {"value": "a\\**"}}},
+    ),
+    (
+        "is: date range with time zone",
+        '@timestamp: "2026-01-01"',
+        {"range": {"@timestamp": {"gte": "2026-01-01", "lte": "2026-01-01", "time_zone": UTC}}},
+    ),
+    (
+        "is: epoch date without time zone",
+        "@timestamp: 1767225600000",
+        {"range": {"@timestamp": {"gte": "1767225600000", "lte": "1767225600000"}}},
+    ),
+    (
+        "is: free text multi_match best_fields",
+        "connection refused",
+        {"multi_match": {"type": "best_fields", "query": "connection refused", "lenient": True}},
+    ),
+    (
+        "is: free text multi_match phrase",
+        '"a b"',
+        {"multi_match": {"type": "phrase", "query": "a b", "lenient": True}},
+    ),
+    (
+        "is: free text wildcard is query_string",
+        "time* out",
+        {"query_string": {"query": "time* out"}},
+    ),
+    (
+        "is: null field is free text",
+        "null: x",
+        {"multi_match": {"type": "best_fields", "query": "x", "lenient": True}},
+    ),
+    (
+        "is: field wildcard expands",
+        "amf1.model.*: stage1",
+        should({"match": {"amf1.model.loaded": "stage1"}}, term("amf1.model.name", "stage1")),
+    ),
+    (
+        "is: *: value queries every field",
+        "*: x",
+        should(
+            {"range": {"@timestamp": {"gte": "x", "lte": "x", "time_zone": UTC}}},
+            {"match": {"amf1.drift.score": "x"}},
+            {"match": {"amf1.model.loaded": "x"}},
+            term("amf1.model.name", "x"),
+            term("event.action", "x"),
+            {"match": {"event.duration": "x"}},
+            {"match": {"message": "x"}},
+            term("message.keyword", "x"),
+            {"match": {"service.tier": "x"}},
+            {"nested": {"path": "spans", "query": term("spans.name", "x"), "score_mode": "none"}},
+        ),
+    ),
+    (
+        "range: numeric",
+        "event.duration > 200000000",
+        {"range": {"event.duration": {"gt": "200000000"}}},
+    ),
+    (
+        "range: date with time zone",
+        '@timestamp >= "2026-01-01T10:00"',
+        {"range": {"@timestamp": {"gte": "2026-01-01T10:00", "time_zone": UTC}}},
+    ),
+    ("range: string", "event.action < m", {"range": {"event.action": {"lt": "m"}}}),
+    ("range: text", "message > a", {"range": {"message": {"gt": "a"}}}),
+    (
+        "and: bool filter, not: must_not",
         "event.action: a and not amf1.model.loaded: true",
         {
             "bool": {
                 "filter": [
-                    {"term": {"event.action": "a"}},
-                    {"bool": {"must_not": [{"term": {"amf1.model.loaded": "true"}}]}},
+                    term("event.action", "a"),
+                    {"bool": {"must_not": [{"match": {"amf1.model.loaded": True}}]}},
                 ]
             }
         },
     ),
     (
-        "event.action: (prediction-succeeded OR prediction-failed)",
-        {
-            "bool": {
-                "should": [
-                    {"term": {"event.action": "prediction-succeeded"}},
-                    {"term": {"event.action": "prediction-failed"}},
-                ],
-                "minimum_should_match": 1,
-            }
-        },
+        "or: value list",
+        "event.action: (a or b c)",
+        should(term("event.action", "a"), term("event.action", "b c")),
     ),
     (
-        "(event.action: a or event.action: b) and message: x",
-        {
-            "bool": {
-                "filter": [
-                    {
-                        "bool": {
-                            "should": [
-                                {"term": {"event.action": "a"}},
-                                {"term": {"event.action": "b"}},
-                            ],
-                            "minimum_should_match": 1,
-                        }
-                    },
-                    {"match": {"message": "x"}},
-                ]
-            }
-        },
+        "nested",
+        "spans: { name: x }",
+        {"nested": {"path": "spans", "query": term("spans.name", "x"), "score_mode": "none"}},
     ),
     (
-        "amf1.model.*: stage1",
-        {
-            "bool": {
-                "should": [
-                    {"term": {"amf1.model.loaded": "stage1"}},
-                    {"term": {"amf1.model.name": "stage1"}},
-                ],
-                "minimum_should_match": 1,
-            }
-        },
+        "nested: wildcard field wraps nested fields",
+        "spans.*: x",
+        {"nested": {"path": "spans", "query": term("spans.name", "x"), "score_mode": "none"}},
     ),
-    ("timeout", {"multi_match": {"type": "best_fields", "query": "timeout", "lenient": True}}),
-    ('"a b"', {"multi_match": {"type": "phrase", "query": "a b", "lenient": True}}),
-    (r"message: a\*b", {"match": {"message": "a*b"}}),
-    (r'message: "say \"hi\""', {"match_phrase": {"message": 'say "hi"'}}),
-    ("event.action: android", {"term": {"event.action": "android"}}),
 ]
 
 
-@pytest.mark.parametrize(("kql", "expected"), CASES)
+@pytest.mark.parametrize(("kql", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_kql_translates_like_kibana(kql: str, expected: dict[str, Any]) -> None:
-    """Each KQL form becomes the query Kibana would send for that field type."""
+    """Each KQL form becomes the query Kibana's functions build for that field type."""
     assert query_to_dsl(kql, "kuery", TYPES) == expected
+
+
+def test_time_zone_setting_reaches_date_queries() -> None:
+    """The time zone (Kibana's dateFormat:tz) goes on date ranges, not on epoch values."""
+    dsl = query_to_dsl("@timestamp < 2026-01-02", "kuery", TYPES, time_zone="Europe/Paris")
+    assert dsl == {"range": {"@timestamp": {"lt": "2026-01-02", "time_zone": "Europe/Paris"}}}
+
+
+def test_unknown_fields_run_as_kibana_runs_them_and_are_reported() -> None:
+    """A field the mapping lacks is queried as written (matches nothing) and reported once."""
+    result = translate_query("no.such: x or no.such > 3 or zz*: y*", "kuery", TYPES)
+    assert result.query == should(
+        {"match": {"no.such": "x"}},
+        {"range": {"no.such": {"gt": "3"}}},
+        {"query_string": {"fields": ["zz*"], "query": "y*"}},
+    )
+    assert result.unknown_fields == ("no.such", "zz*")
 
 
 @pytest.mark.parametrize(
     "kql",
-    ["event.action: a b", "event.action: (a or", 'message: "open', "a:b and", "f:{x:y}", "a:)"],
+    ["event.action: a b:", "event.action: (a or", 'message: "open', "a:b and ", "a:)", "a: not b"],
 )
 def test_invalid_kql_is_a_syntax_error(kql: str) -> None:
-    """A query Kibana would reject is refused with a syntax error, not guessed at."""
-    with pytest.raises(QuerySyntaxError):
+    """A query Kibana's grammar refuses is refused with a syntax error, not guessed at."""
+    with pytest.raises(QuerySyntaxError, match="position"):
         query_to_dsl(kql, "kuery", TYPES)
 
 
 @pytest.mark.parametrize(
     "kql",
-    ["no.such.field: x", "event.duration: 12*", "message > a", "event.duration > 1*", "zz*: x"],
+    [
+        "event.duration: 12*",
+        "@timestamp: 2026*",
+        "*: x*",
+        "f:{x:y}",
+        "spans.name: x",
+    ],
 )
-def test_untranslatable_kql_is_refused(kql: str) -> None:
-    """Unknown fields and wildcards/ranges a field type cannot answer are load-time errors."""
+def test_queries_elasticsearch_or_kibana_refuse_are_refused_at_load(kql: str) -> None:
+    """Wildcards on numeric/date fields and misused nested groups fail in Discover too."""
     with pytest.raises(UntranslatableQueryError):
         query_to_dsl(kql, "kuery", TYPES)
 
 
-def test_lucene_runs_as_query_string() -> None:
-    """A Lucene saved search is sent verbatim as query_string, as Kibana does."""
-    assert query_to_dsl("tags:error AND NOT x", "lucene", TYPES) == {
-        "query_string": {"query": "tags:error AND NOT x"}
+def test_lucene_runs_as_query_string_with_kibana_defaults() -> None:
+    """A Lucene saved search is sent as query_string with analyze_wildcard and the time zone."""
+    assert query_to_dsl("tags:error AND NOT x", "lucene", TYPES, time_zone="UTC") == {
+        "query_string": {
+            "query": "tags:error AND NOT x",
+            "analyze_wildcard": True,
+            "time_zone": "UTC",
+        }
     }
+    assert query_to_dsl(" \u00a0", "lucene", TYPES) == {"match_all": {}}
 
 
 def test_filters_disabled_dropped_negated_must_not() -> None:
