@@ -22,6 +22,7 @@ def build_watcher(settings: Settings) -> Watcher:
         settings.saved_objects_dir,
         field_types(settings, es),
         settings.index_prefix,
+        time_zone=settings.kql_time_zone,
     )
     notifier = SlackNotifier(
         {channel: settings.webhook_for(channel) for channel in ("critical", "alerts")},

@@ -52,6 +52,7 @@ def _check(args: argparse.Namespace) -> int:
             settings.saved_objects_dir,
             field_types(settings, None),
             settings.index_prefix,
+            time_zone=settings.kql_time_zone,
         )
     except AlertingError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)

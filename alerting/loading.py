@@ -3,7 +3,8 @@
 Everything that can be wrong with the rules as the watcher will run them is found here, at load
 time: an unknown saved search, a field the mapping does not have, a query that cannot be
 translated, a saved search on another data view. `amf1 watch --once` turns these into a
-non-zero exit.
+non-zero exit. A saved search naming a field the mapping lacks still loads (Kibana runs it, and
+that part matches nothing) but is logged as a warning naming the rule, the search and the field.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from alerting.errors import ConfigurationError
 from alerting.rules import MetricCondition, RatioCondition, Rule, load_rules
 from kibana.errors import KibanaError
 from kibana.mapping import FieldTypes
 from kibana.saved_objects import SavedSearch, load_saved_searches
-from kibana.translate import Query
+from kibana.translate import DEFAULT_TIME_ZONE, Query
+
+_log = structlog.get_logger("amf1.alerting.loading")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +43,34 @@ def _check_field(rule: Rule, label: str, name: str, types: FieldTypes) -> None:
         raise ConfigurationError(f"rule {rule.id!r}: field {label}: {name!r} is not in the mapping")
 
 
+def _translate(
+    rule: Rule, label: str, search: SavedSearch, types: FieldTypes, time_zone: str
+) -> Query:
+    """The search's DSL; each field it names that the mapping lacks is logged as a warning."""
+    try:
+        translation = search.translate(types, time_zone=time_zone)
+    except KibanaError as exc:
+        raise ConfigurationError(f"rule {rule.id!r}: field {label}: {exc}") from exc
+    for name in translation.unknown_fields:
+        _log.warning(
+            f"rule {rule.id}: saved search {search.id} queries {name!r}, a field the mapping "
+            "does not have: that part of the query matches nothing",
+            **{
+                "amf1.alert.rule": rule.id,
+                "amf1.kibana.search": search.id,
+                "amf1.kibana.field": name,
+            },
+        )
+    return translation.query
+
+
 def compile_rule(
-    rule: Rule, searches: dict[str, SavedSearch], types: FieldTypes, index_prefix: str
+    rule: Rule,
+    searches: dict[str, SavedSearch],
+    types: FieldTypes,
+    index_prefix: str,
+    *,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> CompiledRule:
     """Resolve and translate one rule's searches.
 
@@ -63,25 +94,26 @@ def compile_rule(
                 f"rule {rule.id!r}: field condition.numerator: no saved search "
                 f"{condition.numerator!r}"
             )
-        try:
-            numerator_query = numerator.compile(types)
-        except KibanaError as exc:
-            raise ConfigurationError(f"rule {rule.id!r}: field condition.numerator: {exc}") from exc
+        numerator_query = _translate(rule, "condition.numerator", numerator, types, time_zone)
     if isinstance(condition, MetricCondition):
         _check_field(rule, "condition.field", condition.field, types)
     if rule.group_by:
         _check_field(rule, "group_by", rule.group_by, types)
-    try:
-        query = search.compile(types)
-    except KibanaError as exc:
-        raise ConfigurationError(f"rule {rule.id!r}: field search: {exc}") from exc
+    query = _translate(rule, "search", search, types, time_zone)
     return CompiledRule(rule, search, query, numerator_query)
 
 
 def load_compiled_rules(
-    rules_file: Path, saved_objects_dir: Path, types: FieldTypes, index_prefix: str
+    rules_file: Path,
+    saved_objects_dir: Path,
+    types: FieldTypes,
+    index_prefix: str,
+    *,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> list[CompiledRule]:
     """Every rule of `rules_file`, compiled against the saved searches and mapping.
+
+    `time_zone` is the zone of query dates written without one (`AMF1_KQL_TIME_ZONE`).
 
     Raises:
         ConfigurationError: one message listing every problem found.
@@ -95,7 +127,7 @@ def load_compiled_rules(
     problems: list[str] = []
     for rule in rules:
         try:
-            compiled.append(compile_rule(rule, searches, types, index_prefix))
+            compiled.append(compile_rule(rule, searches, types, index_prefix, time_zone=time_zone))
         except ConfigurationError as exc:
             problems.append(f"{rules_file}: {exc}")
     if problems:

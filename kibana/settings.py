@@ -9,14 +9,17 @@ placeholder secrets outside development and redacts them from the logs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from elk.settings import ElasticsearchSettings
 from logshipping.settings_groups import JaegerEndpoints, KibanaUrl
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_UTC_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
 
 
 class Settings(ElasticsearchSettings, KibanaUrl, JaegerEndpoints):
@@ -41,3 +44,26 @@ class Settings(ElasticsearchSettings, KibanaUrl, JaegerEndpoints):
         _PACKAGE_DIR / "saved_objects",
         description="Directory of the saved objects (*.ndjson) imported and searched.",
     )
+    kibana_space: str = Field(
+        "default",
+        pattern=r"^[a-z0-9_-]+$",
+        description="Kibana space the saved objects are imported into (`default`: the default "
+        "space, else `/s/<space>/api/saved_objects/_import`).",
+    )
+    kql_time_zone: str = Field(
+        "UTC",
+        description="Time zone of KQL and Lucene dates written without one, as Kibana's "
+        "`dateFormat:tz` advanced setting (an IANA name such as `Europe/Paris`, or `+01:00`).",
+    )
+
+    @field_validator("kql_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        # Elasticsearch refuses an unknown zone on every date query: refuse it at start-up.
+        if _UTC_OFFSET.fullmatch(value):
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
