@@ -18,6 +18,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     imp.add_argument("--user", help="basic-auth user (default: AMF1_KIBANA_USERNAME)")
     imp.add_argument("--password", help="basic-auth password (default: AMF1_KIBANA_PASSWORD)")
     imp.add_argument("--dir", type=Path, help="directory of *.ndjson (default: the shipped ones)")
+    imp.add_argument("--space", help="Kibana space to import into (default: AMF1_KIBANA_SPACE)")
     imp.set_defaults(func=_import)
 
 
@@ -45,6 +46,7 @@ def _settings(args: argparse.Namespace) -> Any:
         ("user", "kibana_username"),
         ("password", "kibana_password"),
         ("dir", "saved_objects_dir"),
+        ("space", "kibana_space"),
     ):
         value = getattr(args, arg, None)
         if value is not None:
@@ -63,6 +65,7 @@ def _import(args: argparse.Namespace) -> int:
         result = import_saved_objects(
             settings.kibana_url,
             bundle(settings.saved_objects_dir, settings.ui_base_url),
+            space=settings.kibana_space,
             api_key=settings.kibana_api_key,
             username=settings.kibana_username,
             password=settings.kibana_password,
@@ -74,5 +77,11 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     for rejected in result.rejected:
         print(f"rejected {rejected.type} {rejected.id}: {rejected.reason}", file=sys.stderr)
-    print(f"imported {result.success_count} objects, {len(result.rejected)} rejected")
+    for imported in result.imported:
+        if imported.destination_id != imported.id:
+            print(f"imported {imported.type} {imported.id} as {imported.destination_id}")
+    print(
+        f"imported {result.success_count} objects into space {settings.kibana_space}, "
+        f"{len(result.rejected)} rejected"
+    )
     return 1 if result.rejected else 0

@@ -1,8 +1,10 @@
 """Import the saved objects into Kibana through its saved-objects import API.
 
-`POST <kibana>/api/saved_objects/_import?overwrite=true`, multipart with the NDJSON as the `file`
-part, header `kbn-xsrf`, basic auth or `Authorization: ApiKey ...`. Kibana answers 200 even when
-some objects are refused; each refusal is in `errors` with the object's id and a reason.
+`POST <kibana>[/s/<space>]/api/saved_objects/_import?overwrite=true`, multipart with the NDJSON as
+the `file` part, header `kbn-xsrf`, basic auth or `Authorization: ApiKey ...`. Kibana answers 200
+even when some objects are refused; each refusal is in `errors` with the object's id and a reason,
+each success in `successResults`, with the `destinationId` Kibana gave it when that differs from
+the id in the file.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
 
 from kibana.errors import BackendUnavailableError, ConfigurationError
+
+DEFAULT_SPACE = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +34,19 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class Imported:
+    """One object Kibana imported, and the id it has there."""
+
+    type: str
+    id: str
+    destination_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportResult:
     success_count: int
     rejected: list[Rejected]
+    imported: list[Imported]
 
 
 def _reason(error: dict[str, Any]) -> str:
@@ -44,12 +59,23 @@ def _reason(error: dict[str, Any]) -> str:
 
 
 def parse_import_response(body: dict[str, Any]) -> ImportResult:
-    """The objects refused by an import, each with its reason."""
+    """The objects refused by an import, each with its reason, and those imported."""
     rejected = [
         Rejected(str(e.get("type", "?")), str(e.get("id", "?")), _reason(e.get("error") or {}))
         for e in body.get("errors") or []
     ]
-    return ImportResult(int(body.get("successCount", 0)), rejected)
+    imported = [
+        Imported(str(s.get("type", "?")), str(s["id"]), str(s.get("destinationId") or s["id"]))
+        for s in body.get("successResults") or []
+        if "id" in s
+    ]
+    return ImportResult(int(body.get("successCount", 0)), rejected, imported)
+
+
+def import_endpoint(url: str, space: str = DEFAULT_SPACE) -> str:
+    """The import API of `space` (the default space has no `/s/<space>` prefix)."""
+    prefix = "" if space == DEFAULT_SPACE else f"/s/{quote(space, safe='')}"
+    return f"{url.rstrip('/')}{prefix}/api/saved_objects/_import"
 
 
 def _with_jaeger(line: str, jaeger_ui_url: str | None) -> str:
@@ -88,13 +114,14 @@ def import_saved_objects(
     url: str,
     ndjson: bytes,
     *,
+    space: str = DEFAULT_SPACE,
     api_key: SecretStr | None = None,
     username: str | None = None,
     password: SecretStr | None = None,
     ca_cert: Path | None = None,
     timeout_s: float = 30.0,
 ) -> ImportResult:
-    """Post `ndjson` to Kibana's import API with overwrite.
+    """Post `ndjson` to the import API of Kibana's `space`, with overwrite.
 
     Raises:
         BackendUnavailableError: Kibana unreachable or answering an HTTP error (the status and
@@ -109,7 +136,7 @@ def import_saved_objects(
     verify: ssl.SSLContext | bool = True
     if ca_cert is not None:
         verify = ssl.create_default_context(cafile=str(ca_cert))
-    endpoint = f"{url.rstrip('/')}/api/saved_objects/_import"
+    endpoint = import_endpoint(url, space)
     files = {"file": ("amf1.ndjson", ndjson, "application/ndjson")}
     try:
         with httpx.Client(timeout=timeout_s, verify=verify, auth=auth) as client:

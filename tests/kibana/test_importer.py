@@ -6,6 +6,7 @@ import base64
 import email.parser
 import email.policy
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from amf1.cli import main
+from kibana.importer import Imported, parse_import_response
 from kibana.settings import Settings
 
 SAVED_OBJECTS = Settings().saved_objects_dir
@@ -23,8 +25,12 @@ SAVED_OBJECTS = Settings().saved_objects_dir
 class KibanaStandIn:
     """A local HTTP server implementing the parts of `_import` the importer relies on."""
 
-    def __init__(self, reject: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, reject: dict[str, dict[str, Any]], destination: dict[str, str] | None = None
+    ) -> None:
         self.reject = reject
+        # Ids Kibana gives to imported objects (as when an id is taken in another space).
+        self.destination = destination or {}
         self.requests: list[dict[str, Any]] = []
         outer = self
 
@@ -43,6 +49,9 @@ class KibanaStandIn:
                 outer.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "objects": objects}
                 )
+                if not re.fullmatch(r"(/s/[a-z0-9_-]+)?/api/saved_objects/_import\?.*", self.path):
+                    self._answer(404, {"message": "Not Found"})
+                    return
                 if self.headers.get("kbn-xsrf") is None:
                     self._answer(400, {"message": "Request must contain a kbn-xsrf header."})
                     return
@@ -56,11 +65,26 @@ class KibanaStandIn:
                     for o in objects
                     if o["id"] in outer.reject
                 ]
+                successes = [
+                    {
+                        "type": o["type"],
+                        "id": o["id"],
+                        "meta": {"title": o["id"]},
+                        **(
+                            {"destinationId": outer.destination[o["id"]]}
+                            if o["id"] in outer.destination
+                            else {}
+                        ),
+                    }
+                    for o in objects
+                    if o["id"] not in outer.reject
+                ]
                 self._answer(
                     200,
                     {
                         "success": not errors,
-                        "successCount": len(objects) - len(errors),
+                        "successCount": len(successes),
+                        "successResults": successes,
                         "errors": errors,
                     },
                 )
@@ -157,3 +181,37 @@ def test_trace_links_point_at_the_configured_jaeger(
     assert (
         formats["trace.id"]["params"]["urlTemplate"] == "https://jaeger.example.org/trace/{{value}}"
     )
+
+
+def test_import_into_a_space_reports_the_ids_kibana_assigns(
+    kibana: KibanaStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--space posts to /s/<space>/...; each destinationId that differs from the id is printed."""
+    kibana.reject.clear()
+    kibana.destination["amf1-dashboard"] = "0f6a-new-id"
+    code = main(["kibana", "import", "--url", kibana.url, "--space", "ml-ops"])
+    assert kibana.requests[0]["path"] == "/s/ml-ops/api/saved_objects/_import?overwrite=true"
+    out = capsys.readouterr().out
+    assert "imported dashboard amf1-dashboard as 0f6a-new-id" in out
+    assert "into space ml-ops, 0 rejected" in out
+    assert code == 0
+    monkeypatch.setenv("AMF1_KIBANA_SPACE", "team-b")
+    main(["kibana", "import", "--url", kibana.url])
+    assert kibana.requests[1]["path"].startswith("/s/team-b/api/saved_objects/_import")
+
+
+def test_parse_import_response_keeps_destination_ids() -> None:
+    """successResults become Imported entries; without destinationId the id is kept."""
+    result = parse_import_response(
+        {
+            "successCount": 2,
+            "successResults": [
+                {"type": "search", "id": "a", "destinationId": "b"},
+                {"type": "index-pattern", "id": "c"},
+            ],
+        }
+    )
+    assert result.imported == [
+        Imported("search", "a", "b"),
+        Imported("index-pattern", "c", "c"),
+    ]

@@ -80,3 +80,30 @@ def test_every_saved_search_compiles() -> None:
     assert len(searches) == 12
     for search in searches.values():
         assert search.compile(TYPES)
+
+
+# The newest migration version each type had in Kibana 8.8, from its source
+# (src/plugins/*/server/saved_objects): search's own migrations end at 7.9.3 and index-pattern,
+# search, visualization and dashboard were all converted to multi-namespace types at 8.0.0, so
+# 8.8 knows 8.0.0 for each; a document declaring a newer version is refused ("belongs to a more
+# recent version of Kibana").
+KIBANA_8_8_ACCEPTS = {
+    "index-pattern": "8.0.0",
+    "search": "8.0.0",
+    "visualization": "8.0.0",
+    "dashboard": "8.0.0",
+}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_every_object_imports_into_kibana_8_8_and_later() -> None:
+    """Migration versions are at most what Kibana 8.8 knows, and at least the 8.0.0 conversion
+    (below it, Kibana would convert the object again and could give it a new id)."""
+    for obj in OBJECTS:
+        assert "migrationVersion" not in obj, obj["id"]
+        declared = _version(obj["typeMigrationVersion"])
+        assert declared == _version(KIBANA_8_8_ACCEPTS[obj["type"]]), obj["id"]
+        assert _version(obj["coreMigrationVersion"]) <= _version("8.8.0"), obj["id"]
