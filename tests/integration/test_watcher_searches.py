@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 
 from alerting.settings import Settings
 from elk.installer import install
@@ -78,6 +78,18 @@ PLANTED: dict[str, tuple[str, dict[str, Any]]] = {
         {"error__type": "TimeoutError", "error__message": "model call timed out after 2 s"},
     ),
     "watcher_log": ("log", {"event__dataset": "amf1.watcher"}),
+    # Multi-word values on text and keyword fields, a keyword as a value, escapes.
+    "refused": (
+        "request-rejected",
+        {
+            "message": "connection refused by the model server",
+            "error__message": "upstream connection refused",
+            "amf1__circuit": "Monte Carlo",
+            "amf1__driver": "and",
+            "amf1__model__version": "v1:2*",
+            "amf1__model__sha256": "\\user",
+        },
+    ),
 }
 
 SERVICE = set(PLANTED) - {"watcher_log"}
@@ -149,6 +161,29 @@ KQL_CASES: list[tuple[str, set[str]]] = [
     ("tags: error and error.type: ValueError", {"pred_fail"}),
     ("http.response.status_code >= 400", {"rejected"}),
     ("sha256", {"load_failed"}),
+    # Unquoted multi-word values: match (any word) on text, the whole value on keyword.
+    ("message: connection refused", {"refused"}),
+    ("error.message: refused connection", {"refused"}),
+    ('error.message: "refused connection"', set()),
+    ("amf1.circuit: Monte Carlo", {"refused"}),
+    ("amf1.circuit: Monte", set()),
+    ("amf1.circuit: (Monaco or Monte Carlo)", {"refused"}),
+    # Free text of two words: multi_match best_fields over every field.
+    ("connection refused", {"refused"}),
+    ("timed refused", {"refused", "timeout"}),
+    # Keywords as values: `and` / `or` are keywords only between whitespace.
+    ("amf1.driver: and", {"refused"}),
+    ("amf1.driver: (VER or and)", {"pred_ok", "refused"}),
+    # Escapes, unquoted and quoted.
+    (r"amf1.model.version: v1\:2\*", {"refused"}),
+    (r"amf1.model.version: v1\:*", {"refused"}),
+    (r"amf1.model.version: v1\:2", set()),
+    (r'amf1.model.sha256: "\user"', {"refused"}),
+    (r'error.message: "\u0063onnection refused"', {"refused"}),
+    (r"error.type: Timeout\u0045rror", {"timeout"}),
+    # Field wildcards, and `*:*`.
+    ("*.driver: VER", {"pred_ok"}),
+    ("*:*", set(PLANTED)),
 ]
 
 
@@ -161,6 +196,62 @@ def test_kql_forms_match_like_discover(
     types = load_template_file(SETTINGS.index_template_file)
     response = es.search(index=index, query=query_to_dsl(kql, "kuery", types), size=100)
     assert {ids[hit["_id"]] for hit in response["hits"]["hits"]} == expected
+
+
+def _found(es: Elasticsearch, index: str, ids: dict[str, str], query: dict[str, Any]) -> set[str]:
+    """The names of the planted events `query` finds."""
+    return {
+        ids[hit["_id"]] for hit in es.search(index=index, query=query, size=100)["hits"]["hits"]
+    }
+
+
+def test_kql_on_every_field_fails_like_discover(
+    es: Elasticsearch, planted: tuple[str, dict[str, str]]
+) -> None:
+    """`*: value` queries every field as Kibana does; the data view has date, numeric and boolean
+    fields, which cannot parse the value, so Elasticsearch refuses it as it does in Discover."""
+    index, _ = planted
+    types = load_template_file(SETTINGS.index_template_file)
+    with pytest.raises(BadRequestError, match="failed to"):
+        es.search(index=index, query=query_to_dsl("*: VER", "kuery", types), size=100)
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "hour", "offsets"),
+    [("UTC", 1, (5, 7)), ("+02:00", 3, (5, 7)), ("America/New_York", 1, (0, 0))],
+)
+def test_kql_date_ranges_honour_the_time_zone(
+    es: Elasticsearch,
+    planted: tuple[str, dict[str, str]],
+    time_zone: str,
+    hour: int,
+    offsets: tuple[int, int],
+) -> None:
+    """Dates written without a zone are read in AMF1_KQL_TIME_ZONE, as Kibana's dateFormat:tz."""
+    index, ids = planted
+    day = index.removeprefix("amf1-logs-").replace(".", "-")
+    kql = f'@timestamp >= "{day}T{hour:02}:00:05" and @timestamp < "{day}T{hour:02}:00:07"'
+    types = load_template_file(SETTINGS.index_template_file)
+    query = query_to_dsl(kql, "kuery", types, time_zone=time_zone)
+    found = {
+        ids[hit["_id"]] for hit in es.search(index=index, query=query, size=100)["hits"]["hits"]
+    }
+    assert found == set(list(PLANTED)[offsets[0] : offsets[1]])
+
+
+@pytest.mark.parametrize(("time_zone", "matches_all"), [("UTC", True), ("-02:00", False)])
+def test_kql_date_value_is_the_whole_day_in_the_time_zone(
+    es: Elasticsearch, planted: tuple[str, dict[str, str]], time_zone: str, matches_all: bool
+) -> None:
+    """`@timestamp: <day>` is that day in the time zone (events are at 01:00 UTC)."""
+    index, ids = planted
+    day = index.removeprefix("amf1-logs-").replace(".", "-")
+    types = load_template_file(SETTINGS.index_template_file)
+    query = query_to_dsl(f"@timestamp: {day}", "kuery", types, time_zone=time_zone)
+    found = {
+        ids[hit["_id"]] for hit in es.search(index=index, query=query, size=100)["hits"]["hits"]
+    }
+    assert found == (set(PLANTED) if matches_all else set())
 
 
 def _concrete(node: Any, start_ms: int, end_ms: int) -> Any:
