@@ -6,6 +6,7 @@ from alerting.backend import field_types, make_client
 from alerting.loading import load_compiled_rules
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
+from alerting.signals.drift import drift_signals
 from alerting.watcher import Watcher
 
 
@@ -30,4 +31,5 @@ def build_watcher(settings: Settings) -> Watcher:
         max_retries=settings.slack_max_retries,
         max_retry_after_s=settings.slack_max_retry_after_s,
     )
-    return Watcher(settings, rules, es, notifier)
+    signals = drift_signals(settings.drift, settings.index_prefix)
+    return Watcher(settings, rules, es, notifier, signals=signals)

@@ -11,17 +11,35 @@ outside development and is redacted from the logs (`logshipping.settings_base`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar, Final
 
 from pydantic import Field, SecretStr, model_validator
 
+from alerting.signals.drift_score import DriftScoring
 from kibana.settings import Settings as KibanaSettings
 from logshipping.settings_groups import LogIndices
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
+# Variable name (without the `AMF1_` prefix) -> the field it sets, under the `drift` field.
+DRIFT_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
+    "drift_window_size": ("drift", "window_size"),
+    "drift_window_max_age_s": ("drift", "window_max_age_s"),
+    "drift_min_samples": ("drift", "min_samples"),
+    "drift_score_interval_s": ("drift", "score_interval_s"),
+    "drift_psi_threshold": ("drift", "psi_threshold"),
+    "drift_significance": ("drift", "significance"),
+    "drift_cooldown_s": ("drift", "cooldown_s"),
+    "drift_ignore_features": ("drift", "ignore_features"),
+    "missing_rate_threshold": ("drift", "missing_rate_threshold"),
+    "missing_report_interval_s": ("drift", "missing_report_interval_s"),
+}
+
 
 class Settings(KibanaSettings, LogIndices):
     """Configuration of the watcher (env prefix `AMF1_`; Kibana's and `AMF1_ES_*` inherited)."""
+
+    flat_variables: ClassVar[dict[str, tuple[str, ...]]] = DRIFT_VARIABLES
 
     runbook_base_url: str | None = Field(
         None, description="Base URL of the runbooks linked from alerts; unset: the shipped files."
@@ -73,6 +91,11 @@ class Settings(KibanaSettings, LogIndices):
         300.0,
         gt=0.0,
         description="How long a message is reserved for its sender (longer than a Slack send).",
+    )
+    drift: DriftScoring = Field(
+        default_factory=DriftScoring,
+        description="Drift and missing-data scoring over all workers (set through its flat "
+        "variables).",
     )
 
     @model_validator(mode="after")

@@ -31,6 +31,7 @@ class Action(StrEnum):
     REQUEST_REJECTED = "request-rejected"
     HTTP_ACCESS = "http-access"
     FEEDBACK_RECEIVED = "feedback-received"
+    DRIFT_COUNTS = "drift-counts"
     DRIFT_DETECTED = "drift-detected"
     MISSING_DATA_RATE = "missing-data-rate"
     MODEL_PERFORMANCE = "model-performance"
@@ -103,15 +104,23 @@ CATALOGUE: Final[Mapping[Action, EventSpec]] = {
         _HTTP | {"amf1.prediction.id"},
         "The actual outcome of an earlier prediction was recorded.",
     ),
+    Action.DRIFT_COUNTS: EventSpec(
+        "info",
+        _MODEL | {"amf1.drift.rows", "amf1.drift.counts"},
+        "A worker's per-feature bin and missing counts of the rows since its previous report, "
+        "with the reference's shares (unindexed); the watcher adds them up over all workers.",
+    ),
     Action.DRIFT_DETECTED: EventSpec(
         "warning",
         _MODEL | {"amf1.drift.feature", "amf1.drift.score", "amf1.drift.threshold"},
-        "A feature's recent inputs drifted from the training reference.",
+        "A feature's recent inputs, over all workers, drifted from the training reference "
+        "(logged by the watcher).",
     ),
     Action.MISSING_DATA_RATE: EventSpec(
         "info",
         _MODEL | {"amf1.data.missing_rate"},
-        "Share of missing input values in the recent window (warning level above 5 %).",
+        "Share of missing input values in the recent window over all workers (logged by the "
+        "watcher; warning level above 5 %).",
     ),
     Action.MODEL_PERFORMANCE: EventSpec(
         "info",

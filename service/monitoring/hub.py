@@ -1,7 +1,7 @@
 """The one monitoring object the app holds: per-model drift, performance and freshness.
 
-Request path: `observe()` (one drift window update) and `record_outcome()` (one append).
-Everything periodic (drift scoring, missing-data, performance and freshness events) happens in
+Request path: `observe()` (one row binned into the drift counts) and `record_outcome()` (one
+append). Everything periodic (drift-counts reports, performance and freshness events) happens in
 `tick()`, which the background task started by `running()` calls every `tick_interval_s`.
 Monitoring never breaks the service: every failure is logged and swallowed.
 """
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from logshipping.events import Action, emit
 from service.metadata import Reference
-from service.monitoring.drift import DriftConfig, DriftMonitor
+from service.monitoring.drift import DriftConfig, DriftCounter
 from service.monitoring.freshness import FreshnessConfig, report_freshness
 from service.monitoring.performance import (
     METRIC_BY_MODEL,
@@ -38,7 +38,9 @@ class MonitoringConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    drift: DriftConfig = Field(default_factory=DriftConfig, description="Drift detection.")
+    drift: DriftConfig = Field(
+        default_factory=DriftConfig, description="Drift counts (the watcher scores them)."
+    )
     performance: PerformanceConfig = Field(
         default_factory=PerformanceConfig, description="Rolling model performance."
     )
@@ -56,7 +58,7 @@ class ModelMonitors:
 
     name: str
     version: str
-    drift: DriftMonitor | None
+    drift: DriftCounter | None
     performance: PerformanceTracker | None
     data_time: datetime | None
     identity: str | None = None
@@ -99,7 +101,7 @@ class MonitoringHub:
             reference: the metadata's `reference`, feature -> its training distribution (None:
                 no drift detection).
             data_time: when the newest training data was recorded (None: no freshness report).
-            columns, categories: the layout of the rows `observe` gets (see `DriftMonitor`).
+            columns, categories: the layout of the rows `observe` gets (see `DriftCounter`).
             identity: what tells two loads of one version apart (the model file's sha256).
 
         A malformed reference disables drift detection for the model and is logged; it never
@@ -109,12 +111,10 @@ class MonitoringHub:
         if reference:
             try:
                 check_reference(reference)
-                ignored = self.config.drift.ignore_features
-                kept = {name: ref for name, ref in reference.items() if name not in ignored}
-                drift = DriftMonitor(
+                drift = DriftCounter(
                     name,
                     version,
-                    kept,
+                    reference,
                     self.config.drift,
                     self._clock,
                     columns=columns,
@@ -134,16 +134,26 @@ class MonitoringHub:
             else None
         )
         monitors = ModelMonitors(name, version, drift, performance, data_time, identity)
+        self._report_pending(self._models.get(name))
         self._models[name] = monitors
         self._report_freshness(monitors, self._clock())
         return monitors
 
     def unregister_model(self, name: str) -> None:
-        """Stop monitoring a model (it was unloaded)."""
-        self._models.pop(name, None)
+        """Stop monitoring a model (it was unloaded), reporting its pending drift counts."""
+        self._report_pending(self._models.pop(name, None))
+
+    def _report_pending(self, monitors: ModelMonitors | None) -> None:
+        """Report the rows counted since the last report: a replaced model's last rows count."""
+        if monitors is None or monitors.drift is None:
+            return
+        try:
+            monitors.drift.report()
+        except Exception:  # noqa: BLE001 - the new version is monitored all the same
+            _log.exception("drift counts report failed", **{"amf1.model.name": monitors.name})
 
     def observe(self, model_name: str, row: Sequence[object]) -> None:
-        """Add one prediction request's model input row to the model's drift window."""
+        """Bin one prediction request's model input row into the model's drift counts."""
         monitors = self._models.get(model_name)
         if monitors is None or monitors.drift is None:
             return
@@ -183,7 +193,7 @@ class MonitoringHub:
         if monitors.drift is not None and monitors.drift.due(now):
             # Its own trace (the tick runs outside any request), findable in Jaeger.
             with drift_span(monitors.name, monitors.version, window_size=len(monitors.drift)):
-                monitors.drift.check(now)
+                monitors.drift.report(now)
         if monitors.performance is not None and monitors.performance.due(now):
             monitors.performance.report(now)
         last = monitors.last_freshness
@@ -229,3 +239,5 @@ class MonitoringHub:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            for monitors in list(self._models.values()):
+                self._report_pending(monitors)

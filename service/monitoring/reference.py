@@ -21,7 +21,6 @@ import numpy as np
 
 from service.metadata import CategoricalReference, NumericReference, Reference
 
-N_QUANTILE_BINS = 10
 UNSEEN = "__unseen__"
 
 
@@ -140,14 +139,6 @@ def expected(ref: Reference) -> np.ndarray[Any, np.dtype[np.float64]]:
     if isinstance(ref, NumericReference):
         return _normalised(ref.proportions)
     return _normalised((*ref.frequencies.values(), 0.0))
-
-
-def quantiles(ref: NumericReference) -> dict[str, float]:
-    """p10 / p50 / p90 of the training data, read off the decile edges."""
-    edges = ref.bin_edges
-    if len(edges) != N_QUANTILE_BINS + 1:
-        return {}
-    return {"p10": edges[1], "p50": edges[5], "p90": edges[9]}
 
 
 def labels(ref: CategoricalReference) -> tuple[str, ...]:

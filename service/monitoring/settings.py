@@ -2,8 +2,9 @@
 
 The defaults, limits and descriptions live once, in the hub's config models (`DriftConfig`,
 `PerformanceConfig`, `FreshnessConfig`, `MonitoringConfig`). `service.settings.Settings` holds one
-`MonitoringConfig` and maps the variables users set (`AMF1_DRIFT_WINDOW_SIZE`,
-`AMF1_MAE_WARNING_S`, ...) onto its fields through `MONITORING_VARIABLES`.
+`MonitoringConfig` and maps the variables users set (`AMF1_DRIFT_EVALUATE_EVERY`,
+`AMF1_MAE_WARNING_S`, ...) onto its fields through `MONITORING_VARIABLES`. Drift scoring and the
+missing-data rate are the watcher's (`AMF1_DRIFT_WINDOW_SIZE`, ...: `alerting.settings`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,8 @@ from service.monitoring.hub import MonitoringConfig
 
 # Variable name (without the `AMF1_` prefix) -> the field it sets, under the `monitoring` field.
 MONITORING_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
-    "drift_window_size": ("monitoring", "drift", "window_size"),
-    "drift_window_max_age_s": ("monitoring", "drift", "window_max_age_s"),
-    "drift_min_samples": ("monitoring", "drift", "min_samples"),
     "drift_evaluate_every": ("monitoring", "drift", "evaluate_every_requests"),
     "drift_evaluate_interval_s": ("monitoring", "drift", "evaluate_interval_s"),
-    "drift_psi_threshold": ("monitoring", "drift", "psi_threshold"),
-    "drift_significance": ("monitoring", "drift", "significance"),
-    "drift_cooldown_s": ("monitoring", "drift", "cooldown_s"),
-    "drift_ignore_features": ("monitoring", "drift", "ignore_features"),
-    "missing_rate_threshold": ("monitoring", "drift", "missing_rate_threshold"),
-    "missing_report_interval_s": ("monitoring", "drift", "missing_report_interval_s"),
     "performance_window": ("monitoring", "performance", "window"),
     "performance_interval_s": ("monitoring", "performance", "interval_s"),
     "performance_min_outcomes": ("monitoring", "performance", "min_outcomes"),
@@ -41,7 +33,7 @@ MONITORING_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
 
 
 class MonitoringSettings(BaseModel):
-    """Drift, missing-data, model-performance and freshness knobs of the service."""
+    """Drift-counting, model-performance and freshness knobs of the service."""
 
     monitoring: MonitoringConfig = Field(
         default_factory=MonitoringConfig,

@@ -10,6 +10,9 @@ PSI is an effect size, but its noise grows with the number of bins (about `(bins
 window of n): a 24-category feature over 200 requests passes 0.2 by chance ~2 % of the time. The
 detector therefore also asks `scipy.stats.chisquare` whether the shift is significant, which
 accounts for the degrees of freedom; see `chi_square_p_value`.
+
+The summaries work from the bin counts alone (the workers report counts, not values): numeric
+quantiles are interpolated inside the training bins.
 """
 
 from __future__ import annotations
@@ -18,9 +21,6 @@ from typing import Any
 
 import numpy as np
 from scipy import special, stats
-
-from service.metadata import CategoricalReference, NumericReference
-from service.monitoring.reference import expected, labels, quantiles
 
 PSI_EPSILON = 1e-4
 
@@ -78,29 +78,43 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def numeric_summary(reference: NumericReference, current: FloatArray) -> str:
-    """`p10/p50/p90 reference a/b/c, current x/y/z; current mean m` for a drifted feature."""
-    ref = quantiles(reference)
-    if current.size == 0:
+def binned_quantiles(edges: FloatArray, counts: FloatArray, qs: FloatArray) -> FloatArray:
+    """Quantiles `qs` of values known only by their bin counts, linear inside each bin.
+
+    Values outside the training range were counted in the outer bins, so the result never leaves
+    `[edges[0], edges[-1]]`.
+    """
+    cumulative = np.concatenate(([0.0], np.cumsum(counts)))
+    quantiles: FloatArray = np.interp(qs * cumulative[-1], cumulative, edges)
+    return quantiles
+
+
+def numeric_summary(edges: FloatArray, expected: FloatArray, counts: FloatArray) -> str:
+    """`p10/p50/p90 reference a/b/c, current ~x/y/z; most moved: [lo, hi) e% -> a%`."""
+    total = float(counts.sum())
+    if total <= 0:
         return "no present values in the window"
-    now = np.quantile(current, [0.1, 0.5, 0.9])
-    reference_part = "/".join(_fmt(ref[key]) for key in ("p10", "p50", "p90")) if ref else "n/a"
-    current_part = "/".join(_fmt(float(q)) for q in now)
+    qs = np.array([0.1, 0.5, 0.9])
+    reference = binned_quantiles(edges, expected, qs)
+    current = binned_quantiles(edges, counts, qs)
+    actual = counts / total
+    moved = int(np.argmax(np.abs(actual - expected)))
     return (
-        f"p10/p50/p90 reference {reference_part}, current {current_part}; "
-        f"current mean {_fmt(float(current.mean()))}"
+        f"p10/p50/p90 reference {'/'.join(_fmt(float(q)) for q in reference)}, "
+        f"current ~{'/'.join(_fmt(float(q)) for q in current)}; most moved: "
+        f"[{_fmt(float(edges[moved]))}, {_fmt(float(edges[moved + 1]))}) "
+        f"{expected[moved]:.1%} -> {actual[moved]:.1%}"
     )
 
 
-def categorical_summary(reference: CategoricalReference, counts: FloatArray, top: int = 3) -> str:
+def categorical_summary(
+    labels: tuple[str, ...], expected: FloatArray, counts: FloatArray, top: int = 3
+) -> str:
     """The `top` categories whose share moved most: `value ref% -> now%`."""
     total = float(counts.sum())
     if total <= 0:
         return "no present values in the window"
-    shares = expected(reference)
     actual = counts / total
-    names = labels(reference)
-    order = np.argsort(-np.abs(actual - shares))[:top]
-    return ", ".join(
-        f"{names[i]} {shares[i]:.1%} -> {actual[i]:.1%}" for i in order if actual[i] != shares[i]
-    )
+    order = np.argsort(-np.abs(actual - expected))[:top]
+    moved = (i for i in order if actual[i] != expected[i])
+    return ", ".join(f"{labels[i]} {expected[i]:.1%} -> {actual[i]:.1%}" for i in moved)

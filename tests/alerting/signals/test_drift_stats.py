@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import stats as scipy_stats
 
-from service.monitoring import stats
+from alerting.signals import drift_stats as stats
 
 
 def test_psi_matches_its_definition() -> None:
@@ -55,3 +55,22 @@ def test_values_in_an_impossible_bin_are_significant() -> None:
     expected = np.array([0.5, 0.5, 0.0])
     assert stats.chi_square_p_value(expected, np.array([50.0, 49.0, 1.0])) == 0.0
     assert stats.chi_square_p_value(expected, np.array([50.0, 50.0, 0.0])) > 0.5
+
+
+def test_binned_quantiles_interpolate_inside_the_bins() -> None:
+    """Uniform counts over [0, 10) in 10 bins give the quantiles of a uniform distribution."""
+    edges = np.arange(11.0)
+    quantiles = stats.binned_quantiles(edges, np.full(10, 5.0), np.array([0.1, 0.5, 0.9]))
+    assert np.allclose(quantiles, [1.0, 5.0, 9.0])
+
+
+def test_summaries_name_the_bin_or_category_that_moved_most() -> None:
+    """Numeric: reference and current quantiles and the most moved bin; categorical: top moves."""
+    expected = np.full(4, 0.25)
+    numeric = stats.numeric_summary(np.arange(5.0), expected, np.array([0.0, 0.0, 10.0, 90.0]))
+    assert numeric.startswith("p10/p50/p90 reference 0.4/2/3.6, current ~")
+    assert numeric.endswith("most moved: [3, 4) 25.0% -> 90.0%")
+    text = stats.categorical_summary(
+        ("a", "b", "__unseen__"), np.array([0.5, 0.5, 0.0]), np.array([20.0, 70.0, 10.0])
+    )
+    assert text.split(", ")[0] == "a 50.0% -> 20.0%"
