@@ -47,3 +47,16 @@ def test_claim_must_outlast_the_longest_slack_send() -> None:
     """A delivery claim shorter than slack-sdk's worst-case retries is refused."""
     with pytest.raises(ValidationError, match="claim_ttl_s"):
         Settings(claim_ttl_s=60, slack_max_retry_after_s=30)
+
+
+def test_drift_scoring_comes_from_its_flat_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AMF1_DRIFT_* / AMF1_MISSING_* set the watcher's drift scoring; an argument wins."""
+    monkeypatch.setenv("AMF1_DRIFT_PSI_THRESHOLD", "0.3")
+    monkeypatch.setenv("AMF1_DRIFT_IGNORE_FEATURES", '["circuit"]')
+    monkeypatch.setenv("AMF1_MISSING_RATE_THRESHOLD", "0.1")
+    scoring = Settings(drift_window_size=2000).drift
+    assert scoring.psi_threshold == 0.3
+    assert scoring.ignore_features == frozenset({"circuit"})
+    assert scoring.missing_rate_threshold == 0.1
+    assert scoring.window_size == 2000
+    assert Settings().drift.significance == 0.001

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from elk import pipeline_rules
 from logshipping.events import Action
 
+TEMPLATE = Path(__file__).resolve().parents[2] / "elk" / "index" / "amf1-logs.template.json"
 RECEIVED = datetime(2026, 11, 27, 12, 0, 0, 250000, tzinfo=UTC)
 
 # Every spelling Logstash's LOGLEVEL grok pattern accepts (from its definition), lower-cased.
@@ -70,6 +72,15 @@ def test_structured_event_keeps_its_fields_and_gets_its_id_and_day() -> None:
     assert indexed.document["@timestamp"] == "2026-11-27T10:00:00.123456Z"
     assert indexed.document["message"] == "hello"
     assert "tags" not in indexed.document
+
+
+def test_drift_counts_pass_through_and_stay_unindexed() -> None:
+    """A drift-counts event keeps its nested counts as sent; the template stores them unindexed."""
+    counts = {"air_temp_c": {"bins": [3, 0, 7], "missing": 1, "expected": [0.3, 0.3, 0.4]}}
+    line = _event(**{"event.action": "drift-counts", "amf1.drift.counts": counts})
+    assert pipeline_rules.reference_document(line, RECEIVED).document["amf1.drift.counts"] == counts
+    template = orjson.loads(TEMPLATE.read_bytes())["template"]["mappings"]["properties"]
+    assert template["amf1.drift.counts"] == {"type": "object", "enabled": False}
 
 
 @pytest.mark.parametrize(

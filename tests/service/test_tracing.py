@@ -183,8 +183,8 @@ def test_app_factory_alone_exports_nothing(models_dir: Path) -> None:
     assert "x-trace-id" not in response.headers
 
 
-def test_periodic_drift_check_is_its_own_trace(exporter: MemoryExporter) -> None:
-    """A drift check (every K requests, outside any request) is a `drift-update` span."""
+def test_periodic_drift_report_is_its_own_trace(exporter: MemoryExporter) -> None:
+    """A drift-counts report (every K requests, outside any request) is a `drift-update` span."""
     config = MonitoringConfig(
         drift=DriftConfig(),
         performance=PerformanceConfig(),

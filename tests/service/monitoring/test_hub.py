@@ -64,8 +64,8 @@ def test_freshness_is_reported_at_registration_and_every_interval() -> None:
     assert fresh[0]["log_level"] == "warning"
 
 
-def test_prediction_rows_feed_drift_and_ticks_report_it() -> None:
-    """Observed rows with one shifted feature lead to a drift event on the next due tick."""
+def test_prediction_rows_feed_drift_counts_and_ticks_report_them() -> None:
+    """Observed rows are binned; the next due tick reports them as one drift-counts event."""
     clock = Clock()
     h = hub(clock)
     h.register_model(STAGE1, "1", synthetic.training_reference(), None)
@@ -74,17 +74,28 @@ def test_prediction_rows_feed_drift_and_ticks_report_it() -> None:
         for row in synthetic.rows(columns):
             h.observe(STAGE1, row)
         h.tick()
-    drift = actions(logs, Action.DRIFT_DETECTED)
-    assert [event["amf1.drift.feature"] for event in drift] == ["air_temp_c"]
+    (counts,) = actions(logs, Action.DRIFT_COUNTS)
+    assert counts["amf1.drift.rows"] == 1_000
+    assert actions(logs, Action.DRIFT_DETECTED) == []
 
 
-def test_ignored_features_never_drift() -> None:
-    """A feature listed in `ignore_features` is not monitored."""
-    clock = Clock()
-    h = hub(clock, drift=DriftConfig(ignore_features=frozenset({"air_temp_c"})))
-    monitors = h.register_model(STAGE1, "1", synthetic.training_reference(), None)
-    assert monitors.drift is not None
-    assert "air_temp_c" not in monitors.drift.features
+def test_a_replaced_or_unloaded_model_reports_its_pending_counts() -> None:
+    """Rows counted before a reload or an unload are reported, not lost."""
+    h = hub(Clock())
+    h.register_model(STAGE1, "1", synthetic.training_reference(), None)
+    rows = synthetic.rows(synthetic.sample_columns(np.random.default_rng(42), 30))
+    with capture_logs() as logs:
+        for row in rows:
+            h.observe(STAGE1, row)
+        h.register_model(STAGE1, "2", synthetic.training_reference(), None)
+        for row in rows[:10]:
+            h.observe(STAGE1, row)
+        h.unregister_model(STAGE1)
+    reported = [
+        (event["amf1.model.version"], event["amf1.drift.rows"])
+        for event in actions(logs, Action.DRIFT_COUNTS)
+    ]
+    assert reported == [("1", 30), ("2", 10)]
 
 
 def test_outcomes_feed_the_performance_report() -> None:

@@ -13,12 +13,14 @@ from fastapi.testclient import TestClient
 from sklearn.metrics import brier_score_loss, mean_absolute_error
 from structlog.testing import capture_logs
 
+from alerting.signals.drift_counts import parse_report
+from alerting.signals.drift_score import DriftScoring, drifted, score_all
 from amf1.loadgen.payloads import PayloadFactory
 from logshipping.events import CATALOGUE, Action
 from service.app import create_app
 from service.features import FEATURES
 from service.feedback import PredictionStore
-from service.monitoring.drift import DriftMonitor
+from service.monitoring.drift import DriftCounter
 from service.monitoring.hub import ModelMonitors, MonitoringHub
 from service.monitoring.performance import PerformanceTracker
 from service.monitoring.wiring import sync_models
@@ -55,7 +57,7 @@ def tracker(client: TestClient, model: str) -> PerformanceTracker:
     return found
 
 
-def window(client: TestClient, model: str) -> DriftMonitor:
+def window(client: TestClient, model: str) -> DriftCounter:
     found = monitors(client, model).drift
     assert found is not None
     return found
@@ -119,7 +121,7 @@ def test_feedback_for_an_unknown_prediction_is_404_and_not_tracked(models_dir: P
         assert len(tracker(client, STAGE2)) == 0
 
 
-def test_each_prediction_adds_one_row_to_the_drift_window(models_dir: Path) -> None:
+def test_each_prediction_adds_one_row_to_the_drift_counts(models_dir: Path) -> None:
     """A qualifying prediction adds its row, a race prediction one of its field's entries."""
     with make_client(models_dir, **QUIET) as client:
         for _ in range(3):
@@ -167,32 +169,34 @@ def qualifying_requests(table: Any, n: int, seed: int, track_shift: float) -> li
 def drifted_features(
     models_dir: Path, model: str, path: str, bodies: Iterable[dict[str, Any]]
 ) -> list[str]:
-    """Post `bodies` to `path` (each answered 200), score `model`'s drift window of 300 rows
-    once, and return the features reported as drifted (every feature must have been scored)."""
-    settings = {"drift_window_size": 300, "drift_min_samples": 200, **QUIET}
-    with make_client(models_dir, **settings) as client:
+    """Post `bodies` to `path` (each answered 200), let the service report `model`'s drift
+    counts, score them as the watcher does over a window of 300 rows, and return the drifted
+    features (every feature must have been scored)."""
+    with make_client(models_dir, **QUIET) as client:
         for body in bodies:
             assert client.post(path, json=body).status_code == 200
         with capture_logs() as logs:
-            hub_of(client).tick()
-        scores = window(client, model).evaluate().scores
-    assert all(score.score is not None for score in scores)
-    return [event["amf1.drift.feature"] for event in actions(logs, Action.DRIFT_DETECTED)]
+            window(client, model).report()
+    events = [e for e in actions(logs, Action.DRIFT_COUNTS) if e["amf1.model.name"] == model]
+    scoring = DriftScoring(window_size=300, min_samples=200)
+    merged, found = drifted([parse_report(event) for event in events], scoring)
+    assert all(score.score is not None for score in score_all(merged, scoring))
+    return [score.feature for score in found]
 
 
-@pytest.mark.parametrize(("shift", "drifted"), [(0.0, []), (15.0, ["track_temp_c"])])
+@pytest.mark.parametrize(("shift", "expected"), [(0.0, []), (15.0, ["track_temp_c"])])
 def test_requests_like_the_training_data_do_not_drift_and_a_shift_does(
-    models_dir: Path, small_table: Any, shift: float, drifted: list[str]
+    models_dir: Path, small_table: Any, shift: float, expected: list[str]
 ) -> None:
     """300 requests drawn from the training table raise no drift; with the track temperature
     15 C hotter, exactly `track_temp_c` drifts."""
     bodies = qualifying_requests(small_table, 300, seed=5, track_shift=shift)
-    assert drifted_features(models_dir, STAGE1, "/predict/qualifying", bodies) == drifted
+    assert drifted_features(models_dir, STAGE1, "/predict/qualifying", bodies) == expected
 
 
-@pytest.mark.parametrize(("rain_shift", "drifted"), [(0.0, []), (0.4, ["rain_probability"])])
+@pytest.mark.parametrize(("rain_shift", "expected"), [(0.0, []), (0.4, ["rain_probability"])])
 def test_race_requests_like_the_training_races_do_not_drift_and_a_shift_does(
-    models_dir: Path, rain_shift: float, drifted: list[str]
+    models_dir: Path, rain_shift: float, expected: list[str]
 ) -> None:
     """250 race-winner requests for races of the training table raise no drift, though each
     repeats its weekend's circuit and rain for its whole field; 0.4 more rain drifts exactly
@@ -200,7 +204,7 @@ def test_race_requests_like_the_training_races_do_not_drift_and_a_shift_does(
     payloads = PayloadFactory.synthetic(seasons=3, seed=SEED)  # the training table's races
     payloads.shift = {"rain_probability": rain_shift}
     bodies = (payloads.race_winner() for _ in range(250))
-    assert drifted_features(models_dir, STAGE2, "/predict/race-winner", bodies) == drifted
+    assert drifted_features(models_dir, STAGE2, "/predict/race-winner", bodies) == expected
 
 
 def test_monitoring_follows_the_loaded_models(models_dir: Path) -> None:

@@ -14,10 +14,9 @@ from service.settings import Settings
 
 
 def test_defaults_are_the_guides_thresholds() -> None:
-    """Without variables: PSI 0.2, 5 % missing, MAE 0.40/0.50 s, Brier 0.045/0.0475, 24 h stale."""
+    """Without variables: MAE 0.40/0.50 s, Brier 0.045/0.0475, 24 h stale (drift and missing
+    data: the watcher's settings)."""
     config = Settings().monitoring
-    assert config.drift.psi_threshold == 0.2
-    assert config.drift.missing_rate_threshold == 0.05
     assert config.performance.thresholds("mae") == (0.40, 0.50)
     assert config.performance.thresholds("brier") == (0.045, 0.0475)
     assert config.freshness.stale_after_s == 86400.0
@@ -51,7 +50,7 @@ def test_each_default_is_declared_once_in_the_hub_configs() -> None:
         assert actual == expected, path
 
 
-def test_every_config_knob_but_the_psi_floor_has_a_variable() -> None:
+def test_every_config_knob_has_a_variable() -> None:
     """A new config field gets its AMF1_* variable (or is knowingly left internal)."""
     mapped = {path[1:] for path in MONITORING_VARIABLES.values()}
     nested = {"drift", "performance", "freshness"}
@@ -62,26 +61,24 @@ def test_every_config_knob_but_the_psi_floor_has_a_variable() -> None:
         ("freshness", FreshnessConfig),
     ):
         expected |= {(group, name) for name in model.model_fields}
-    assert expected - mapped == {("drift", "psi_epsilon")}
+    assert expected - mapped == set()
 
 
 def test_variables_and_arguments_set_the_knobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """AMF1_* variables reach the monitoring config; an explicit argument beats the variable."""
-    monkeypatch.setenv("AMF1_DRIFT_PSI_THRESHOLD", "0.3")
-    monkeypatch.setenv("AMF1_DRIFT_IGNORE_FEATURES", '["circuit"]')
+    monkeypatch.setenv("AMF1_DRIFT_EVALUATE_INTERVAL_S", "30")
     monkeypatch.setenv("AMF1_MAE_WARNING_S", "0.35")
-    monkeypatch.setenv("AMF1_DRIFT_WINDOW_SIZE", "500")
+    monkeypatch.setenv("AMF1_DRIFT_EVALUATE_EVERY", "500")
     monkeypatch.setenv("AMF1_MONITORING_TICK_S", "2")
-    config = Settings(drift_window_size=2000).monitoring
-    assert config.drift.psi_threshold == 0.3
-    assert config.drift.ignore_features == frozenset({"circuit"})
+    config = Settings(drift_evaluate_every=2000).monitoring
+    assert config.drift.evaluate_interval_s == 30.0
     assert config.performance.mae_warning_s == 0.35
-    assert config.drift.window_size == 2000
+    assert config.drift.evaluate_every_requests == 2000
     assert config.tick_interval_s == 2.0
 
 
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A significance outside (0, 1) is a settings error naming the field."""
-    monkeypatch.setenv("AMF1_DRIFT_SIGNIFICANCE", "1.5")
-    with pytest.raises(ValidationError, match="significance"):
+    """A report interval of 0 is a settings error naming the field."""
+    monkeypatch.setenv("AMF1_DRIFT_EVALUATE_INTERVAL_S", "0")
+    with pytest.raises(ValidationError, match="evaluate_interval_s"):
         Settings()
