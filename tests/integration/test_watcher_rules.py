@@ -15,7 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from elk.installer import install
-from service.monitoring.settings import MonitoringSettings
+from alerting.signals.drift_score import DriftScoring
 from tests.alerting.slack_server import SlackServer, slack_fixture
 from tests.integration.watcher_support import (
     cleanup,
@@ -202,16 +202,16 @@ def test_rule_fires_once_and_resolves(
         cleanup(es, h)
 
 
-def test_a_drift_the_service_keeps_reporting_stays_one_alert(
+def test_a_drift_that_keeps_being_reported_stays_one_alert(
     es: Elasticsearch, stack: Any, slack: SlackServer
 ) -> None:
-    """While a drift lasts, the service repeats its event once per cooldown, at its first
-    evaluation after it (up to an evaluation interval later). With the service's defaults and
+    """While a drift lasts, the drift signal repeats its event once per cooldown, at its first
+    scoring after it (up to a score interval later). With the watcher's defaults and
     the shipped rule, that is one alert, resolved once after the last event, not a resolution
     and a new alert every cooldown."""
     install(es)
-    defaults = MonitoringSettings()
-    period_s = defaults.drift_cooldown_s + defaults.drift_evaluate_interval_s
+    defaults = DriftScoring()
+    period_s = defaults.cooldown_s + defaults.score_interval_s
     times = [30 + i * period_s for i in range(4)]
     day = incident_day() + timedelta(hours=1)
     feature = {"amf1__drift__feature": "track_temp"}

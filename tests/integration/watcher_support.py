@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from alerting.backend import make_client
 from alerting.loading import load_compiled_rules
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
+from alerting.signals import Signal
 from alerting.watcher import Watcher
 from kibana.mapping import load_template_file
 from tests.alerting.slack_server import SlackServer
@@ -86,7 +87,7 @@ class Harness:
     rule_ids: tuple[str, ...]
     watchers: list[Watcher] = field(default_factory=list)
 
-    def new_watcher(self) -> Watcher:
+    def new_watcher(self, signals: Sequence[Signal] = ()) -> Watcher:
         settings = self.settings
         types = load_template_file(settings.index_template_file)
         rules = [
@@ -102,7 +103,9 @@ class Harness:
             max_retries=settings.slack_max_retries,
             max_retry_after_s=settings.slack_max_retry_after_s,
         )
-        watcher = Watcher(settings, rules, make_client(settings), notifier, clock=self.clock)
+        watcher = Watcher(
+            settings, rules, make_client(settings), notifier, clock=self.clock, signals=signals
+        )
         self.watchers.append(watcher)
         return watcher
 
