@@ -1,7 +1,7 @@
 """The steps every prediction request shares, around the model call that differs.
 
 A prediction route starts a `PredictionFlow` for its model, then `infer` (the model call inside
-the inference span), `record` (drift window and feedback store; gives the prediction its id) and
+the inference span), `record` (drift counts and feedback store; gives the prediction its id) and
 `log` (the prediction's fields on the request's access event). What the request asks, and what
 the answer looks like, stays in the route.
 """
@@ -103,7 +103,7 @@ class PredictionFlow:
         lap_time_s: float | None = None,
         probabilities: Mapping[str, float] | None = None,
     ) -> str:
-        """Add the model input `row` to the drift window and keep the answer for feedback.
+        """Add the model input `row` to the drift counts and keep the answer for feedback.
 
         Returns:
             The new prediction id.

@@ -25,9 +25,9 @@ DEMO_STATE_INDEX: Final = "amf1-watcher-state-demo"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
-# Monitoring cadences for the demo (service settings, `AMF1_*`): reports every few seconds, drift
-# scored every 50 requests over the last 400 (1000 by default: the drifted rows of the drift phase
-# would outlast the recovery phase).
+# Monitoring cadences for the demo (`AMF1_*`, for the service and the watcher): reports every few
+# seconds, drift counts every 50 requests, scored every 10 s over the last 400 rows (1000 by
+# default: the drifted rows of the drift phase would outlast the recovery phase).
 SERVICE_DEMO_ENV: Final = {
     "AMF1_ENVIRONMENT": "development",
     "AMF1_TEST_DELAY_ENABLED": "true",
@@ -36,6 +36,7 @@ SERVICE_DEMO_ENV: Final = {
     "AMF1_DRIFT_WINDOW_SIZE": "400",
     "AMF1_DRIFT_EVALUATE_EVERY": "50",
     "AMF1_DRIFT_EVALUATE_INTERVAL_S": "10",
+    "AMF1_DRIFT_SCORE_INTERVAL_S": "10",
     "AMF1_DRIFT_COOLDOWN_S": "30",
     "AMF1_MISSING_REPORT_INTERVAL_S": "10",
     "AMF1_PERFORMANCE_INTERVAL_S": "5",

@@ -188,7 +188,8 @@ class Demo:
         with make_client() as es:
             es.indices.delete(index=environment.DEMO_STATE_INDEX, ignore_unavailable=True)
         args = amf1_command("watch", "--interval", "1", "--rules", str(rules))
-        watcher = self._child("watcher", args, self.env)
+        # The drift window and cadences are the watcher's to score with.
+        watcher = self._child("watcher", args, self.env | environment.SERVICE_DEMO_ENV)
         time.sleep(3)
         if not watcher.running():
             raise DemoError(f"the watcher exited; see {watcher.log}")

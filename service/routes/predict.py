@@ -58,7 +58,7 @@ async def race_winner(body: RaceWinnerRequest, request: Request) -> RaceWinnerRe
         zip(prediction.drivers, prediction.probabilities.tolist(), strict=True),
         key=lambda pair: -pair[1],
     )
-    # One entry of the field, drawn at random, enters the drift window: the circuit and the
+    # One entry of the field, drawn at random, is counted for drift: the circuit and the
     # weather are the same for every entry of a request, and the detector's statistics assume
     # independent rows (twenty copies of one weekend look like a drifted mix of weekends).
     entry = random.randrange(len(prediction.features))  # noqa: S311 - sampling, not cryptography

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
-from elk.installer import install
 from alerting.signals.drift_score import DriftScoring
+from elk.installer import install
 from tests.alerting.slack_server import SlackServer, slack_fixture
 from tests.integration.watcher_support import (
     cleanup,
