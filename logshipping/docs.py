@@ -25,7 +25,11 @@ def catalogue_table() -> str:
         "| --- | --- | --- | --- |",
     ]
     for action, spec in CATALOGUE.items():
-        fields = ", ".join(f"`{name}`" for name in sorted(spec.required)) or "-"
+        fields = ", ".join(f"`{name}`" for name in sorted(spec.required))
+        if spec.one_of:
+            alternatives = " or ".join(f"`{name}`" for name in sorted(spec.one_of))
+            fields = f"{fields}, one of {alternatives}" if fields else f"one of {alternatives}"
+        fields = fields or "-"
         rows.append(f"| `{action.value}` | {spec.level} | {fields} | {spec.description} |")
     return "\n".join(rows)
 

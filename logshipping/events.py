@@ -8,7 +8,7 @@ Elastic Common Schema names, flat and dotted (`"error.type"`), with domain field
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Literal
@@ -31,6 +31,7 @@ class Action(StrEnum):
     REQUEST_REJECTED = "request-rejected"
     HTTP_ACCESS = "http-access"
     FEEDBACK_RECEIVED = "feedback-received"
+    FEEDBACK_UNMATCHED = "feedback-unmatched"
     DRIFT_COUNTS = "drift-counts"
     DRIFT_DETECTED = "drift-detected"
     MISSING_DATA_RATE = "missing-data-rate"
@@ -51,11 +52,23 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class EventSpec:
-    """What an action means, its default level and the fields every such event carries."""
+    """What an action means, its default level and the fields every such event carries.
+
+    `one_of`: fields of which every such event carries at least one (e.g. the two outcomes of
+    feedback).
+    """
 
     level: Level
     required: frozenset[str]
     description: str
+    one_of: frozenset[str] = frozenset()
+
+    def missing(self, present: Collection[str]) -> list[str]:
+        """The required fields absent from `present` (`one of a|b` when none of `one_of`)."""
+        missing = sorted(self.required.difference(present))
+        if self.one_of and self.one_of.isdisjoint(present):
+            missing.append("one of " + "|".join(sorted(self.one_of)))
+        return missing
 
 
 _MODEL = frozenset({"amf1.model.name", "amf1.model.version"})
@@ -102,7 +115,15 @@ CATALOGUE: Final[Mapping[Action, EventSpec]] = {
     Action.FEEDBACK_RECEIVED: EventSpec(
         "info",
         _HTTP | {"amf1.prediction.id"},
-        "The actual outcome of an earlier prediction was recorded.",
+        "The actual outcome of an earlier prediction was accepted; the watcher joins it with "
+        "the prediction.",
+        one_of=frozenset({"amf1.feedback.lap_time_s", "amf1.feedback.winner"}),
+    ),
+    Action.FEEDBACK_UNMATCHED: EventSpec(
+        "info",
+        frozenset({"amf1.feedback.unmatched_count"}),
+        "Feedback of one interval the watcher could not join with a prediction, by reason "
+        "(`amf1.feedback.unmatched.*`); warning level when any.",
     ),
     Action.DRIFT_COUNTS: EventSpec(
         "info",
@@ -125,7 +146,8 @@ CATALOGUE: Final[Mapping[Action, EventSpec]] = {
     Action.MODEL_PERFORMANCE: EventSpec(
         "info",
         _MODEL | {"amf1.performance.metric", "amf1.performance.value"},
-        "Rolling MAE (stage 1) or Brier score (stage 2) from feedback; level by threshold.",
+        "Rolling MAE (stage 1) or Brier score (stage 2) of the whole service, computed by the "
+        "watcher from predictions joined with feedback; level by threshold.",
     ),
     Action.DATA_FRESHNESS: EventSpec(
         "info",
@@ -213,6 +235,6 @@ def emit(
 def _check_unconfigured(action: Action, event_dict: Mapping[str, Any]) -> None:
     """Strict check for processes (tests) that log without `logshipping.configure`."""
     present = event_dict.keys() | structlog.contextvars.get_contextvars().keys()
-    missing = sorted(CATALOGUE[action].required - present)
+    missing = CATALOGUE[action].missing(present)
     if missing:
         raise CatalogueError(f"{action} event lacks required fields {missing}")

@@ -19,7 +19,7 @@ from typing import Any, Final
 import uuid_utils
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from logshipping.events import CATALOGUE, Action, CatalogueError
+from logshipping.events import CATALOGUE, Action, CatalogueError, EventSpec
 
 # structlog method names -> ECS `log.level` values.
 _LEVELS: Mapping[str, str] = {
@@ -36,10 +36,8 @@ _LEVELS: Mapping[str, str] = {
 
 
 _LOG_ACTION: Final = Action.LOG.value
-# Required fields by plain-string action (the catalogue's keys are enum members).
-_REQUIRED: Final[Mapping[str, frozenset[str]]] = {
-    action.value: spec.required for action, spec in CATALOGUE.items()
-}
+# Catalogue entries by plain-string action (the catalogue's keys are enum members).
+_SPECS: Final[Mapping[str, EventSpec]] = {action.value: spec for action, spec in CATALOGUE.items()}
 
 
 class _SecondCache:
@@ -142,15 +140,17 @@ def make_catalogue_check(*, strict: bool) -> Processor:
         logger: WrappedLogger, method_name: str, event_dict: EventDict
     ) -> EventDict:
         action = event_dict.get("event.action")
-        required = _REQUIRED.get(action)  # type: ignore[arg-type]
-        if required is None:
+        spec = _SPECS.get(action)  # type: ignore[arg-type]
+        if spec is None:
             if strict:
                 raise CatalogueError(f"unknown event.action {action!r}")
             event_dict["amf1.log.missing_fields"] = ["event.action"]
             return event_dict
-        if event_dict.keys() >= required:
+        if event_dict.keys() >= spec.required and not spec.one_of:
             return event_dict
-        missing = sorted(required - event_dict.keys())
+        missing = spec.missing(event_dict.keys())
+        if not missing:
+            return event_dict
         if strict:
             raise CatalogueError(f"{action} event lacks required fields {missing}")
         event_dict["amf1.log.missing_fields"] = missing
