@@ -75,14 +75,22 @@ class UnknownValueError(ServiceError):
 
 
 class FeedbackError(ServiceError):
-    """Feedback that cannot be recorded; `status` is the HTTP status to answer with."""
+    """Feedback that cannot be recorded; `status` is the HTTP status to answer with.
+
+    Attributes:
+        reason: a stable machine-readable cause, when the type alone does not say it.
+    """
 
     status: ClassVar[int] = 422
     kind: ClassVar[str] = "feedback_invalid"
 
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
 
 class UnknownPredictionError(FeedbackError):
-    """No prediction with this id is remembered (never issued, or expired)."""
+    """No prediction can have this id (not a UUIDv7, expired, from the future)."""
 
     status = 404
     kind = "unknown_prediction"
@@ -96,7 +104,8 @@ class FeedbackAlreadyRecordedError(FeedbackError):
 
 
 class FeedbackMismatchError(FeedbackError):
-    """The outcome does not fit the prediction (a winner for a lap-time prediction, ...)."""
+    """The outcome does not fit the prediction (a winner for a lap-time prediction, a winner
+    who is no driver of the stage-2 model or was not in the predicted field)."""
 
     status = 422
     kind = "feedback_mismatch"

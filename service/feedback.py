@@ -1,8 +1,9 @@
-"""Remembering predictions by id so that feedback can be matched to them later.
+"""Remembering this process's predictions by id: the fast path of feedback.
 
 A bounded, expiring in-memory map: the oldest records go first when it is full, and a record
-older than the time-to-live no longer accepts feedback. Lost on restart by design: feedback is
-a monitoring signal, not a ledger.
+older than the time-to-live is forgotten. Feedback for a prediction this process holds is
+checked against it and answered with the prediction's own error; any other feedback is matched
+by the watcher, which sees the predictions of every worker and replica (`alerting.signals`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from service.errors import (
-    FeedbackAlreadyRecordedError,
-    FeedbackMismatchError,
-    UnknownPredictionError,
-)
+from service.errors import FeedbackAlreadyRecordedError, FeedbackMismatchError
+
+# Why an outcome does not fit its prediction (`FeedbackMismatchError.reason`); the watcher counts
+# unmatched feedback under the same names.
+KIND_MISMATCH = "kind_mismatch"
+WINNER_NOT_IN_FIELD = "winner_not_in_field"
 
 
 @dataclass(slots=True)
@@ -93,11 +95,14 @@ class PredictionStore:
             return None
         return record
 
-    def record_outcome(self, prediction_id: str, outcome: Outcome) -> PredictionRecord:
-        """Attach the actual outcome to a prediction and return the record.
+    def record_outcome(self, prediction_id: str, outcome: Outcome) -> PredictionRecord | None:
+        """Attach the actual outcome to a prediction this process holds and return its record.
+
+        Returns:
+            The record, or None when this process does not hold the prediction (another worker
+            or replica made it, or it expired or was evicted here): the watcher matches it.
 
         Raises:
-            UnknownPredictionError: never issued, expired or evicted.
             FeedbackAlreadyRecordedError: the prediction already has an outcome.
             FeedbackMismatchError: a winner for a lap-time prediction, a lap time for a race, or a
                 winner who was not in the predicted field.
@@ -105,9 +110,7 @@ class PredictionStore:
         with self._lock:
             record = self.get(prediction_id)
             if record is None:
-                raise UnknownPredictionError(
-                    f"no prediction {prediction_id} (unknown, or older than {self.ttl_s:.0f} s)"
-                )
+                return None
             if record.outcome is not None:
                 raise FeedbackAlreadyRecordedError(
                     f"prediction {prediction_id} already has feedback"
@@ -128,15 +131,18 @@ class PredictionStore:
 def _check_fits(record: PredictionRecord, outcome: Outcome) -> None:
     if record.lap_time_s is not None and outcome.lap_time_s is None:
         raise FeedbackMismatchError(
-            f"prediction {record.prediction_id} is a lap time: send actual_lap_time_s"
+            f"prediction {record.prediction_id} is a lap time: send actual_lap_time_s",
+            reason=KIND_MISMATCH,
         )
     if record.probabilities is not None:
         if outcome.winner is None:
             raise FeedbackMismatchError(
-                f"prediction {record.prediction_id} is a race: send actual_winner"
+                f"prediction {record.prediction_id} is a race: send actual_winner",
+                reason=KIND_MISMATCH,
             )
         if outcome.winner not in record.probabilities:
             raise FeedbackMismatchError(
                 f"actual_winner {outcome.winner!r} was not in the predicted field: "
-                f"{sorted(record.probabilities)}"
+                f"{sorted(record.probabilities)}",
+                reason=WINNER_NOT_IN_FIELD,
             )

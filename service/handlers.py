@@ -91,7 +91,7 @@ async def _unknown_value(request: Request, exc: Exception) -> JSONResponse:
 
 async def _feedback(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FeedbackError)
-    return error_response(request, exc.status, exc.kind, str(exc))
+    return error_response(request, exc.status, exc.kind, str(exc), reason=exc.reason)
 
 
 def install(app: FastAPI) -> None:

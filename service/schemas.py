@@ -6,9 +6,9 @@ numbers, so a client learns about a mistake instead of getting a prediction from
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 # Ids as in the training data: letters (any script), digits, space, dot, apostrophe, hyphen.
 _NAME = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w .'\-]+$")]
@@ -73,22 +73,42 @@ class RaceWinnerRequest(_Request):
         return self
 
 
-class FeedbackRequest(_Request):
-    """The actual outcome of an earlier prediction: a lap time or a race winner."""
+class LapTimeFeedback(_Request):
+    """The lap actually driven, for a qualifying prediction."""
 
     prediction_id: PredictionId
-    actual_lap_time_s: LapTimeS | None = Field(
-        None, description="for a qualifying prediction: the lap actually driven, seconds"
-    )
-    actual_winner: Driver | None = Field(
-        None, description="for a race-winner prediction: the driver who won"
-    )
+    actual_lap_time_s: LapTimeS = Field(description="the lap actually driven, seconds")
 
-    @model_validator(mode="after")
-    def _one_outcome(self) -> FeedbackRequest:
-        if (self.actual_lap_time_s is None) == (self.actual_winner is None):
-            raise ValueError("give exactly one of actual_lap_time_s or actual_winner")
-        return self
+
+class WinnerFeedback(_Request):
+    """The driver who won, for a race-winner prediction."""
+
+    prediction_id: PredictionId
+    actual_winner: Driver = Field(description="the driver who won")
+
+
+_OUTCOMES: Final = ("actual_lap_time_s", "actual_winner")
+
+
+def _outcome_given(body: Any) -> str | None:
+    """Which outcome a feedback body gives; None when it gives both or neither."""
+    if isinstance(body, dict):
+        given = [name for name in _OUTCOMES if name in body]
+    else:
+        given = [name for name in _OUTCOMES if hasattr(body, name)]
+    return given[0] if len(given) == 1 else None
+
+
+# Two request models, each with one outcome: the OpenAPI schema says `oneOf`.
+FeedbackRequest = Annotated[
+    Annotated[LapTimeFeedback, Tag("actual_lap_time_s")]
+    | Annotated[WinnerFeedback, Tag("actual_winner")],
+    Discriminator(
+        _outcome_given,
+        custom_error_type="one_outcome",
+        custom_error_message="give exactly one of actual_lap_time_s or actual_winner",
+    ),
+]
 
 
 class ModelRef(BaseModel):
@@ -125,11 +145,17 @@ class RaceWinnerResponse(BaseModel):
 
 
 class FeedbackResponse(BaseModel):
-    """The recorded outcome and the prediction's own error."""
+    """The accepted outcome; the prediction's own error when this worker made the prediction.
+
+    `matched_by` says who joins the outcome with its prediction: `service` (this worker held the
+    prediction: `model` and the error are filled in) or `watcher` (another worker or replica made
+    it: the watcher matches it from the logs, and `model` and the errors are null).
+    """
 
     prediction_id: str
-    model: ModelRef
+    model: ModelRef | None = None
     status: Literal["recorded"] = "recorded"
+    matched_by: Literal["service", "watcher"] = "service"
     absolute_error_s: float | None = None
     brier: float | None = None
 

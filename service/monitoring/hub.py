@@ -1,9 +1,10 @@
-"""The one monitoring object the app holds: per-model drift, performance and freshness.
+"""The one monitoring object the app holds: per-model drift counts and freshness.
 
-Request path: `observe()` (one row binned into the drift counts) and `record_outcome()` (one
-append). Everything periodic (drift-counts reports, performance and freshness events) happens in
-`tick()`, which the background task started by `running()` calls every `tick_interval_s`.
-Monitoring never breaks the service: every failure is logged and swallowed.
+Request path: `observe()` (one row binned into the drift counts). Everything periodic
+(drift-counts reports and freshness events) happens in `tick()`, which the background task
+started by `running()` calls every `tick_interval_s`. Model performance is the watcher's
+(`alerting.signals.performance`). Monitoring never breaks the service: every failure is logged
+and swallowed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,11 +23,6 @@ from logshipping.events import Action, emit
 from service.metadata import Reference
 from service.monitoring.drift import DriftConfig, DriftCounter
 from service.monitoring.freshness import FreshnessConfig, report_freshness
-from service.monitoring.performance import (
-    METRIC_BY_MODEL,
-    PerformanceConfig,
-    PerformanceTracker,
-)
 from service.monitoring.reference import ReferenceFormatError, check_reference
 from tracing.spans import drift_span
 
@@ -40,9 +36,6 @@ class MonitoringConfig(BaseModel):
 
     drift: DriftConfig = Field(
         default_factory=DriftConfig, description="Drift counts (the watcher scores them)."
-    )
-    performance: PerformanceConfig = Field(
-        default_factory=PerformanceConfig, description="Rolling model performance."
     )
     freshness: FreshnessConfig = Field(
         default_factory=FreshnessConfig, description="Data freshness."
@@ -59,7 +52,6 @@ class ModelMonitors:
     name: str
     version: str
     drift: DriftCounter | None
-    performance: PerformanceTracker | None
     data_time: datetime | None
     identity: str | None = None
     last_freshness: float | None = None
@@ -127,13 +119,7 @@ class MonitoringHub:
                     {"amf1.model.name": name, "error.type": type(exc).__name__},
                     level="warning",
                 )
-        metric = METRIC_BY_MODEL.get(name)
-        performance = (
-            PerformanceTracker(name, version, metric, self.config.performance, self._clock)
-            if metric
-            else None
-        )
-        monitors = ModelMonitors(name, version, drift, performance, data_time, identity)
+        monitors = ModelMonitors(name, version, drift, data_time, identity)
         self._report_pending(self._models.get(name))
         self._models[name] = monitors
         self._report_freshness(monitors, self._clock())
@@ -162,24 +148,6 @@ class MonitoringHub:
         except Exception:  # noqa: BLE001 - a monitoring bug must not fail the prediction
             _log.exception("drift update failed", **{"amf1.model.name": model_name})
 
-    def record_outcomes(
-        self, model_name: str, model_version: str, pairs: Iterable[tuple[float, float]]
-    ) -> bool:
-        """Add feedback outcomes, (predicted, actual) pairs, of one model version.
-
-        Returns False (and records nothing) when that version is no longer the loaded one: its
-        outcomes say nothing about the model now serving.
-
-        Raises:
-            ValueError: an outcome is not valid for the model's metric (see `PerformanceTracker`).
-        """
-        monitors = self._models.get(model_name)
-        if monitors is None or monitors.performance is None or monitors.version != model_version:
-            return False
-        for predicted, actual in pairs:
-            monitors.performance.record(predicted, actual)
-        return True
-
     def tick(self, now: float | None = None) -> None:
         """Run whatever periodic work is due, for every model; never raises."""
         at = self._clock() if now is None else now
@@ -194,8 +162,6 @@ class MonitoringHub:
             # Its own trace (the tick runs outside any request), findable in Jaeger.
             with drift_span(monitors.name, monitors.version, window_size=len(monitors.drift)):
                 monitors.drift.report(now)
-        if monitors.performance is not None and monitors.performance.due(now):
-            monitors.performance.report(now)
         last = monitors.last_freshness
         if last is None or now - last >= self.config.freshness.interval_s:
             self._report_freshness(monitors, now)

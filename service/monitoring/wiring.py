@@ -1,4 +1,4 @@
-"""Adapters between the service (registry, feedback store) and the monitoring hub."""
+"""Adapters between the service's model registry and the monitoring hub."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import structlog
 
-from service.feedback import PredictionRecord
 from service.monitoring.hub import MonitoringHub
 from service.registry import LoadedModel, ModelStatus
 
@@ -51,29 +50,3 @@ def _register(hub: MonitoringHub, model: LoadedModel) -> None:
         categories={f.name: f.categories for f in meta.features if f.categories},
         identity=meta.model_sha256,
     )
-
-
-def record_feedback(hub: MonitoringHub, record: PredictionRecord) -> None:
-    """Feed a prediction's recorded outcome to the performance tracker of its model.
-
-    A lap time adds one (predicted, actual) pair to the MAE; a race winner adds one
-    (probability, won) pair per driver of the predicted field to the Brier score.
-    """
-    outcome = record.outcome
-    if outcome is None:
-        return
-    if record.lap_time_s is not None and outcome.lap_time_s is not None:
-        pairs = [(record.lap_time_s, outcome.lap_time_s)]
-    elif record.probabilities is not None and outcome.winner is not None:
-        winner = outcome.winner
-        pairs = [
-            (p, 1.0 if driver == winner else 0.0) for driver, p in record.probabilities.items()
-        ]
-    else:
-        return
-    try:
-        hub.record_outcomes(record.model_name, record.model_version, pairs)
-    except ValueError:  # e.g. a non-finite prediction: skip it, the feedback itself is recorded
-        _log.exception(
-            "feedback outcome not tracked", **{"amf1.prediction.id": record.prediction_id}
-        )

@@ -1,36 +1,72 @@
-"""`POST /feedback`: the actual outcome of an earlier prediction."""
+"""`POST /feedback`: the actual outcome of an earlier prediction, made by any worker or replica.
+
+The request is checked for what any worker can tell: an id this service could have issued within
+the time-to-live, one outcome, a lap time within bounds, a winner the stage-2 model knows. When
+this worker made the prediction it is also checked against it and the answer carries the
+prediction's own error; otherwise the watcher joins the outcome with the prediction from the logs
+(the `feedback-received` event carries both the id and the outcome).
+"""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from fastapi import APIRouter, Request
 
+from service.errors import FeedbackMismatchError
+from service.features import STAGE2_NAME
 from service.feedback import Outcome
 from service.middleware import log_fields
-from service.monitoring.wiring import record_feedback
-from service.schemas import ErrorResponse, FeedbackRequest, FeedbackResponse, ModelRef
+from service.prediction_id import check_prediction_id
+from service.registry import ModelRegistry
+from service.schemas import (
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    LapTimeFeedback,
+    ModelRef,
+)
 from service.state import services
 
 router = APIRouter(tags=["feedback"])
+
+UNKNOWN_DRIVER = "unknown_driver"
 
 
 @router.post(
     "/feedback",
     status_code=202,
     responses={
-        404: {"model": ErrorResponse, "description": "unknown or expired prediction id"},
+        404: {
+            "model": ErrorResponse,
+            "description": "not a prediction id this service could have issued within "
+            "AMF1_PREDICTION_TTL_S (reason: not_uuid7, expired, from_the_future)",
+        },
         409: {"model": ErrorResponse, "description": "feedback already recorded"},
         413: {"model": ErrorResponse, "description": "body over the size limit"},
-        422: {"model": ErrorResponse, "description": "invalid, or not the prediction's kind"},
+        422: {
+            "model": ErrorResponse,
+            "description": "invalid (both or neither outcome, lap time out of bounds), a winner "
+            "the stage-2 model does not know, or not the prediction's kind",
+        },
     },
 )
 async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     """Record what actually happened for a prediction (lap time or race winner)."""
+    state = services(request)
     fields = log_fields(request.scope)
     fields["amf1.prediction.id"] = body.prediction_id
-    outcome = Outcome(lap_time_s=body.actual_lap_time_s, winner=body.actual_winner)
-    state = services(request)
+    check_prediction_id(body.prediction_id, state.settings.prediction_ttl_s, time.time())
+    if isinstance(body, LapTimeFeedback):
+        outcome = Outcome(lap_time_s=body.actual_lap_time_s)
+    else:
+        _check_known_driver(state.registry, body.actual_winner)
+        outcome = Outcome(winner=body.actual_winner)
     record = state.predictions.record_outcome(body.prediction_id, outcome)
-    record_feedback(state.monitoring, record)
+    fields.update(_outcome_fields(outcome))
+    if record is None:
+        return FeedbackResponse(prediction_id=body.prediction_id, matched_by="watcher")
     fields.update(
         {"amf1.model.name": record.model_name, "amf1.model.version": record.model_version}
     )
@@ -40,3 +76,26 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
         absolute_error_s=record.absolute_error_s(),
         brier=record.brier(),
     )
+
+
+def _check_known_driver(registry: ModelRegistry, winner: str) -> None:
+    """Refuse a winner the loaded stage-2 model does not know (unchecked while it is not loaded).
+
+    Raises:
+        FeedbackMismatchError: reason `unknown_driver`.
+    """
+    status = registry.statuses().get(STAGE2_NAME)
+    if status is None or status.model is None:
+        return
+    if status.model.encoder.code("driver", winner) is None:
+        raise FeedbackMismatchError(
+            f"actual_winner {winner!r} is no driver of {STAGE2_NAME}; GET /drivers lists them",
+            reason=UNKNOWN_DRIVER,
+        )
+
+
+def _outcome_fields(outcome: Outcome) -> dict[str, Any]:
+    """The outcome on the `feedback-received` event, for the watcher's join."""
+    if outcome.lap_time_s is not None:
+        return {"amf1.feedback.lap_time_s": outcome.lap_time_s}
+    return {"amf1.feedback.winner": outcome.winner}

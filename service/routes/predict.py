@@ -62,11 +62,15 @@ async def race_winner(body: RaceWinnerRequest, request: Request) -> RaceWinnerRe
     # weather are the same for every entry of a request, and the detector's statistics assume
     # independent rows (twenty copies of one weekend look like a drifted mix of weekends).
     entry = random.randrange(len(prediction.features))  # noqa: S311 - sampling, not cryptography
-    prediction_id = flow.record(prediction.features[entry], probabilities=dict(ranked))
+    probabilities = dict(ranked)
+    prediction_id = flow.record(prediction.features[entry], probabilities=probabilities)
     favourite, top = ranked[0]
-    flow.log(
-        prediction_id, favourite, body.circuit, {"amf1.prediction.win_probability": round(top, 6)}
-    )
+    # The whole field, so the watcher can score feedback that another worker receives.
+    answer = {
+        "amf1.prediction.win_probability": round(top, 6),
+        "amf1.prediction.probabilities": probabilities,
+    }
+    flow.log(prediction_id, favourite, body.circuit, answer)
     return RaceWinnerResponse(
         prediction_id=prediction_id,
         model=flow.model_ref,

@@ -19,7 +19,6 @@ from service.metadata import MODEL_FILE
 from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
-from service.monitoring.performance import PerformanceConfig
 from service.predict_flow import TEST_DELAY_HEADER
 from service.registry import ModelRegistry
 from service.settings import Settings
@@ -187,7 +186,6 @@ def test_periodic_drift_report_is_its_own_trace(exporter: MemoryExporter) -> Non
     """A drift-counts report (every K requests, outside any request) is a `drift-update` span."""
     config = MonitoringConfig(
         drift=DriftConfig(),
-        performance=PerformanceConfig(),
         freshness=FreshnessConfig(interval_s=300.0),
         tick_interval_s=1.0,
     )

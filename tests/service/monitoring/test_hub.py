@@ -15,7 +15,6 @@ from service.metadata import NumericReference
 from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
-from service.monitoring.performance import PerformanceConfig
 from tests.service.monitoring import synthetic
 
 STAGE1 = "stage1-qualifying"
@@ -36,7 +35,6 @@ class Clock:
 def hub(clock: Clock, **overrides: Any) -> MonitoringHub:
     config = MonitoringConfig(
         drift=overrides.get("drift", DriftConfig()),
-        performance=overrides.get("performance", PerformanceConfig(min_outcomes=2)),
         freshness=FreshnessConfig(interval_s=300.0),
         tick_interval_s=overrides.get("tick_interval_s", 1.0),
     )
@@ -98,29 +96,17 @@ def test_a_replaced_or_unloaded_model_reports_its_pending_counts() -> None:
     assert reported == [("1", 30), ("2", 10)]
 
 
-def test_outcomes_feed_the_performance_report() -> None:
-    """Feedback outcomes of the loaded version produce a model-performance event on a tick."""
+def test_the_hub_tracks_no_model_performance() -> None:
+    """Model performance is the watcher's (whole service): the hub never reports it."""
     clock = Clock()
     h = hub(clock)
-    h.register_model(STAGE2, "2", None, None)
-    assert h.record_outcomes(STAGE2, "2", [(0.8, 1.0), (0.4, 0.0)])
+    h.register_model(STAGE2, "2", None, WALL - timedelta(days=1))
     with capture_logs() as logs:
-        h.tick()
-    (event,) = actions(logs, Action.MODEL_PERFORMANCE)
-    assert event["amf1.performance.metric"] == "brier"
-    assert event["amf1.performance.value"] == pytest.approx((0.2**2 + 0.4**2) / 2)
-
-
-def test_outcomes_of_other_versions_or_models_are_not_recorded() -> None:
-    """An outcome for an unloaded model or an older version is refused (returns False)."""
-    h = hub(Clock())
-    h.register_model(STAGE1, "2", None, None)
-    assert not h.record_outcomes(STAGE1, "1", [(90.0, 90.2)])
-    assert not h.record_outcomes(STAGE2, "1", [(0.5, 1.0)])
-    monitors = h.get(STAGE1)
-    assert monitors is not None
-    assert monitors.performance is not None
-    assert len(monitors.performance) == 0
+        for _ in range(3):
+            clock.now += 3600.0
+            h.tick()
+    assert actions(logs, Action.MODEL_PERFORMANCE) == []
+    assert not hasattr(h, "record_outcomes")
 
 
 def test_a_malformed_reference_disables_drift_but_keeps_the_model() -> None:
@@ -166,12 +152,9 @@ def test_a_failing_monitor_does_not_stop_the_others(monkeypatch: pytest.MonkeyPa
 def test_running_ticks_in_the_background_until_the_block_ends() -> None:
     """Inside `running()` the hub ticks on its own; leaving the block stops the task."""
     h = MonitoringHub(
-        MonitoringConfig(
-            performance=PerformanceConfig(min_outcomes=1, interval_s=3600.0), tick_interval_s=0.01
-        )
+        MonitoringConfig(freshness=FreshnessConfig(interval_s=0.01), tick_interval_s=0.01)
     )
-    h.register_model(STAGE1, "1", None, None)
-    h.record_outcomes(STAGE1, "1", [(90.3, 90.0)])
+    h.register_model(STAGE1, "1", None, WALL - timedelta(days=1))
 
     async def scenario() -> list[dict[str, Any]]:
         with capture_logs() as logs:
@@ -185,4 +168,4 @@ def test_running_ticks_in_the_background_until_the_block_ends() -> None:
         return logs
 
     logs = asyncio.run(scenario())
-    assert actions(logs, Action.MODEL_PERFORMANCE)
+    assert actions(logs, Action.DATA_FRESHNESS)

@@ -1,4 +1,4 @@
-"""Monitoring through the HTTP API: predictions feed drift, feedback feeds MAE and Brier."""
+"""Monitoring through the HTTP API: predictions feed drift; feedback is logged for the watcher."""
 
 from __future__ import annotations
 
@@ -10,22 +10,18 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sklearn.metrics import brier_score_loss, mean_absolute_error
+from sklearn.metrics import brier_score_loss
 from structlog.testing import capture_logs
 
 from alerting.signals.drift_counts import parse_report
 from alerting.signals.drift_score import DriftScoring, drifted, score_all
 from amf1.loadgen.payloads import PayloadFactory
 from logshipping.events import CATALOGUE, Action
-from service.app import create_app
 from service.features import FEATURES
-from service.feedback import PredictionStore
 from service.monitoring.drift import DriftCounter
 from service.monitoring.hub import ModelMonitors, MonitoringHub
-from service.monitoring.performance import PerformanceTracker
 from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
-from service.settings import Settings
 from tests.service.conftest import (
     LAST_RACE,
     SEED,
@@ -51,12 +47,6 @@ def monitors(client: TestClient, model: str) -> ModelMonitors:
     return found
 
 
-def tracker(client: TestClient, model: str) -> PerformanceTracker:
-    found = monitors(client, model).performance
-    assert found is not None
-    return found
-
-
 def window(client: TestClient, model: str) -> DriftCounter:
     found = monitors(client, model).drift
     assert found is not None
@@ -67,58 +57,44 @@ def actions(logs: list[dict[str, Any]], action: Action) -> list[dict[str, Any]]:
     return [log for log in logs if log.get("event.action") == action.value]
 
 
-def test_feedback_moves_the_rolling_mae_and_emits_the_event(models_dir: Path) -> None:
-    """Lap-time feedback through POST /feedback moves the rolling MAE (scikit-learn's value) and
-    the next report is a model-performance event at the level its thresholds give."""
-    with make_client(models_dir, performance_min_outcomes=1, **QUIET) as client:
-        predicted, actual = [], []
-        for error in (0.3, 0.6, 0.9):
-            body = client.post("/predict/qualifying", json=qualifying_body()).json()
-            predicted.append(body["lap_time_s"])
-            actual.append(body["lap_time_s"] + error)
-            response = client.post(
-                "/feedback",
-                json={"prediction_id": body["prediction_id"], "actual_lap_time_s": actual[-1]},
-            )
-            assert response.status_code == 202
-            mae = tracker(client, STAGE1).value()
-            assert mae == pytest.approx(mean_absolute_error(actual, predicted))
-        with capture_logs() as logs:
-            hub_of(client).tick()
-    (event,) = actions(logs, Action.MODEL_PERFORMANCE)
-    assert CATALOGUE[Action.MODEL_PERFORMANCE].required <= event.keys()
-    assert event["amf1.model.name"] == STAGE1
-    assert event["amf1.performance.metric"] == "mae"
-    assert event["amf1.performance.value"] == pytest.approx(0.6, abs=1e-6)
-    assert event["log_level"] == "critical"
+def test_feedback_is_logged_with_its_outcome_and_the_service_reports_no_performance(
+    models_dir: Path,
+) -> None:
+    """Each feedback-received event carries the prediction id and the outcome for the watcher's
+    join; the service itself logs no model-performance (the watcher's whole-service value)."""
+    with make_client(models_dir, **QUIET) as client, capture_logs() as logs:
+        lap = client.post("/predict/qualifying", json=qualifying_body()).json()
+        race = client.post("/predict/race-winner", json=race_body()).json()
+        for feedback in (
+            {"prediction_id": lap["prediction_id"], "actual_lap_time_s": lap["lap_time_s"] + 0.6},
+            {"prediction_id": race["prediction_id"], "actual_winner": "okafor"},
+        ):
+            assert client.post("/feedback", json=feedback).status_code == 202
+        hub_of(client).tick()
+    received = actions(logs, Action.FEEDBACK_RECEIVED)
+    assert [e["amf1.prediction.id"] for e in received] == [
+        lap["prediction_id"],
+        race["prediction_id"],
+    ]
+    assert received[0]["amf1.feedback.lap_time_s"] == pytest.approx(lap["lap_time_s"] + 0.6)
+    assert received[1]["amf1.feedback.winner"] == "okafor"
+    assert all(CATALOGUE[Action.FEEDBACK_RECEIVED].missing(e.keys()) == [] for e in received)
+    assert actions(logs, Action.MODEL_PERFORMANCE) == []
 
 
-def test_winner_feedback_moves_the_rolling_brier(models_dir: Path) -> None:
-    """Winner feedback adds one (probability, won) outcome per driver of the field: the rolling
-    Brier score is scikit-learn's brier_score_loss over them."""
-    with make_client(models_dir, performance_min_outcomes=1, **QUIET) as client:
+def test_race_prediction_event_carries_the_whole_field(models_dir: Path) -> None:
+    """The stage-2 prediction event holds every driver's probability, as answered: the watcher
+    scores winner feedback from it (scikit-learn's Brier equals the response's)."""
+    with make_client(models_dir, **QUIET) as client, capture_logs() as logs:
         body = client.post("/predict/race-winner", json=race_body()).json()
         response = client.post(
             "/feedback", json={"prediction_id": body["prediction_id"], "actual_winner": "okafor"}
-        )
-        assert response.status_code == 202
-        brier = tracker(client, STAGE2).value()
-        probabilities = [entry["win_probability"] for entry in body["probabilities"]]
-        won = [1.0 if entry["driver"] == "okafor" else 0.0 for entry in body["probabilities"]]
-        assert brier == pytest.approx(brier_score_loss(won, probabilities))
-        assert brier == pytest.approx(response.json()["brier"])
-
-
-def test_feedback_for_an_unknown_prediction_is_404_and_not_tracked(models_dir: Path) -> None:
-    """Feedback for an id never issued is a clear 404 and moves no metric."""
-    with make_client(models_dir, **QUIET) as client:
-        response = client.post(
-            "/feedback",
-            json={"prediction_id": "0190a2b4-0000-7000-8000-000000000000", "actual_winner": "x"},
-        )
-        assert response.status_code == 404
-        assert response.json()["error"]["type"] == "unknown_prediction"
-        assert len(tracker(client, STAGE2)) == 0
+        ).json()
+    (event,) = actions(logs, Action.PREDICTION_SUCCEEDED)
+    answered = {e["driver"]: e["win_probability"] for e in body["probabilities"]}
+    assert event["amf1.prediction.probabilities"] == answered
+    won = [1.0 if driver == "okafor" else 0.0 for driver in answered]
+    assert response["brier"] == pytest.approx(brier_score_loss(won, list(answered.values())))
 
 
 def test_each_prediction_adds_one_row_to_the_drift_counts(models_dir: Path) -> None:
@@ -225,20 +201,3 @@ def test_monitoring_follows_the_loaded_models(models_dir: Path) -> None:
     sync_models(hub, registry.statuses())
     assert hub.get(STAGE1) is None
     assert hub.get(STAGE2) is stage2
-
-
-def test_feedback_for_an_expired_prediction_is_404_and_not_tracked(models_dir: Path) -> None:
-    """Feedback after the prediction's time-to-live is a 404, never a silent accept."""
-    clock = {"now": 0.0}
-    store = PredictionStore(100, ttl_s=60.0, clock=lambda: clock["now"])
-    settings = Settings(models_dir=models_dir, performance_min_outcomes=1, **QUIET)
-    with TestClient(create_app(settings, predictions=store)) as client:
-        body = client.post("/predict/qualifying", json=qualifying_body()).json()
-        clock["now"] = 61.0
-        response = client.post(
-            "/feedback",
-            json={"prediction_id": body["prediction_id"], "actual_lap_time_s": 80.0},
-        )
-        assert response.status_code == 404
-        assert response.json()["error"]["type"] == "unknown_prediction"
-        assert len(tracker(client, STAGE1)) == 0

@@ -8,17 +8,14 @@ from pydantic import BaseModel, ValidationError
 from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig
-from service.monitoring.performance import PerformanceConfig
 from service.monitoring.settings import MONITORING_VARIABLES, MonitoringSettings
 from service.settings import Settings
 
 
 def test_defaults_are_the_guides_thresholds() -> None:
-    """Without variables: MAE 0.40/0.50 s, Brier 0.045/0.0475, 24 h stale (drift and missing
-    data: the watcher's settings)."""
+    """Without variables: 24 h stale (drift scoring, missing data and model performance: the
+    watcher's settings)."""
     config = Settings().monitoring
-    assert config.performance.thresholds("mae") == (0.40, 0.50)
-    assert config.performance.thresholds("brier") == (0.045, 0.0475)
     assert config.freshness.stale_after_s == 86400.0
     assert config == MonitoringConfig()
 
@@ -32,12 +29,12 @@ def test_each_default_is_declared_once_in_the_hub_configs() -> None:
     whose default is the config's, and the configs' fields are not repeated by the settings."""
     config_fields = {
         name
-        for model in (DriftConfig, PerformanceConfig, FreshnessConfig, MonitoringConfig)
+        for model in (DriftConfig, FreshnessConfig, MonitoringConfig)
         for name in model.__annotations__
     }
     assert set(MonitoringSettings.__annotations__) == {"monitoring"}
     assert not config_fields & set(Settings.model_fields)
-    assert all(_declares_defaults(m) for m in (DriftConfig, PerformanceConfig, FreshnessConfig))
+    assert all(_declares_defaults(m) for m in (DriftConfig, FreshnessConfig))
     defaults = MonitoringConfig()
     settings = Settings()
     for path in MONITORING_VARIABLES.values():
@@ -53,11 +50,10 @@ def test_each_default_is_declared_once_in_the_hub_configs() -> None:
 def test_every_config_knob_has_a_variable() -> None:
     """A new config field gets its AMF1_* variable (or is knowingly left internal)."""
     mapped = {path[1:] for path in MONITORING_VARIABLES.values()}
-    nested = {"drift", "performance", "freshness"}
+    nested = {"drift", "freshness"}
     expected = {(name,) for name in MonitoringConfig.model_fields if name not in nested}
     for group, model in (
         ("drift", DriftConfig),
-        ("performance", PerformanceConfig),
         ("freshness", FreshnessConfig),
     ):
         expected |= {(group, name) for name in model.model_fields}
@@ -67,12 +63,10 @@ def test_every_config_knob_has_a_variable() -> None:
 def test_variables_and_arguments_set_the_knobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """AMF1_* variables reach the monitoring config; an explicit argument beats the variable."""
     monkeypatch.setenv("AMF1_DRIFT_EVALUATE_INTERVAL_S", "30")
-    monkeypatch.setenv("AMF1_MAE_WARNING_S", "0.35")
     monkeypatch.setenv("AMF1_DRIFT_EVALUATE_EVERY", "500")
     monkeypatch.setenv("AMF1_MONITORING_TICK_S", "2")
     config = Settings(drift_evaluate_every=2000).monitoring
     assert config.drift.evaluate_interval_s == 30.0
-    assert config.performance.mae_warning_s == 0.35
     assert config.drift.evaluate_every_requests == 2000
     assert config.tick_interval_s == 2.0
 
