@@ -1,4 +1,4 @@
-"""Assemble a watcher from settings: client, field types, compiled rules, Slack notifier."""
+"""Assemble a watcher from settings: client, field types, rules, Slack notifier, signals."""
 
 from __future__ import annotations
 
@@ -6,8 +6,24 @@ from alerting.backend import field_types, make_client
 from alerting.loading import load_compiled_rules
 from alerting.notify import SlackNotifier
 from alerting.settings import Settings
+from alerting.signals import Signal
 from alerting.signals.drift import drift_signals
+from alerting.signals.performance import PerformanceSignal
 from alerting.watcher import Watcher
+
+
+def build_signals(settings: Settings) -> list[Signal]:
+    """The whole-service signals the watcher runs (see `alerting.signals`)."""
+    return [
+        *drift_signals(settings.drift, settings.index_prefix),
+        PerformanceSignal(
+            settings.performance_config(),
+            interval_s=settings.performance_interval_s,
+            index_prefix=settings.index_prefix,
+            lookback_s=settings.performance_lookback_s,
+            grace_s=settings.performance_grace_s,
+        ),
+    ]
 
 
 def build_watcher(settings: Settings) -> Watcher:
@@ -31,5 +47,4 @@ def build_watcher(settings: Settings) -> Watcher:
         max_retries=settings.slack_max_retries,
         max_retry_after_s=settings.slack_max_retry_after_s,
     )
-    signals = drift_signals(settings.drift, settings.index_prefix)
-    return Watcher(settings, rules, es, notifier, signals=signals)
+    return Watcher(settings, rules, es, notifier, signals=build_signals(settings))

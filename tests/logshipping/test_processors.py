@@ -204,3 +204,47 @@ def test_an_unusable_buffer_directory_disables_shipping_but_not_logging(
     assert failure["log.logger"] == "logshipping.shipper"
     assert failure["log.level"] == "error"
     assert started["message"] == "still logging"
+
+
+_GIVEN_ID = "0f2b8c1e-9d7a-5e3b-8c4d-2a1b0c9d8e7f"
+_GIVEN_TIME = "2001-02-03T04:05:06.000000Z"
+_SIGNAL = {"@timestamp": _GIVEN_TIME, "event.id": _GIVEN_ID, "amf1.shipper.dropped_count": 1}
+
+
+def test_emit_keeps_a_caller_given_event_id_and_timestamp_on_the_fast_path(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """A whole-service signal names its own `event.id` (one per value per interval) and time."""
+    logshipping.configure(settings_for(), stream=stdout)
+    emit(Action.SHIPPER_DROPPED, "signal", _SIGNAL)
+    (event,) = stdout.events()
+    assert (event["event.id"], event["@timestamp"]) == (_GIVEN_ID, _GIVEN_TIME)
+
+
+def test_a_caller_given_event_id_survives_the_structlog_path(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """Through a structlog logger (configured) and through emit before `configure`, the id holds."""
+    logshipping.configure(settings_for(), stream=stdout)
+    structlog.get_logger("amf1.test").warning(
+        "signal", **{**_SIGNAL, "event.action": Action.SHIPPER_DROPPED.value}
+    )
+    (event,) = stdout.events()
+    assert event["event.id"] == _GIVEN_ID
+    logshipping.shutdown(timeout_s=1.0)
+    structlog.reset_defaults()
+    with structlog.testing.capture_logs() as logs:
+        emit(Action.SHIPPER_DROPPED, "signal", _SIGNAL)
+    assert logs[0]["event.id"] == _GIVEN_ID
+
+
+def test_an_event_needs_one_of_its_alternative_fields(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """feedback-received carries a lap time or a winner; neither is a catalogue error."""
+    logshipping.configure(settings_for(log_strict=True), stream=stdout)
+    fields = {**_HTTP, "amf1.prediction.id": "p"}
+    emit(Action.FEEDBACK_RECEIVED, "ok", {**fields, "amf1.feedback.winner": "varga"})
+    with pytest.raises(CatalogueError, match=r"one of amf1\.feedback\.lap_time_s\|"):
+        emit(Action.FEEDBACK_RECEIVED, "no outcome", fields)
+    assert len(stdout.events()) == 1
