@@ -16,13 +16,7 @@ def build_signals(settings: Settings) -> list[Signal]:
     """The whole-service signals the watcher runs (see `alerting.signals`)."""
     return [
         *drift_signals(settings.drift, settings.index_prefix),
-        PerformanceSignal(
-            settings.performance_config(),
-            interval_s=settings.performance_interval_s,
-            index_prefix=settings.index_prefix,
-            lookback_s=settings.performance_lookback_s,
-            grace_s=settings.performance_grace_s,
-        ),
+        PerformanceSignal(settings.performance, index_prefix=settings.index_prefix),
     ]
 
 

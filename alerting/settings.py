@@ -35,12 +35,24 @@ DRIFT_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
     "missing_rate_threshold": ("drift", "missing_rate_threshold"),
     "missing_report_interval_s": ("drift", "missing_report_interval_s"),
 }
+# ... and under the `performance` field.
+PERFORMANCE_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
+    "performance_window": ("performance", "window"),
+    "performance_interval_s": ("performance", "interval_s"),
+    "performance_min_outcomes": ("performance", "min_outcomes"),
+    "performance_lookback_s": ("performance", "lookback_s"),
+    "performance_grace_s": ("performance", "grace_s"),
+    "mae_warning_s": ("performance", "mae_warning_s"),
+    "mae_critical_s": ("performance", "mae_critical_s"),
+    "brier_warning": ("performance", "brier_warning"),
+    "brier_critical": ("performance", "brier_critical"),
+}
 
 
 class Settings(KibanaSettings, LogIndices):
     """Configuration of the watcher (env prefix `AMF1_`; Kibana's and `AMF1_ES_*` inherited)."""
 
-    flat_variables: ClassVar[dict[str, tuple[str, ...]]] = DRIFT_VARIABLES
+    flat_variables: ClassVar[dict[str, tuple[str, ...]]] = DRIFT_VARIABLES | PERFORMANCE_VARIABLES
 
     runbook_base_url: str | None = Field(
         None, description="Base URL of the runbooks linked from alerts; unset: the shipped files."
@@ -98,19 +110,11 @@ class Settings(KibanaSettings, LogIndices):
         description="Drift and missing-data scoring over all workers (set through its flat "
         "variables).",
     )
-
-    # The performance signal (alerting.signals.performance): rolling MAE / Brier from feedback.
-    performance_window: int = Field(default=200, ge=1)
-    performance_interval_s: float = Field(default=60.0, gt=0.0)
-    performance_min_outcomes: int = Field(default=10, ge=1)
-    performance_lookback_s: float = Field(default=7 * 86400.0, gt=0.0)
-    performance_grace_s: float = Field(default=300.0, ge=0.0)
-    mae_warning_s: float = Field(default=0.40, gt=0.0)
-    mae_critical_s: float = Field(default=0.50, gt=0.0)
-    # Over 20-car fields guessing 1/20 scores 0.0475 and the model about 0.040: the guide's
-    # 0.16 / 0.25 could never be reached (see docs/monitoring.md, model performance).
-    brier_warning: float = Field(default=0.045, gt=0.0)
-    brier_critical: float = Field(default=0.0475, gt=0.0)
+    performance: PerformanceConfig = Field(
+        default_factory=PerformanceConfig,
+        description="Rolling MAE / Brier over all workers and replicas (set through its flat "
+        "variables).",
+    )
 
     @model_validator(mode="after")
     def _claim_outlasts_a_send(self) -> Settings:
@@ -127,17 +131,6 @@ class Settings(KibanaSettings, LogIndices):
                 f"({longest_send_s:g} s with these retry settings)"
             )
         return self
-
-    def performance_config(self) -> PerformanceConfig:
-        """Window, minimum pairs and thresholds of the performance signal."""
-        return PerformanceConfig(
-            window=self.performance_window,
-            min_outcomes=self.performance_min_outcomes,
-            mae_warning_s=self.mae_warning_s,
-            mae_critical_s=self.mae_critical_s,
-            brier_warning=self.brier_warning,
-            brier_critical=self.brier_critical,
-        )
 
     def webhook_for(self, channel: str) -> SecretStr | None:
         """The webhook URL of `channel` ("critical" or "alerts"), else the shared one."""

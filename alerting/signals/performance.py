@@ -77,29 +77,19 @@ class PerformanceSignal:
     name = "performance"
 
     def __init__(
-        self,
-        config: PerformanceConfig,
-        *,
-        interval_s: float,
-        index_prefix: str,
-        lookback_s: float,
-        grace_s: float,
-        limits: Limits | None = None,
+        self, config: PerformanceConfig, *, index_prefix: str, limits: Limits | None = None
     ) -> None:
         """
         Args:
-            config: window, minimum pairs and thresholds.
-            interval_s: how often the watcher runs the signal, seconds.
+            config: window, cadence, look-back, grace and thresholds.
             index_prefix: the daily log indices' prefix (`amf1-logs-`).
-            lookback_s: feedback older than this is not read, seconds.
-            grace_s: how long a feedback's prediction may take to be indexed, seconds.
             limits: page, chunk and total sizes of the reads.
         """
         self.config = config
-        self.interval_s = interval_s
+        self.interval_s = config.interval_s
         self.index_prefix = index_prefix
-        self.lookback = timedelta(seconds=lookback_s)
-        self.grace = timedelta(seconds=grace_s)
+        self.lookback = timedelta(seconds=config.lookback_s)
+        self.grace = timedelta(seconds=config.grace_s)
         self.limits = limits or Limits()
 
     def run(self, es: Elasticsearch, now: datetime) -> None:
