@@ -77,14 +77,21 @@ class PerformanceSignal:
     name = "performance"
 
     def __init__(
-        self, config: PerformanceConfig, *, index_prefix: str, limits: Limits | None = None
+        self,
+        config: PerformanceConfig,
+        *,
+        index_prefix: str,
+        service_name: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         """
         Args:
             config: window, cadence, look-back, grace and thresholds.
             index_prefix: the daily log indices' prefix (`amf1-logs-`).
+            service_name: read only this service's events (None: every service's).
             limits: page, chunk and total sizes of the reads.
         """
+        self._scope = [{"term": {"service.name": service_name}}] if service_name else []
         self.config = config
         self.interval_s = config.interval_s
         self.index_prefix = index_prefix
@@ -151,6 +158,7 @@ class PerformanceSignal:
                         {"term": {"event.action": Action.FEEDBACK_RECEIVED.value}},
                         {"exists": {"field": outcome_field}},
                         {"range": {"@timestamp": {"gte": _iso(since), "lte": _iso(now)}}},
+                        *self._scope,
                     ]
                 }
             },
@@ -181,6 +189,7 @@ class PerformanceSignal:
                         "filter": [
                             {"term": {"event.action": Action.PREDICTION_SUCCEEDED.value}},
                             {"terms": {PREDICTION_ID: [i for _, i in chunk]}},
+                            *self._scope,
                         ]
                     }
                 },
