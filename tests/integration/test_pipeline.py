@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -308,3 +308,33 @@ def test_levels_tags_and_timestamps_follow_the_oracle(
             assert stamp == datetime.fromisoformat(expected.document["@timestamp"]), line
         else:  # stamped on receipt, by the engine's clock
             assert abs((stamp - received).total_seconds()) < 60, line
+
+
+def test_a_race_fields_probabilities_are_stored_not_indexed(
+    pipeline: Pipeline, es: Elasticsearch
+) -> None:
+    """`amf1.prediction.probabilities` (driver -> probability) passes through as an object that
+    is kept in `_source` for the watcher's join and adds no field to the mapping."""
+    run_id = uuid.uuid4().hex
+    day = datetime(2002, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 700)
+    field = {"varga": 0.5, "o'neil": 0.25, "st. pierre": 0.25}
+    _, line = event_line(
+        run_id,
+        **{
+            "@timestamp": day.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "event.action": "prediction-succeeded",
+            "amf1.prediction.id": run_id,
+            "amf1.prediction.probabilities": field,
+        },
+    )
+    index = pipeline_rules.index_for(day)
+    try:
+        send_lines(pipeline, [line])
+        (hit,) = wait_for_hits(es, by_run(run_id), 1)
+        assert hit["_index"] == index
+        assert _source(hit)["amf1.prediction.probabilities"] == field
+        mapping = es.indices.get_mapping(index=index)[index]["mappings"]
+        stored = mapping["properties"]["amf1"]["properties"]["prediction"]["properties"]
+        assert stored["probabilities"] == {"type": "object", "enabled": False}
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
