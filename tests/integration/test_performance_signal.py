@@ -158,7 +158,15 @@ def test_planted_pairs_give_the_offline_values_and_two_watchers_one_document(
         assert not watcher.health.failing("signal performance")
     assert logshipping.shutdown(timeout_s=20.0)
 
-    mine = {"bool": {"filter": [{"term": {"service.name": name}}]}}
+    signals = ["model-performance", "feedback-unmatched"]
+    mine = {
+        "bool": {
+            "filter": [
+                {"term": {"service.name": name}},
+                {"terms": {"event.action": signals}},
+            ]
+        }
+    }
     hits = wait_for_hits(es, mine, 3, timeout_s=60.0)
     by_action: dict[str, list[dict[str, Any]]] = {}
     for hit in hits:
