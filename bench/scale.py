@@ -9,8 +9,12 @@ exported to `bench.otlp_sink`, as `bench.service_load` sets them up). The load g
 (`bench.interleave`), with keep-alive connections spread over the workers by the kernel. On a
 2-core machine the load generator takes a core's share too, so 2 workers cannot double 1.
 
+Then `bench.feedback_match` runs a 2-worker service against the running stack: every prediction
+followed by its outcome on a new connection, and the watcher's join over the indexed events.
+
 Prints one JSON object: `rps_1_worker` and `rps_2_workers` (each `{bare, observed}`),
-`speedup` (2 workers / 1, per arm) and the per-arm details.
+`speedup` (2 workers / 1, per arm), `feedback_matched_pct` (null with
+`feedback_unmeasured` without the stack) and the per-arm details.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import run_sync
 from amf1.loadgen.scenarios import NormalScenario
+from bench import feedback_match
 from bench.interleave import interleaved
 from bench.service_load import BARE_ENV, observed_env
 from bench.serving import get_json, models_dir, serve, sink_process
@@ -38,6 +43,7 @@ def main() -> None:
     parser.add_argument("--slice", type=float, default=0.5, help="seconds per slice")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--models-dir", type=Path)
+    parser.add_argument("--feedback-pairs", type=int, default=200, help="0: skip the match")
     args = parser.parse_args()
     with ExitStack() as stack:
         models = models_dir(args.models_dir, stack)
@@ -65,6 +71,11 @@ def main() -> None:
                 concurrency=args.concurrency,
             )
         )
+        matched = (
+            feedback_match.measure(models, stack, args.feedback_pairs)
+            if args.feedback_pairs
+            else {"feedback_matched_pct": None, "feedback_unmeasured": "--feedback-pairs 0"}
+        )
     arms = {arm: load.summary() for arm, load in results.items()}
     rps = {arm: summary["rps"] for arm, summary in arms.items()}
     document: dict[str, Any] = {
@@ -75,6 +86,7 @@ def main() -> None:
             arm: round(rps[f"{arm}_2"] / rps[f"{arm}_1"], 3) if rps[f"{arm}_1"] else None
             for arm in ("bare", "observed")
         },
+        **matched,
         "arms": arms,
         "settings": {
             "seconds_per_arm": args.seconds,
