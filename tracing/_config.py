@@ -23,6 +23,8 @@ from tracing.drops import EXPORT_PATH_LOGGERS, DropAccountant, DropTotals, RateL
 from tracing.export import BatchProcessor, SpanExporter
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
+from tracing.sampling import Sampling
+from tracing.sdk import SdkPipeline, SdkTracer
 from tracing.settings import Settings
 from tracing.tracer import Tracer, TracerProvider
 
@@ -35,10 +37,10 @@ class Tracing:
 
     settings: Settings
     resource: Mapping[str, AttributeValue]
-    provider: TracerProvider
-    processor: BatchProcessor
+    provider: trace.TracerProvider
+    processor: BatchProcessor | SdkPipeline
     accountant: DropAccountant
-    tracer: Tracer
+    tracer: Tracer | SdkTracer
     log_filters: list[tuple[logging.Logger, RateLimitFilter]] = field(default_factory=list)
 
 
@@ -92,43 +94,76 @@ def configure(
 def _build(
     settings: Settings, service_name: str, service_version: str, exporter: SpanExporter | None
 ) -> Tracing:
-    # The SDK's Resource merges OTEL_RESOURCE_ATTRIBUTES and the telemetry.sdk.* attributes.
-    resource = Resource.create(
-        {
-            "service.name": service_name,
-            "service.version": service_version,
-            "deployment.environment.name": settings.environment,
-            "host.name": socket.gethostname(),
-            "process.pid": os.getpid(),
-        }
-    ).attributes
+    resource = _resource(settings, service_name, service_version)
     accountant = DropAccountant(settings.tracing_drop_log_interval_s)
-    processor = BatchProcessor(
-        exporter if exporter is not None else _otlp_exporter(settings, resource),
-        accountant,
-        queue_size=settings.tracing_queue_size,
-        batch_size=settings.tracing_batch_size,
-        schedule_delay_s=settings.tracing_schedule_delay_ms / 1000,
-    )
-    provider = TracerProvider(processor, settings.tracing_sampler_ratio)
-    # W3C trace context only: the one format the clients of this API send; baggage is unused.
-    propagate.set_global_textmap(TraceContextTextMapPropagator())
+    processor: BatchProcessor | SdkPipeline
+    if settings.tracing_implementation == "sdk":
+        processor = SdkPipeline(settings, resource, exporter)
+        provider: trace.TracerProvider = processor.provider
+        tracer: Tracer | SdkTracer = SdkTracer(provider.get_tracer(INSTRUMENTATION_NAME))
+    else:
+        processor = BatchProcessor(
+            exporter if exporter is not None else _otlp_exporter(settings, resource),
+            accountant,
+            queue_size=settings.tracing_queue_size,
+            batch_size=settings.tracing_batch_size,
+            schedule_delay_s=settings.tracing_schedule_delay_ms / 1000,
+        )
+        lean = TracerProvider(processor, sampling(settings))
+        provider, tracer = lean, lean.get_tracer(INSTRUMENTATION_NAME)
+    # W3C trace context unless OTEL_PROPAGATORS chose (the API reads it when imported).
+    if not os.environ.get("OTEL_PROPAGATORS"):
+        propagate.set_global_textmap(TraceContextTextMapPropagator())
     return Tracing(
         settings=settings,
         resource=resource,
         provider=provider,
         processor=processor,
         accountant=accountant,
-        tracer=provider.get_tracer(INSTRUMENTATION_NAME),
+        tracer=tracer,
         log_filters=_rate_limit_export_logs(settings.tracing_drop_log_interval_s),
     )
 
 
+def sampling(settings: Settings) -> Sampling:
+    """The lean tracer's sampling rules from the settings."""
+    threshold = settings.tracing_slow_threshold_s
+    return Sampling(
+        ratio=settings.tracing_sampler_ratio,
+        parent_based=settings.tracing_parent_based,
+        keep_failed=settings.tracing_keep_failed,
+        slow_threshold_ns=None if threshold is None else round(threshold * 1e9),
+    )
+
+
+def _resource(
+    settings: Settings, service_name: str, service_version: str
+) -> Mapping[str, AttributeValue]:
+    ours: dict[str, AttributeValue] = {
+        "service.name": service_name,
+        "service.version": service_version,
+        "deployment.environment.name": settings.environment,
+        "host.name": socket.gethostname(),
+        "process.pid": os.getpid(),
+    }
+    # The SDK's Resource merges OTEL_RESOURCE_ATTRIBUTES and the telemetry.sdk.* attributes;
+    # there, an attribute beats the defaults of our settings, not a value set through them.
+    detected = Resource.create().attributes
+    for key, name in (
+        ("service.version", "service_version"),
+        ("deployment.environment.name", "environment"),
+    ):
+        if key in detected and name not in settings.model_fields_set:
+            del ours[key]
+    return Resource.create(ours).attributes
+
+
 def _otlp_exporter(settings: Settings, resource: Mapping[str, AttributeValue]) -> SpanExporter:
     encoder = Encoder(resource)
+    timeout_s, headers = settings.tracing_export_timeout_s, settings.headers
     if settings.otlp_protocol == "http":
-        return HttpExporter(settings.traces_http_url, settings.tracing_export_timeout_s, encoder)
-    return GrpcExporter(settings.otlp_endpoint, settings.tracing_export_timeout_s, encoder)
+        return HttpExporter(settings.traces_http_url, timeout_s, encoder, headers)
+    return GrpcExporter(settings.otlp_endpoint, timeout_s, encoder, headers)
 
 
 def _rate_limit_export_logs(interval_s: float) -> list[tuple[logging.Logger, RateLimitFilter]]:
@@ -169,7 +204,9 @@ def current() -> Tracing | None:
 def tracer() -> trace.Tracer:
     """The tracer for the product's own spans (a no-op tracer when tracing is off)."""
     state = _current
-    return state.tracer if state is not None else _NOOP_TRACER
+    if state is None:
+        return _NOOP_TRACER
+    return state.tracer.tracer if isinstance(state.tracer, SdkTracer) else state.tracer
 
 
 def drop_totals() -> DropTotals:

@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.trace import INVALID_SPAN_CONTEXT, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from tracing.spans import record_error
-from tracing.tracer import Tracer, attach_span, current_span, detach
+from tracing.tracer import Span, SpanStarter, attach_span, current_span, detach
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,25 +70,25 @@ class ServerSpan:
 
     __slots__ = ("_attributes", "_header", "_method", "_token", "span", "span_id", "trace_id")
 
-    def __init__(self, tracer: Tracer, scope: Scope) -> None:
+    def __init__(self, tracer: SpanStarter, scope: Scope) -> None:
         headers = scope["headers"]
-        parent = INVALID_SPAN_CONTEXT
+        parent: trace.Span = trace.INVALID_SPAN
         # The caller's trace context, if any (a dict over the few headers: one call in C rather
         # than a Python loop).
         if _TRACEPARENT in dict(headers):
             extracted = propagate.extract(_trace_headers(headers), getter=_GETTER)
-            parent = current_span(extracted).get_span_context()
+            parent = current_span(extracted)
         method: str = scope["method"]
         attributes: dict[str, AttributeValue] = {
             "http.request.method": method,
             "url.path": scope["path"],
             "url.scheme": scope.get("scheme", "http"),
         }
-        # The span owns `attributes` from here on: the status and route are written straight
-        # into it before the span ends (a span that is not sampled ignores the dict).
+        # A lean span owns `attributes` from here on: the status and route are written straight
+        # into it before the span ends (other spans copied it: they get `set_attribute`).
         span = tracer.start_owned(method, SpanKind.SERVER, attributes, parent)
         self.span = span
-        self._attributes = attributes
+        self._attributes = attributes if type(span) is Span else None
         self._method = method
         self._token = attach_span(span)
         context = span.get_span_context()
@@ -102,26 +102,37 @@ class ServerSpan:
         """Record the status of an `http.response.start` message and add the trace id header."""
         status: int = message["status"]
         message["headers"] = [*message.get("headers", ()), self._header]
-        self._attributes["http.response.status_code"] = status
+        if self._attributes is not None:
+            self._attributes["http.response.status_code"] = status
+        else:
+            self.span.set_attribute("http.response.status_code", status)
         if status >= _SERVER_ERROR:
             self.span.set_status(Status(StatusCode.ERROR))
 
-    def end(self, scope: Scope) -> None:
-        """End the span and restore the context from before it."""
+    def end(self, scope: Scope) -> bool:
+        """End the span and restore the context from before it; returns whether the trace is
+        exported (`tracing.sampling`: decided now)."""
         # FastAPI/Starlette leave the matched route in the scope: its template, not the raw
         # path, names the span (low cardinality, as Jaeger's operation list needs).
+        span = self.span
         template = getattr(scope.get("route"), "path", None)
         if isinstance(template, str):
-            self.span.update_name(f"{self._method} {template}")
-            self._attributes["http.route"] = template
-        self.span.end()
+            span.update_name(f"{self._method} {template}")
+            if self._attributes is not None:
+                self._attributes["http.route"] = template
+            else:
+                span.set_attribute("http.route", template)
+        span.end()
         detach(self._token)
+        if type(span) is Span:
+            return span.kept
+        return span.get_span_context().trace_flags.sampled
 
 
 class ServerSpanMiddleware:
     """One SERVER span per HTTP request, current while the app runs."""
 
-    def __init__(self, app: ASGIApp, tracer: Tracer) -> None:
+    def __init__(self, app: ASGIApp, tracer: SpanStarter) -> None:
         self.app = app
         self.tracer = tracer
 

@@ -15,6 +15,8 @@ from tracing.tracer import current_span
 
 TRACE_ID = "trace.id"
 SPAN_ID = "span.id"
+TRACE_KEPT = "amf1.trace.kept"
+"""On the access event: whether the request's trace was exported (`tracing.sampling`)."""
 
 
 def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:

@@ -26,7 +26,7 @@ from opentelemetry.propagators import textmap
 from logshipping.events import Action, emit
 from tracing import _config
 from tracing.asgi import TRACE_ID_HEADER, ServerSpanMiddleware
-from tracing.tracer import Tracer
+from tracing.tracer import SpanStarter
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -51,7 +51,7 @@ class TraceIdHeaderPropagator(ResponsePropagator):
             setter.set(carrier, TRACE_ID_HEADER, trace.format_trace_id(span_context.trace_id))
 
 
-def server_span_tracer() -> Tracer | None:
+def server_span_tracer() -> SpanStarter | None:
     """For an app whose own access-log middleware makes the server spans (`tracing.asgi.
     ServerSpan`, one middleware layer less than `instrument_app`): the tracer, when tracing is
     configured with the lean instrumentation; None otherwise (off, or `contrib`, which
@@ -88,7 +88,7 @@ def instrument_app(app: FastAPI) -> bool:
     return True
 
 
-def _wrap_stack(app: FastAPI, middleware: type[ServerSpanMiddleware], tracer: Tracer) -> None:
+def _wrap_stack(app: FastAPI, middleware: type[ServerSpanMiddleware], tracer: SpanStarter) -> None:
     # Around the stack Starlette builds (ServerErrorMiddleware included), like the contrib
     # instrumentation does: its 500 answers then get a span and the header as well.
     build = app.build_middleware_stack

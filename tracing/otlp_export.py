@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -114,11 +114,18 @@ class _RetryingExporter:
 class GrpcExporter(_RetryingExporter):
     """OTLP/gRPC: unary `TraceService/Export` calls on one channel.
 
-    `endpoint`: `http://host:port` or a bare `host:port` (plaintext), `https://host:port` (TLS).
+    `endpoint`: `http://host:port` or a bare `host:port` (plaintext), `https://host:port` (TLS);
+    `headers` go with every call as metadata.
     Raises ValueError for an endpoint without host:port.
     """
 
-    def __init__(self, endpoint: str, timeout_s: float, encoder: Encoder) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        timeout_s: float,
+        encoder: Encoder,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         import grpc  # type: ignore[import-untyped]  # noqa: PLC0415 - only gRPC users load it
 
         parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
@@ -136,11 +143,12 @@ class GrpcExporter(_RetryingExporter):
         else:
             self._channel = grpc.insecure_channel(parts.netloc, options)
         self._call = self._channel.unary_unary(_GRPC_METHOD)  # no (de)serializers: bytes as is
+        self._metadata = tuple((name.lower(), value) for name, value in (headers or {}).items())
         self._rpc_error: type[Exception] = grpc.RpcError
 
     def _send(self, data: bytes, timeout_s: float) -> _Failure | None:
         try:
-            response = self._call(data, timeout=timeout_s)
+            response = self._call(data, timeout=timeout_s, metadata=self._metadata or None)
         except self._rpc_error as exc:
             code = exc.code()  # type: ignore[attr-defined]  # the error is also a grpc.Call
             details = exc.details()  # type: ignore[attr-defined]
@@ -153,18 +161,26 @@ class GrpcExporter(_RetryingExporter):
 
 
 class HttpExporter(_RetryingExporter):
-    """OTLP/HTTP: protobuf POSTs to `url` (the full `.../v1/traces`) on a kept-alive connection.
+    """OTLP/HTTP: protobuf POSTs to `url` (the full `.../v1/traces`) on a kept-alive connection,
+    with `headers` on each.
 
     Raises ValueError for a URL that is not http(s)://host....
     """
 
-    def __init__(self, url: str, timeout_s: float, encoder: Encoder) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float,
+        encoder: Encoder,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"OTLP HTTP URL {url!r} is not http(s)://host[:port]/path")
         super().__init__(url, timeout_s, encoder)
         self._path = parts.path + (f"?{parts.query}" if parts.query else "")
         self._pool = urllib3.connection_from_url(url, maxsize=1, retries=False)
+        self._headers = {**(headers or {}), **_HTTP_HEADERS}
 
     def _send(self, data: bytes, timeout_s: float) -> _Failure | None:
         try:
@@ -172,7 +188,7 @@ class HttpExporter(_RetryingExporter):
                 "POST",
                 self._path or "/",
                 body=data,
-                headers=_HTTP_HEADERS,
+                headers=self._headers,
                 timeout=urllib3.Timeout(total=timeout_s),
                 retries=False,
                 redirect=False,

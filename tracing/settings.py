@@ -1,21 +1,29 @@
 """Settings of the `tracing` package: where spans go, how many are kept, and how long we wait.
 
 Environment variables carry the `AMF1_` prefix (`AMF1_OTLP_ENDPOINT`, `AMF1_TRACING_ENABLED`...);
-an explicit argument to `Settings(...)` beats the environment. The service identity, the
-environment and the Jaeger endpoints are shared groups, declared in `logshipping.settings_groups`.
+OpenTelemetry's standard `OTEL_*` variables fill the fields no `AMF1_*` variable sets
+(`tracing.otel_env`): an explicit argument to `Settings(...)` beats `AMF1_*`, which beats
+`OTEL_*`. The service identity, the environment and the Jaeger endpoints are shared groups,
+declared in `logshipping.settings_groups`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from logshipping.settings_base import AMF1Settings
 from logshipping.settings_groups import JaegerEndpoints, ServiceIdentity
+from tracing import otel_env
 
 Protocol = Literal["grpc", "http"]
 HttpInstrumentation = Literal["lean", "contrib"]
+Implementation = Literal["lean", "sdk"]
+LATENCY_ALERT_S = 0.2
+"""The high-latency alert's warning level (alerting/rules.yaml, `high-latency`): traces slower
+than this are always kept by default (a test keeps the two equal)."""
 
 
 class Settings(AMF1Settings, ServiceIdentity, JaegerEndpoints):
@@ -38,11 +46,42 @@ class Settings(AMF1Settings, ServiceIdentity, JaegerEndpoints):
         description="Server spans by `lean` (tracing.asgi, ~6x fewer calls per request) or "
         "`contrib` (opentelemetry-instrumentation-fastapi, richer HTTP attributes).",
     )
+    tracing_implementation: Implementation = Field(
+        default="lean",
+        description="`lean` (tracing.tracer: spans as slotted records, our OTLP encoder and "
+        "exporters, tail sampling) or `sdk` (opentelemetry-sdk's TracerProvider, "
+        "BatchSpanProcessor and OTLP exporter; head sampling only: the ratio and the parent).",
+    )
+    otlp_traces_url: str | None = Field(
+        default=None,
+        description="Full OTLP/HTTP traces URL, used as is (beats `AMF1_OTLP_HTTP_ENDPOINT`).",
+    )
+    otlp_headers: SecretStr | None = Field(
+        default=None,
+        description="Headers of every OTLP request, `key=value,key2=value2` with URL-encoded "
+        "values (the format of `OTEL_EXPORTER_OTLP_HEADERS`), e.g. an API key.",
+    )
     tracing_sampler_ratio: float = Field(
-        default=1.0,
+        default=0.1,
         ge=0.0,
         le=1.0,
-        description="Share of new traces kept; a sampled incoming `traceparent` always wins.",
+        description="Share of traces kept whatever their outcome (by trace id, as the SDK's "
+        "`TraceIdRatioBased`); 1.0 exports every trace. Failed and slow ones are kept anyway.",
+    )
+    tracing_parent_based: bool = Field(
+        default=True,
+        description="A caller's `traceparent` decides (sampled: kept) instead of the ratio.",
+    )
+    tracing_keep_failed: bool = Field(
+        default=True,
+        description="Keep every trace with a failed span (a 5xx, an exception), whatever the "
+        "ratio; decided when the request ends.",
+    )
+    tracing_slow_threshold_s: float | None = Field(
+        default=LATENCY_ALERT_S,
+        ge=0.0,
+        description="Keep every trace whose server span lasted at least this long, whatever the "
+        "ratio (default: the high-latency alert's level); unset (`null`): no such rule.",
     )
     tracing_queue_size: int = Field(
         default=2048, gt=0, description="Spans buffered for export; beyond it spans are dropped."
@@ -65,6 +104,22 @@ class Settings(AMF1Settings, ServiceIdentity, JaegerEndpoints):
         description="At most one dropped-spans report (and one exporter error line) per interval.",
     )
 
+    @field_validator("tracing_slow_threshold_s", mode="before")
+    @classmethod
+    def _none_words(cls, value: Any) -> Any:
+        """`AMF1_TRACING_SLOW_THRESHOLD_S=` (empty), `none` or `null`: no slow rule."""
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "null"}:
+            return None
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _otel_variables(cls, data: Any) -> Any:
+        """Fill the fields no argument and no `AMF1_*` variable set from `OTEL_*`."""
+        if not isinstance(data, dict):
+            return data
+        return {**otel_env.values(os.environ, data), **data}
+
     @model_validator(mode="after")
     def _batch_fits_queue(self) -> Settings:
         if self.tracing_batch_size > self.tracing_queue_size:
@@ -77,5 +132,14 @@ class Settings(AMF1Settings, ServiceIdentity, JaegerEndpoints):
     @property
     def traces_http_url(self) -> str:
         """Full OTLP/HTTP traces URL."""
+        if self.otlp_traces_url:
+            return self.otlp_traces_url
         base = self.otlp_http_endpoint.rstrip("/")
         return base if base.endswith("/v1/traces") else f"{base}/v1/traces"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The OTLP request headers (lower-case names)."""
+        if self.otlp_headers is None:
+            return {}
+        return otel_env.parse_headers(self.otlp_headers.get_secret_value())

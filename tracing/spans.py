@@ -70,7 +70,7 @@ class _SpanScope:
             self._span = trace.INVALID_SPAN
             return self._span
         span: Span = state.tracer.start_owned(
-            self._name, SpanKind.INTERNAL, self._attributes, current_span().get_span_context()
+            self._name, SpanKind.INTERNAL, self._attributes, current_span()
         )
         self._span = span
         if self._current:

@@ -9,6 +9,9 @@ a slotted record, ids from `random.getrandbits` (as the SDK's generator), the pa
 sampler inlined, and at the end one `deque.append`; `tracing.otlp` encodes them straight into
 OTLP protobuf bytes.
 
+Sampling is decided when a trace's local root span ends (`tracing.sampling`): every request gets
+recording spans and ids, a kept trace goes to the sink whole, a dropped one never reaches it.
+
 It is the OpenTelemetry *API* that the rest of the code and any instrumentation library talk to
 (`trace.get_current_span()`, `trace.use_span()`, `Tracer.start_as_current_span()`, context
 propagation): only the implementation behind it is ours. The SDK still provides the `Resource`.
@@ -41,6 +44,8 @@ from opentelemetry.trace import (
 )
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes, AttributeValue
+
+from tracing.sampling import Sampling
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
@@ -108,6 +113,15 @@ class SpanSink(Protocol):
         """Take one ended, sampled span; must not block."""
 
 
+class SpanStarter(Protocol):
+    """What the product's own spans are started with: `Tracer` here, `tracing.sdk.SdkTracer`."""
+
+    def start_owned(
+        self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], parent: trace.Span
+    ) -> trace.Span:
+        """A span under `parent` that owns `attributes`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The instrumentation scope of a tracer: who created the spans."""
@@ -146,13 +160,17 @@ class Span(trace.Span):
     """
 
     __slots__ = (
+        "_pending",
         "_record_exception",
+        "_root",
+        "_sampling",
         "_set_status_on_exception",
         "_sink",
         "attributes",
         "context",
         "end_time",
         "events",
+        "kept",
         "kind",
         "links",
         "name",
@@ -172,9 +190,15 @@ class Span(trace.Span):
         start_time: int,
         scope: Scope,
         sink: SpanSink,
+        root: Span | None,
+        head_sampled: bool,
+        sampling: Sampling,
     ) -> None:
         # `attributes` is the span's own dict from here on (the tracer copied what callers gave).
         # Links and the context-manager flags are set by `Tracer.start_span`, when given.
+        # `root` is the trace's local root (None: this span is it). A root the head sampler kept
+        # sends every span of its trace to the sink as it ends; any other root collects its
+        # trace's ended spans in `_pending` until its own end decides (`tracing.sampling`).
         self.name = name
         self.context = context
         self.parent = parent
@@ -189,6 +213,11 @@ class Span(trace.Span):
         self.status = _UNSET
         self.scope = scope
         self._sink = sink
+        self._root = self if root is None else root
+        self._pending: list[Span] | None = None if root is not None or head_sampled else []
+        self._sampling = sampling
+        self.kept = head_sampled
+        """Whether the trace is exported: final once the local root has ended."""
         self._record_exception = False
         self._set_status_on_exception = False
 
@@ -201,11 +230,26 @@ class Span(trace.Span):
         return self.end_time is None
 
     def end(self, end_time: int | None = None) -> None:
-        """End the span and hand it to the exporter; a second call does nothing."""
+        """End the span; a kept trace's spans go to the exporter, a dropped one's nowhere. The
+        local root's end decides for its trace; a second call does nothing."""
         if self.end_time is not None:
             return
         self.end_time = end_time if end_time is not None else time.time_ns()
-        self._sink.on_end(self)
+        root = self._root
+        pending = root._pending
+        if pending is None:  # the trace is decided: kept by the head sampler or at the root's end
+            if root.kept:
+                self._sink.on_end(self)
+        elif root is not self:
+            pending.append(self)
+        else:
+            self._pending = None
+            if self._sampling.keeps(self, pending):
+                self.kept = True
+                on_end = self._sink.on_end
+                for span in pending:
+                    on_end(span)
+                on_end(self)
 
     def set_attribute(self, key: str, value: AttributeValue) -> None:
         """Set one attribute (ignored after the end, for None, or beyond the limit)."""
@@ -279,15 +323,19 @@ class Span(trace.Span):
 
 
 class Tracer(trace.Tracer):
-    """Starts spans with a parent-based ratio sampler: a span follows its parent's decision (local
-    or from a caller's `traceparent`); a root span is kept when the low 64 bits of its trace id
-    fall under `ratio` x 2^64 (the same rule as the SDK's `TraceIdRatioBased`, so every process
-    agrees on a trace id)."""
+    """Starts spans sampled by `sampling` (`tracing.sampling`; a float: head sampling at that
+    ratio): a span of a local parent belongs to its parent's trace and decision; a root follows
+    a caller's `traceparent` or the ratio, and, with tail rules, records whatever the head
+    decided until its end decides for the trace."""
 
-    def __init__(self, sink: SpanSink, scope: Scope, ratio: float) -> None:
+    def __init__(self, sink: SpanSink, scope: Scope, sampling: Sampling | float) -> None:
         self._sink = sink
         self._scope = scope
-        self._bound = round(ratio * (1 << 64))
+        if not isinstance(sampling, Sampling):
+            sampling = Sampling(ratio=sampling)
+        self._sampling = sampling
+        self._bound = sampling.bound
+        self._tail = sampling.tail
 
     def start_span(  # noqa: PLR0917 - the API's signature
         self,
@@ -302,9 +350,7 @@ class Tracer(trace.Tracer):
     ) -> trace.Span:
         """A recording span, or a non-recording one with valid ids when not sampled (so logs
         and the `X-Trace-Id` header still name the trace)."""
-        span = self.start_owned(
-            name, kind, _copy_attributes(attributes), current_span(context).get_span_context()
-        )
+        span = self.start_owned(name, kind, _copy_attributes(attributes), current_span(context))
         if isinstance(span, Span):
             if links:
                 span.links = tuple(links)
@@ -315,24 +361,38 @@ class Tracer(trace.Tracer):
         return span
 
     def start_owned(
-        self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], parent: SpanContext
+        self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], parent: trace.Span
     ) -> trace.Span:
         """`start_span` for the product's own spans on the request path, without the API's
         argument handling: `attributes` (valid values, within the limit) becomes the span's
-        own dict, `parent` is the parent span's context (`INVALID_SPAN_CONTEXT` for a root),
-        the span starts now, and used as a context manager it only ends itself."""
+        own dict, `parent` is the parent span (`INVALID_SPAN` for a root; a `NonRecordingSpan`
+        for a caller's context), the span starts now, and used as a context manager it only
+        ends itself."""
         getrandbits = random.getrandbits
-        # Indexed rather than through the properties (a Python call each; layout as above).
-        if parent[5]:  # is_valid
-            trace_id = parent[0]
-            sampled = parent[3] & _SAMPLED_BIT != 0
-            trace_state = parent[4]
-            parent_context: SpanContext | None = parent
+        sampling = self._sampling
+        root: Span | None = None
+        if type(parent) is Span:  # a local parent: the trace's root decides for the whole trace
+            parent_context: SpanContext | None = parent.context
+            root = parent._root
+            trace_id = parent.context[0]
+            sampled = root.kept
+            trace_state = parent.context[4]
         else:
-            trace_id = getrandbits(128) or 1
-            sampled = (trace_id & _LOW_64_BITS) < self._bound
-            trace_state = EMPTY_TRACE_STATE
-            parent_context = None
+            context = parent.get_span_context()
+            # Indexed rather than through the properties (a Python call each; layout as above).
+            if context[5]:  # is_valid
+                trace_id = context[0]
+                if sampling.parent_based or not context[2]:  # a local parent is not ours
+                    sampled = context[3] & _SAMPLED_BIT != 0
+                else:
+                    sampled = (trace_id & _LOW_64_BITS) < self._bound
+                trace_state = context[4]
+                parent_context = context
+            else:
+                trace_id = getrandbits(128) or 1
+                sampled = (trace_id & _LOW_64_BITS) < self._bound
+                trace_state = EMPTY_TRACE_STATE
+                parent_context = None
         span_context: SpanContext = _new_context(
             (
                 trace_id,
@@ -343,7 +403,7 @@ class Tracer(trace.Tracer):
                 True,
             )
         )
-        if not sampled:
+        if not sampled and root is None and not self._tail:
             return NonRecordingSpan(span_context)
         return Span(
             name,
@@ -354,6 +414,9 @@ class Tracer(trace.Tracer):
             time.time_ns(),
             self._scope,
             self._sink,
+            root,
+            sampled,
+            sampling,
         )
 
     @contextmanager
@@ -383,12 +446,12 @@ class Tracer(trace.Tracer):
 
 
 class TracerProvider(trace.TracerProvider):
-    """Hands out tracers that share one sink and sampler ratio (for instrumentation libraries
+    """Hands out tracers that share one sink and sampling (for instrumentation libraries
     that ask a provider for their own tracer)."""
 
-    def __init__(self, sink: SpanSink, ratio: float) -> None:
+    def __init__(self, sink: SpanSink, sampling: Sampling | float) -> None:
         self._sink = sink
-        self._ratio = ratio
+        self._sampling = sampling
 
     def get_tracer(
         self,
@@ -399,5 +462,7 @@ class TracerProvider(trace.TracerProvider):
     ) -> Tracer:
         """A tracer whose spans name `instrumenting_module_name` as their scope."""
         return Tracer(
-            self._sink, Scope(instrumenting_module_name, instrumenting_library_version), self._ratio
+            self._sink,
+            Scope(instrumenting_module_name, instrumenting_library_version),
+            self._sampling,
         )

@@ -1,5 +1,6 @@
 """The service's traces: two spans per prediction, the trace id on every answer and in the access
-event, errors on the trace, client errors not, and the test-only delay."""
+event, errors on the trace, client errors not, and the test-only delay; with the lean tracer and
+with the official SDK (`AMF1_TRACING_IMPLEMENTATION`); which traces the defaults keep."""
 
 from __future__ import annotations
 
@@ -29,11 +30,12 @@ from tracing.testing import MemoryExporter
 from tracing.tracer import Span
 
 
-@pytest.fixture
-def exporter() -> Iterator[MemoryExporter]:
-    """Tracing configured for this process, exporting into memory."""
+@pytest.fixture(params=["lean", "sdk"])
+def exporter(request: pytest.FixtureRequest) -> Iterator[MemoryExporter]:
+    """Tracing configured for this process, exporting every trace into memory."""
     memory = MemoryExporter()
-    assert tracing.configure(exporter=memory, set_global=False)
+    settings = tracing.Settings(tracing_sampler_ratio=1.0, tracing_implementation=request.param)
+    assert tracing.configure(settings, exporter=memory, set_global=False)
     yield memory
     tracing.shutdown()
 
@@ -85,6 +87,7 @@ def test_access_event_carries_the_trace_id_of_the_response_header(
     access = [e for e in logs if e.get("event.action") == "prediction-succeeded"]
     assert len(access) == 1
     assert access[0]["trace.id"] == response.headers["x-trace-id"]
+    assert access[0]["amf1.trace.kept"] is True
     server = _spans(exporter)["POST /predict/qualifying"]
     assert access[0]["span.id"] == f"{server.context.span_id:016x}"
 
@@ -201,3 +204,33 @@ def test_periodic_drift_report_is_its_own_trace(exporter: MemoryExporter) -> Non
     assert attributes["amf1.model.name"] == STAGE1_NAME
     assert attributes["amf1.model.version"] == "7"
     assert attributes["amf1.drift.window_size"] == 1_000
+
+
+def test_defaults_keep_failed_and_slow_predictions_and_say_so_in_the_log(
+    models_dir: Path,
+) -> None:
+    """Ratio 0 with the default rules: a fast success is not exported, a prediction slower than
+    the threshold and a 503 are (all their spans); every access event has `trace.id` and says
+    whether the trace was kept."""
+    memory = MemoryExporter()
+    settings = tracing.Settings(tracing_sampler_ratio=0.0, tracing_slow_threshold_s=0.05)
+    assert tracing.configure(settings, exporter=memory, set_global=False)
+    try:
+        # The app's lifespan exit shuts tracing down (flushing into memory): one block.
+        with capture_logs() as logs, make_client(models_dir, test_delay_enabled=True) as client:
+            fast = client.post("/predict/qualifying", json=qualifying_body())
+            delay = {TEST_DELAY_HEADER: "80"}
+            slow = client.post("/predict/qualifying", json=qualifying_body(), headers=delay)
+            (models_dir / STAGE1_NAME / MODEL_FILE).unlink()
+            with make_client(models_dir) as unloaded:
+                failed = unloaded.post("/predict/qualifying", json=qualifying_body())
+        assert (fast.status_code, slow.status_code, failed.status_code) == (200, 200, 503)
+        kept = {f"{s.context.trace_id:032x}" for s in memory.spans()}
+        ids = {name: r.headers["x-trace-id"] for name, r in (("fast", fast), ("slow", slow))}
+        ids["failed"] = failed.headers["x-trace-id"]
+        assert kept == {ids["slow"], ids["failed"]}
+        assert len([s for s in memory.spans() if s.name == "model-inference"]) == 1
+        access = {e["trace.id"]: e["amf1.trace.kept"] for e in logs if "amf1.trace.kept" in e}
+        assert access == {ids["fast"]: False, ids["slow"]: True, ids["failed"]: True}
+    finally:
+        tracing.shutdown()

@@ -31,7 +31,9 @@ class MemoryTracing:
 
 
 def configure_memory(**settings: Any) -> MemoryTracing:
-    """Configure tracing for a test, exporting into memory."""
+    """Configure tracing for a test, exporting into memory (every trace, unless `settings` say
+    otherwise)."""
+    settings.setdefault("tracing_sampler_ratio", 1.0)
     exporter = MemoryExporter()
     assert tracing.configure(
         tracing.Settings(**settings),

@@ -61,8 +61,11 @@ def test_broken_settings_log_once_and_fall_back_to_no_tracing(
 
 
 def test_ratio_zero_drops_new_traces_but_honours_a_sampled_parent() -> None:
-    """Parent-based sampling: an upstream decision to sample wins over the local ratio."""
-    memory = configure_memory(tracing_sampler_ratio=0.0)
+    """Parent-based sampling: an upstream decision to sample wins over the local ratio; without
+    the rules at the end (failed, slow) an unsampled trace is not even recorded."""
+    memory = configure_memory(
+        tracing_sampler_ratio=0.0, tracing_keep_failed=False, tracing_slow_threshold_s=None
+    )
     with tracing.tracer().start_as_current_span("root") as root:
         assert not root.is_recording()
     parent = trace.set_span_in_context(_remote_parent(sampled=True))
@@ -75,11 +78,12 @@ def test_ratio_zero_drops_new_traces_but_honours_a_sampled_parent() -> None:
     assert parent_context.span_id == 0xDEF
 
 
-def test_unsampled_parent_is_not_recorded_even_at_ratio_one(memory: MemoryTracing) -> None:
-    """An upstream decision not to sample is honoured too."""
+def test_unsampled_parent_is_not_exported_even_at_ratio_one(memory: MemoryTracing) -> None:
+    """An upstream decision not to sample is honoured too (for a trace neither failed nor
+    slow: the span records until its end decides)."""
     parent = trace.set_span_in_context(_remote_parent(sampled=False))
-    with tracing.tracer().start_as_current_span("child", context=parent) as child:
-        assert not child.is_recording()
+    with tracing.tracer().start_as_current_span("child", context=parent):
+        pass
     assert memory.spans() == []
 
 
@@ -87,7 +91,7 @@ def test_shutdown_exports_what_is_queued() -> None:
     """Spans still waiting for the next batch reach the exporter at shutdown."""
     exporter = MemoryExporter()
     tracing.configure(
-        tracing.Settings(tracing_schedule_delay_ms=600_000),
+        tracing.Settings(tracing_schedule_delay_ms=600_000, tracing_sampler_ratio=1.0),
         exporter=exporter,
         set_global=False,
     )

@@ -66,7 +66,7 @@ def _make_spans(count: int) -> None:
 
 def _configure(exporter: SpanExporter, **settings: object) -> None:
     assert tracing.configure(
-        tracing.Settings(**settings),  # type: ignore[arg-type]
+        tracing.Settings(**{"tracing_sampler_ratio": 1.0, **settings}),  # type: ignore[arg-type]
         exporter=exporter,
         set_global=False,
     )
@@ -160,6 +160,7 @@ def test_unreachable_otlp_endpoint_is_counted_with_rate_limited_logging(
                 otlp_endpoint=f"http://127.0.0.1:{port}",
                 otlp_http_endpoint=f"http://127.0.0.1:{port}",
                 tracing_export_timeout_s=0.5,
+                tracing_sampler_ratio=1.0,
             ),
             set_global=False,
         )

@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from tracing.settings import Settings
+from tracing.settings import LATENCY_ALERT_S, Settings
 
 
-def test_defaults_sample_everything_over_http_to_local_jaeger(
+def test_defaults_keep_failed_slow_and_a_tenth_over_http_to_local_jaeger(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Without environment, spans go over OTLP/HTTP to 127.0.0.1:4318 and every trace is kept."""
+    """Without environment, spans go over OTLP/HTTP to 127.0.0.1:4318; failed traces, traces
+    slower than the latency alert's level and 10 % of the others are kept."""
     for name in ("AMF1_OTLP_HTTP_ENDPOINT", "AMF1_TRACING_SAMPLER_RATIO", "AMF1_OTLP_PROTOCOL"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert settings.tracing_enabled
     assert settings.otlp_protocol == "http"
     assert settings.traces_http_url == "http://127.0.0.1:4318/v1/traces"
-    assert settings.tracing_sampler_ratio == 1.0
+    assert settings.tracing_sampler_ratio == 0.1
+    assert settings.tracing_keep_failed
+    assert settings.tracing_slow_threshold_s == 0.2
+
+
+def test_slow_threshold_is_the_latency_alerts_level() -> None:
+    """The default slow threshold is the `high-latency` rule's warning level."""
+    rules = yaml.safe_load(Path("alerting/rules.yaml").read_text(encoding="utf-8"))
+    (latency,) = [rule for rule in rules["rules"] if rule["id"] == "high-latency"]
+    assert latency["warning"] == LATENCY_ALERT_S
+
+
+def test_slow_rule_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`AMF1_TRACING_SLOW_THRESHOLD_S=none` (or empty, `null`) leaves no slow rule."""
+    for word in ("none", "", "null"):
+        monkeypatch.setenv("AMF1_TRACING_SLOW_THRESHOLD_S", word)
+        assert Settings().tracing_slow_threshold_s is None
 
 
 def test_environment_configures_and_explicit_argument_wins(monkeypatch: pytest.MonkeyPatch) -> None:
