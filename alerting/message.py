@@ -25,7 +25,7 @@ class Links:
     """Base URLs the message links to."""
 
     kibana_url: str
-    jaeger_ui_url: str
+    jaeger_ui_url: str | None  # a served Jaeger UI; None: the message names `amf1 trace ID` only
     runbook_base_url: str | None
 
 
@@ -96,8 +96,10 @@ def build_payload(
     )
     link_list = [f"<{discover_url(links, search_id, window)}|Kibana Discover>"]
     trace_id = flat_get(verdict.example, "trace.id") if verdict.example else None
-    if trace_id:
+    if trace_id and links.jaeger_ui_url:
         link_list.append(f"<{links.jaeger_ui_url.rstrip('/')}/trace/{trace_id}|Jaeger trace>")
+    if trace_id:  # works without the Jaeger UI too: spans and log events in one view
+        link_list.append(f"Trace: `amf1 trace {trace_id}`")
     runbook = runbook_url(links, rule)
     link_list.append(f"<{runbook}|Runbook>" if "://" in runbook else f"Runbook: `{runbook}`")
     lines = [facts, f"*Example* {_example_text(verdict.example)}", " · ".join(link_list)]

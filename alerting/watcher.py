@@ -97,7 +97,9 @@ class Watcher:
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self._store = StateStore(es, settings.state_index)
         self._deliverer = Deliverer(self._store, notifier, self.instance, settings.claim_ttl_s)
-        self._links = Links(settings.kibana_url, settings.ui_base_url, settings.runbook_base_url)
+        # Trace links only where a Jaeger UI is deployed (AMF1_JAEGER_UI_URL; the native Jaeger
+        # serves none): the message always names `amf1 trace ID`.
+        self._links = Links(settings.kibana_url, settings.jaeger_ui_url, settings.runbook_base_url)
         self._index_ready = False
         self.health = Health(settings.degraded_after_s, self.instance)
         self._outbox: list[dict[str, Any]] = []

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "amf1.loadgen.cli",
     "amf1.health.cli",
     "amf1.report.cli",
+    "amf1.traces.cli",
     "amf1.demo.cli",
     "amf1.settings_tools.cli",
 )

@@ -21,6 +21,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 Number = float | int
+# The arms of `bench.overhead` (kept here: the suite imports no benchmark module).
+OVERHEAD_ARMS = ("bare", "service", "tracing", "tracing_export_all", "sdk_tracing")
+OVERHEAD_ARMS += ("all_observability",)
+OVERHEAD_COMPARED = ("tracing", "tracing_export_all", "sdk_tracing", "all_observability")
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,18 @@ SPECS: tuple[Spec, ...] = (
         quick_args=("--processes", "1", "--seconds", "5"),
     ),
     Spec(
-        "span_overhead_pct",
-        "bench.tracing",
-        {"": ("span_overhead_pct", "overhead_pct", "rps_overhead_pct")},
+        "cpu_per_request_us",
+        "bench.overhead",
+        {arm: (f"cpu_per_request_us.{arm}",) for arm in OVERHEAD_ARMS},
+        quick_args=("--pairs", "2", "--seconds", "3"),
+        timeout_s=4800.0,  # 20 pairs of six fresh processes: ~55 min on the 2-core machine
+    ),
+    Spec(
+        "overhead_pct",
+        "bench.overhead",
+        {arm: (f"overhead_pct.{arm}",) for arm in OVERHEAD_COMPARED},
+        quick_args=("--pairs", "2", "--seconds", "3"),
+        timeout_s=4800.0,
     ),
     Spec(
         "pipeline",
@@ -154,19 +167,23 @@ GOALS: tuple[Goal, ...] = (
         lambda v: v["project"] >= 20 * v["library_defaults"],
         lambda v: _ratio(v["project"], v["library_defaults"]),
     ),
+    # `predict` (requests/s observed vs bare) is information: throughput ratios do not settle on
+    # a 2-core machine; the overhead goals are CPU per request (`overhead_pct`).
     Goal(
-        "predict",
-        "rps_observed >= 0.85 x rps_bare and p99_ms_observed <= 1.2 x p99_ms_bare",
+        "overhead_pct",
+        "at the 95 % interval's top: tracing <= 5 %, tracing_export_all <= 1/4 x sdk_tracing "
+        "(median, same run), all_observability <= 20 %",
         lambda v: (
-            v["rps_observed"] >= 0.85 * v["rps_bare"]
-            and v["p99_ms_observed"] <= 1.2 * v["p99_ms_bare"]
+            v["tracing"]["ci95_high"] <= 5
+            and v["tracing_export_all"]["ci95_high"] <= v["sdk_tracing"]["median"] / 4
+            and v["all_observability"]["ci95_high"] <= 20
         ),
         lambda v: (
-            f"rps {_ratio(v['rps_observed'], v['rps_bare'])}, "
-            f"p99 {_ratio(v['p99_ms_observed'], v['p99_ms_bare'])}"
+            f"tracing {v['tracing']['ci95_high']:.1f} %, export-all "
+            f"{v['tracing_export_all']['ci95_high']:.1f} % vs SDK {v['sdk_tracing']['median']:.1f}"
+            f" % / 4, all {v['all_observability']['ci95_high']:.1f} % (interval tops)"
         ),
     ),
-    Goal("span_overhead_pct", "<= 8", lambda v: v <= 8, lambda v: f"{v:.1f} %"),
     Goal(
         "pipeline",
         "events_per_s >= 0.7 x es_bulk_direct_events_per_s and >= 10000, lag_p95_s <= 2",
@@ -316,7 +333,8 @@ def run_suite(
     reasons: dict[str, str] = {}
     runs: dict[str, Any] = {}
     kept: list[str] = []
-    # Several keys may come from one benchmark (predict and service_rss_mib): run it once.
+    # Several keys may come from one benchmark (predict and service_rss_mib, the two overhead
+    # keys): run it once.
     cache: dict[str, tuple[dict[str, Any] | None, str | None]] = {}
     for spec in SPECS:
         if only and spec.key not in only:

@@ -59,12 +59,17 @@ def _import(args: argparse.Namespace) -> int:
 
     from kibana.errors import KibanaError  # noqa: PLC0415
     from kibana.importer import bundle, import_saved_objects  # noqa: PLC0415
+    from tracing.correlation import jaeger_ui_served  # noqa: PLC0415
 
     try:
         settings = _settings(args)
         result = import_saved_objects(
             settings.kibana_url,
-            bundle(settings.saved_objects_dir, settings.ui_base_url),
+            bundle(
+                settings.saved_objects_dir,
+                settings.ui_base_url,
+                jaeger_ui_served=jaeger_ui_served(settings.ui_base_url, settings.kibana_timeout_s),
+            ),
             space=settings.kibana_space,
             api_key=settings.kibana_api_key,
             username=settings.kibana_username,

@@ -78,9 +78,19 @@ def import_endpoint(url: str, space: str = DEFAULT_SPACE) -> str:
     return f"{url.rstrip('/')}{prefix}/api/saved_objects/_import"
 
 
-def _with_jaeger(line: str, jaeger_ui_url: str | None) -> str:
-    """The line, with the data view's `trace.id` link pointed at this site's Jaeger UI."""
-    if jaeger_ui_url is None or '"index-pattern"' not in line:
+# Without a Jaeger UI: the trace's log events in Discover, labelled with the command that shows
+# the whole trace (spans and events) in a terminal.
+NO_UI_URL_TEMPLATE = (
+    "/app/discover#/?_a=(query:(language:kuery,query:'trace.id:\"{{value}}\"'))"
+    "&_g=(time:(from:now-7d,to:now))"
+)
+NO_UI_LABEL_TEMPLATE = "{{value}} (amf1 trace {{value}})"
+
+
+def _with_jaeger(line: str, jaeger_ui_url: str | None, ui_served: bool = True) -> str:
+    """The line, with the data view's `trace.id` link pointed at this site's Jaeger UI, or,
+    where no UI is served, at the trace's events in Discover labelled with `amf1 trace`."""
+    if (jaeger_ui_url is None and ui_served) or '"index-pattern"' not in line:
         return line
     obj = json.loads(line)
     attributes = obj.get("attributes") or {}
@@ -88,22 +98,31 @@ def _with_jaeger(line: str, jaeger_ui_url: str | None) -> str:
     params = (formats.get("trace.id") or {}).get("params")
     if obj.get("type") != "index-pattern" or not isinstance(params, dict):
         return line
-    params["urlTemplate"] = f"{jaeger_ui_url.rstrip('/')}/trace/{{{{value}}}}"
+    if ui_served and jaeger_ui_url is not None:
+        params["urlTemplate"] = f"{jaeger_ui_url.rstrip('/')}/trace/{{{{value}}}}"
+    else:
+        params["urlTemplate"] = NO_UI_URL_TEMPLATE
+        params["labelTemplate"] = NO_UI_LABEL_TEMPLATE
     attributes["fieldFormatMap"] = json.dumps(formats)
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def bundle(directory: Path, jaeger_ui_url: str | None = None) -> bytes:
+def bundle(
+    directory: Path, jaeger_ui_url: str | None = None, *, jaeger_ui_served: bool = True
+) -> bytes:
     """Every `*.ndjson` file of `directory`, concatenated (one object per line).
 
     `jaeger_ui_url` replaces the base of the data view's trace link (the files say
-    http://127.0.0.1:16686).
+    http://127.0.0.1:16686); with `jaeger_ui_served` false the link opens the trace's events in
+    Discover instead, labelled with the `amf1 trace` command.
     """
     lines: list[str] = []
     for path in sorted(directory.glob("*.ndjson")):
         text = path.read_text(encoding="utf-8")
         lines.extend(
-            _with_jaeger(line, jaeger_ui_url) for line in text.splitlines() if line.strip()
+            _with_jaeger(line, jaeger_ui_url, jaeger_ui_served)
+            for line in text.splitlines()
+            if line.strip()
         )
     if not lines:
         raise ConfigurationError(f"{directory}: no saved objects (*.ndjson)")

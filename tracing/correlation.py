@@ -7,6 +7,9 @@ right per request and per task without any global that the request path mutates.
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+
 from opentelemetry import trace
 from structlog.typing import EventDict, WrappedLogger
 
@@ -51,3 +54,20 @@ def trace_url_template(settings: Settings | None = None, placeholder: str = "{{v
     """Link pattern with a placeholder for the trace id (Kibana's URL field format uses
     `{{value}}`)."""
     return trace_url(placeholder, settings)
+
+
+PLACEHOLDER_MARK = b"not the Jaeger UI you are looking for"
+"""In the page the native Jaeger v2 (built without the UI's assets) serves instead of its UI."""
+
+
+def jaeger_ui_served(ui_base_url: str, timeout_s: float = 3.0) -> bool:
+    """Whether a real Jaeger UI answers at `ui_base_url` (not the native build's placeholder,
+    not an error); links to traces are worth printing only then."""
+    url = f"{ui_base_url.rstrip('/')}/search"
+    if not url.startswith(("http://", "https://")):
+        return False
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as page:  # noqa: S310 - http(s) only
+            return page.status == 200 and PLACEHOLDER_MARK not in page.read(65536)
+    except (OSError, ValueError):
+        return False

@@ -33,6 +33,7 @@ from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import LoadPlan, run_sync
 from amf1.loadgen.session import Options, payloads_for, run_scenario
 from amf1.settings import Settings
+from tracing.correlation import jaeger_ui_served
 
 _SLACK_ENV = (
     "AMF1_SLACK_WEBHOOK_URL",
@@ -268,7 +269,10 @@ class Demo:
             # The demo's own period: the indices may hold days of other traffic.
             data = collect(es, self.settings, self.started_at, datetime.now(UTC))
             report = write_report(data, self.config.work_dir / "report", "the demo run")
-        result.trace_links = summary.trace_links(self.trace_ids, self.settings.ui_base_url)
+        ui = self.settings.ui_base_url
+        result.trace_links = summary.trace_links(
+            self.trace_ids, ui if jaeger_ui_served(ui) else None
+        )
         if http_ok(f"{self.settings.kibana_url.rstrip('/')}/api/status"):
             result.kibana_url = self.settings.kibana_url
         for line in summary.format_summary(result, str(report)):

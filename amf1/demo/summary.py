@@ -120,12 +120,17 @@ def alerts_from_state(
     return rows
 
 
-def trace_links(trace_ids: list[str], jaeger_ui_url: str, limit: int = 5) -> list[tuple[str, str]]:
-    """(trace id, Jaeger link) for the first distinct ids."""
+def trace_links(
+    trace_ids: list[str], jaeger_ui_url: str | None, limit: int = 5
+) -> list[tuple[str, str]]:
+    """(trace id, Jaeger UI link) for the first distinct ids; without a served UI
+    (`jaeger_ui_url` None) the command that shows the trace instead."""
     seen: list[str] = []
     for trace_id in trace_ids:
         if trace_id and trace_id not in seen:
             seen.append(trace_id)
+    if jaeger_ui_url is None:
+        return [(t, f"amf1 trace {t}") for t in seen[:limit]]
     base = jaeger_ui_url.rstrip("/")
     return [(t, f"{base}/trace/{t}") for t in seen[:limit]]
 
@@ -151,6 +156,10 @@ def format_summary(summary: Summary, report_path: str | None) -> list[str]:
     lines.extend(f"  {trace_id}  {link}" for trace_id, link in summary.trace_links)
     if not summary.trace_links:
         lines.append("  none reported by the service")
+    lines.append("Find slow or failed predictions (Jaeger's query API, logs from Elasticsearch):")
+    lines.append("  amf1 traces --min-duration-ms 200 --since 30m")
+    lines.append("  amf1 traces --errors --since 30m")
+    lines.append("  amf1 trace <trace id>      (span waterfall with the trace's log events)")
     lines.append("")
     if summary.kibana_url:
         lines.append(f"Kibana: {summary.kibana_url}/app/discover (data view amf1-logs-*)")

@@ -60,10 +60,19 @@ def test_links_to_discover_jaeger_and_runbook() -> None:
     """Discover on the saved search over the window, the example's trace, the runbook page."""
     text = _payload(Links("http://kibana:5601/", "http://jaeger:16686/", "https://git/rb/"))
     assert "<http://jaeger:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736|Jaeger trace>" in text
+    assert "`amf1 trace 4bf92f3577b34da6a3ce929d0e0e4736`" in text
+
     assert "<https://git/rb/prediction-errors.md|Runbook>" in text
     url = discover_url(Links("http://kibana:5601/", "", None), RULE.search, WINDOW)
     assert url.startswith("http://kibana:5601/app/discover#/view/amf1-search-predictions?_g=")
     assert "time:(from:'2026-03-01T11:55:00.000Z',to:'2026-03-01T12:00:00.000Z')" in unquote(url)
+
+
+def test_without_a_jaeger_ui_the_message_names_the_trace_command() -> None:
+    """No Jaeger UI served (the native Jaeger): no dead link, the command that shows the trace."""
+    text = _payload(Links("http://kibana:5601/", None, None))
+    assert "Jaeger trace" not in text
+    assert "Trace: `amf1 trace 4bf92f3577b34da6a3ce929d0e0e4736`" in text
 
 
 def test_without_a_runbook_base_url_the_repository_path_is_shown() -> None:

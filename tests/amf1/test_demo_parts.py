@@ -123,4 +123,10 @@ def test_summary_lists_alerts_traces_and_where_kibana_is() -> None:
     ]
     assert f"http://127.0.0.1:16686/trace/{'a' * 32}" in text
     assert text.count("/trace/") == 2
+    assert "amf1 traces --errors" in text
     assert "Kibana: not running here" in text
+
+
+def test_without_a_jaeger_ui_the_summary_prints_trace_commands() -> None:
+    """The native Jaeger serves no UI: the example traces are `amf1 trace ID` commands."""
+    assert trace_links(["c" * 32, "c" * 32], None) == [("c" * 32, f"amf1 trace {'c' * 32}")]

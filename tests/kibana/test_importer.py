@@ -18,6 +18,7 @@ import pytest
 from amf1.cli import main
 from kibana.importer import Imported, parse_import_response
 from kibana.settings import Settings
+from tracing import correlation
 
 SAVED_OBJECTS = Settings().saved_objects_dir
 
@@ -173,8 +174,10 @@ def test_unreachable_kibana_fails_without_leaking_credentials(
 def test_trace_links_point_at_the_configured_jaeger(
     kibana: KibanaStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """AMF1_JAEGER_UI_URL becomes the base of the data view's trace.id link on import."""
+    """AMF1_JAEGER_UI_URL becomes the base of the data view's trace.id link on import (where
+    a Jaeger UI answers there)."""
     monkeypatch.setenv("AMF1_JAEGER_UI_URL", "https://jaeger.example.org/")
+    monkeypatch.setattr(correlation, "jaeger_ui_served", lambda url, timeout_s: True)
     main(["kibana", "import", "--url", kibana.url])
     [view] = [o for o in kibana.requests[0]["objects"] if o["type"] == "index-pattern"]
     formats = json.loads(view["attributes"]["fieldFormatMap"])
@@ -215,3 +218,18 @@ def test_parse_import_response_keeps_destination_ids() -> None:
         Imported("search", "a", "b"),
         Imported("index-pattern", "c", "c"),
     ]
+
+
+def test_without_a_jaeger_ui_trace_links_open_discover_and_name_the_command(
+    kibana: KibanaStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The native Jaeger serves no UI: the trace.id link opens the trace's events in Discover,
+    its label names `amf1 trace`."""
+    monkeypatch.setattr(correlation, "jaeger_ui_served", lambda url, timeout_s: False)
+    main(["kibana", "import", "--url", kibana.url])
+    [view] = [o for o in kibana.requests[0]["objects"] if o["type"] == "index-pattern"]
+    params = json.loads(view["attributes"]["fieldFormatMap"])["trace.id"]["params"]
+    assert params["urlTemplate"].startswith("/app/discover#/")
+    assert "trace.id" in params["urlTemplate"]
+    assert "{{value}}" in params["urlTemplate"]
+    assert params["labelTemplate"] == "{{value}} (amf1 trace {{value}})"

@@ -1,0 +1,230 @@
+"""Benchmark: what observability costs, as the service's CPU time per request at a fixed load.
+
+    python -m bench.overhead [--pairs 20] [--seconds 8] [--load 0.6] [--rate RPS]
+                             [--concurrency 32] [--models-dir DIR] [--seed 0]
+
+Throughput ratios did not settle on this 2-core machine (the same comparison moved by ten points
+between runs): a server saturated by the load generator measures the machine's weather. This
+measures work instead: each arm's server process gets the same open-loop offered load (requests
+sent on a fixed schedule, `--load` x the bare service's capacity, so no server is saturated), and
+its CPU time (user + system, every thread, from /proc through psutil) over the measured window is
+divided by the requests it served.
+
+- The server runs on core 0 (`taskset -c 0`); this process (the load generator) and the sinks
+  it starts (the OTLP sink in Jaeger's seat, the log line sink in the collector's) run on core 1
+  (`os.sched_setaffinity`), so their work is not charged to the server.
+- Arms, each in a fresh process per pair (start, warm up 1 s, measure `--seconds`, stop), run
+  interleaved in an order shuffled every pair:
+  `bare` (FastAPI + LightGBM, `bench.predict_server`), `service` (`amf1 serve` without
+  observability: tracing off, shipping off, level `critical`), `tracing` (the service with
+  tracing only, default settings), `tracing_export_all` (tracing only, every trace exported),
+  `sdk_tracing` (the official SDK's TracerProvider, BatchSpanProcessor and OTLP/HTTP exporter,
+  every trace exported), `all_observability` (every default on: logs, shipping, tracing, drift,
+  metrics).
+- `overhead_pct`: the median over pairs of (arm / baseline - 1) x 100, with a 95 % bootstrap
+  interval of that median (10,000 resamples); the tracing arms against `service`,
+  `all_observability` against `bare`.
+
+Prints one JSON object: `cpu_per_request_us` (per arm: median over pairs), `overhead_pct`
+({arm: {median, ci95_low, ci95_high}}), the offered rate, and per-pair raw figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from amf1.loadgen.client import Connection, ProtocolError, Request, Target
+from amf1.loadgen.runner import run_sync
+from bench.interleave import interleaved
+from bench.predict import _scenario
+from bench.service_load import BARE_ENV, COMMON_ENV, observed_env
+from bench.serving import PYTHON, models_dir, otlp_sink_env, serve_command, sink_process
+
+SERVER_CORE = 0
+LOAD_CORE = 1
+TRACING_ONLY = {"AMF1_TRACING_ENABLED": "true", "AMF1_LOG_SHIP": "false"}
+TRACING_ONLY |= {"AMF1_LOG_LEVEL": "critical"}
+EXPORT_ALL = {"AMF1_TRACING_SAMPLER_RATIO": "1.0"}
+ARMS = ("bare", "service", "tracing", "tracing_export_all", "sdk_tracing", "all_observability")
+BASELINE = {
+    "tracing": "service",
+    "tracing_export_all": "service",
+    "sdk_tracing": "service",
+    "all_observability": "bare",
+}
+
+
+def bootstrap_median(values: list[float], seed: int, resamples: int = 10_000) -> dict[str, float]:
+    """The median of `values` and the 2.5 / 97.5 percentiles of resampled medians."""
+    rng = random.Random(seed)
+    medians = sorted(
+        statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples)
+    )
+    return {
+        "median": round(statistics.median(values), 2),
+        "ci95_low": round(medians[int(0.025 * resamples)], 2),
+        "ci95_high": round(medians[int(0.975 * resamples) - 1], 2),
+    }
+
+
+async def _open_loop(
+    url: str, requests: Callable[[], Request], rate: float, seconds: float, concurrency: int
+) -> tuple[int, int]:
+    """Send requests at `rate` per second for `seconds`, each on a free keep-alive connection
+    (waiting for one when all are busy); returns (answered with 200, failures)."""
+    target = Target.from_url(url)
+    free: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(concurrency):
+        free.put_nowait(Connection(target, timeout_s=10.0))
+    served = failures = 0
+
+    async def one(connection: Connection) -> None:
+        nonlocal served, failures
+        try:
+            response = await connection.send(requests())
+        except (TimeoutError, OSError, ProtocolError):
+            failures += 1
+        else:
+            if response.status == 200:
+                served += 1
+            else:
+                failures += 1
+        finally:
+            free.put_nowait(connection)
+
+    tasks = []
+    start = time.perf_counter()
+    for k in range(round(rate * seconds)):
+        delay = start + k / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(await free.get())))
+    await asyncio.gather(*tasks)
+    while not free.empty():
+        await free.get_nowait().close()
+    return served, failures
+
+
+def _measure(
+    url: str, pid: int, requests: Callable[[], Request], rate: float, args: Any
+) -> dict[str, Any]:
+    process = psutil.Process(pid)
+    run_sync(lambda: _open_loop(url, requests, rate, 1.0, args.concurrency))  # warm-up
+    before = process.cpu_times()
+    started = time.perf_counter()
+    served, failures = run_sync(
+        lambda: _open_loop(url, requests, rate, args.seconds, args.concurrency)
+    )
+    elapsed = time.perf_counter() - started
+    after = process.cpu_times()
+    cpu_s = (after.user - before.user) + (after.system - before.system)
+    return {
+        "cpu_us_per_request": round(cpu_s / served * 1e6, 1) if served else None,
+        "served": served,
+        "failures": failures,
+        "achieved_rps": round(served / elapsed, 1),
+    }
+
+
+def _capacity(stack: ExitStack, bare: list[str], requests: Any) -> float:
+    url, _ = serve_command(stack, bare, COMMON_ENV)
+    loads = run_sync(
+        lambda: interleaved({"bare": [url]}, requests, seconds_per_arm=4.0, slice_s=1.0)
+    )
+    return loads["bare"].requests / loads["bare"].seconds
+
+
+def main() -> None:
+    """Run the benchmark and print its JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__)
+    parser.add_argument("--pairs", type=int, default=20, help="rounds of every arm")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per arm")
+    parser.add_argument("--load", type=float, default=0.6, help="share of the bare capacity")
+    parser.add_argument("--rate", type=float, help="offered requests/s (default: measured)")
+    parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections")
+    parser.add_argument("--models-dir", type=Path, help="trained models (default: train now)")
+    parser.add_argument("--seed", type=int, default=0, help="arm order and bootstrap seed")
+    args = parser.parse_args()
+    cores = os.sched_getaffinity(0)
+    pinned = {SERVER_CORE, LOAD_CORE} <= cores
+    if pinned:
+        os.sched_setaffinity(0, {LOAD_CORE})  # the sinks started below inherit it
+    prefix = ["taskset", "-c", str(SERVER_CORE)] if pinned else []
+    rng = random.Random(args.seed)
+    started = time.monotonic()
+    with ExitStack() as stack:
+        models = models_dir(args.models_dir, stack)
+        scenario = _scenario(models)
+        otlp_ports, spans = stack.enter_context(sink_process("bench.otlp_sink"))
+        log_ports, lines = stack.enter_context(sink_process("bench.sink"))
+        buffers = stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-overhead-"))
+        otlp = otlp_sink_env(otlp_ports)
+        bare = [*prefix, PYTHON, "-m", "bench.predict_server", "--models-dir", str(models)]
+        bare += ["--variant", "bare"]
+        serve = [*prefix, PYTHON, "-m", "amf1.cli", "serve", "--models-dir", str(models)]
+        envs: dict[str, dict[str, str]] = {
+            "service": BARE_ENV,
+            "tracing": TRACING_ONLY | otlp,
+            "tracing_export_all": TRACING_ONLY | otlp | EXPORT_ALL,
+            "sdk_tracing": TRACING_ONLY
+            | otlp
+            | EXPORT_ALL
+            | {"AMF1_TRACING_IMPLEMENTATION": "sdk"},
+            "all_observability": observed_env(log_ports, otlp_ports, buffers),
+        }
+        with ExitStack() as probe:
+            rate = args.rate or args.load * _capacity(probe, bare, scenario)
+        pairs: list[dict[str, Any]] = []
+        for _ in range(args.pairs):
+            pair: dict[str, Any] = {}
+            for arm in rng.sample(ARMS, len(ARMS)):
+                with ExitStack() as arm_stack:
+                    command = bare if arm == "bare" else serve
+                    env = COMMON_ENV | envs.get(arm, {})
+                    url, pid = serve_command(arm_stack, command, env)
+                    pair[arm] = _measure(url, pid, scenario.next_request, rate, args)
+            pairs.append(pair)
+    cpu = {
+        arm: [p[arm]["cpu_us_per_request"] for p in pairs if p[arm]["cpu_us_per_request"]]
+        for arm in ARMS
+    }
+    overhead = {}
+    for arm, baseline in BASELINE.items():
+        ratios = [
+            (p[arm]["cpu_us_per_request"] / p[baseline]["cpu_us_per_request"] - 1) * 100
+            for p in pairs
+            if p[arm]["cpu_us_per_request"] and p[baseline]["cpu_us_per_request"]
+        ]
+        overhead[arm] = bootstrap_median(ratios, args.seed) if ratios else None
+    report = {
+        "benchmark": "overhead",
+        "pairs": args.pairs,
+        "seconds_per_arm": args.seconds,
+        "offered_rps": round(rate, 1),
+        "load_share_of_bare_capacity": args.load if not args.rate else None,
+        "pinned": pinned,
+        "cpu_per_request_us": {arm: round(statistics.median(v), 1) for arm, v in cpu.items() if v},
+        "overhead_pct": overhead,
+        "baselines": BASELINE,
+        "wall_s": round(time.monotonic() - started, 1),
+        "sink": {"spans": spans, "log_lines": lines},
+        "raw": pairs,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
