@@ -109,10 +109,13 @@ def _qualifying(served: Served, **headers: str) -> httpx.Response:
 def test_prediction_trace_is_found_by_service_and_operation(
     stack: StackEndpoints, served: Served
 ) -> None:
-    """A prediction's trace id (from the response header) is in Jaeger with both spans."""
+    """A prediction whose caller's `traceparent` says sampled is kept whatever the ratio: its
+    trace (the caller's id, in the response header) is in Jaeger with both spans."""
     started = datetime.now(UTC)
-    response = _qualifying(served)
+    caller_trace = uuid.uuid4().hex
+    response = _qualifying(served, traceparent=f"00-{caller_trace}-{'1' * 16}-01")
     trace_id = response.headers["x-trace-id"]
+    assert trace_id == caller_trace
 
     def trace() -> dict[str, Any] | None:
         spans = find_spans(stack.jaeger_query_url, served.service_name, started, QUALIFYING)
@@ -135,7 +138,8 @@ def test_prediction_trace_is_found_by_service_and_operation(
 def test_slow_prediction_is_found_by_minimum_duration(
     stack: StackEndpoints, served: Served
 ) -> None:
-    """Among fast predictions, a 400 ms one is what a `duration >= 300 ms` search returns."""
+    """Among fast predictions, a 400 ms one is what a `duration >= 300 ms` search returns (kept
+    by the default sampling: slower than the latency alert's level)."""
     started = datetime.now(UTC)
     fast = {_qualifying(served).headers["x-trace-id"] for _ in range(3)}
     slow = _qualifying(served, **{TEST_DELAY_HEADER: "400"}).headers["x-trace-id"]
@@ -152,7 +156,8 @@ def test_slow_prediction_is_found_by_minimum_duration(
 
 
 def test_failed_prediction_trace_carries_the_error(stack: StackEndpoints, served: Served) -> None:
-    """A 503 (model not loaded): the server span is an error with the exception that says why."""
+    """A 503 (model not loaded): kept by the default sampling; the server span is an error with
+    the exception that says why."""
     started = datetime.now(UTC)
     drivers = httpx.get(f"{served.url}/drivers", timeout=10).json()["drivers"][:5]
     entries = [
@@ -213,6 +218,7 @@ def test_jaeger_down_service_answers_and_drops_are_counted_without_a_log_storm(
         AMF1_TRACING_BATCH_SIZE="32",
         AMF1_TRACING_EXPORT_TIMEOUT_S="1",
         AMF1_TRACING_DROP_LOG_INTERVAL_S="2",
+        AMF1_TRACING_SAMPLER_RATIO="1.0",
         AMF1_LOG_SHIP="false",
     )
     with serve(tmp_path, models_dir, env) as process:
