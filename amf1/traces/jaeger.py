@@ -138,4 +138,3 @@ class JaegerClient:
     def services(self) -> list[str]:
         """Service names Jaeger knows."""
         return list(self._get("/api/services").get("data") or [])
-
