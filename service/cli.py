@@ -76,8 +76,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
     from service.app import create_app  # noqa: PLC0415
-    from service.metadata import MODEL_FILE  # noqa: PLC0415
+    from service.model_store import has_models  # noqa: PLC0415
     from service.observability import configure_process  # noqa: PLC0415
+    from service.protocol import http_protocol, set_header_timeout  # noqa: PLC0415
     from service.settings import Settings  # noqa: PLC0415
 
     overrides = {
@@ -87,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
         "models_dir": args.models_dir,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    if not any(settings.models_dir.glob(f"*/{MODEL_FILE}")):
+    if not has_models(settings.models_dir):
         print(
             f"amf1 serve: no models in {settings.models_dir}/ (run `amf1 train`); "
             "starting degraded",
@@ -98,9 +99,12 @@ def _serve(args: argparse.Namespace) -> int:
         "port": settings.port,
         "log_config": None,  # logging is configured by logshipping, not by uvicorn
         "access_log": False,  # the service logs one access event per request itself
+        # 408 to headers not complete within AMF1_HEADER_TIMEOUT_S (uvicorn has no such limit).
+        "http": http_protocol(),
     }
     if settings.workers == 1:
         configure_process()
+        set_header_timeout(settings.header_timeout_s)
         uvicorn.run(create_app(settings), **common)
         return 0
     # Worker processes build their own app from the environment: pass the overrides there.

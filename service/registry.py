@@ -1,8 +1,12 @@
 """Loading the models from `AMF1_MODELS_DIR`, once at start-up and on demand (hot reload).
 
-Every load failure is a `ModelLoadError` subclass recorded in the model's status; the service
-keeps running and answers 503 for that model only. A reload swaps the whole status map at once,
-so a request sees either the old models or the new ones, never a mix.
+Every load failure is a `ModelLoadError` subclass recorded in the model's status. A failed
+reload never loses a working model: the last good version keeps serving and the status carries
+the failure beside it. Only a model that never loaded answers 503. A reload swaps the whole status
+map at once, so a request sees either the old models or the new ones, never a mix.
+
+Each load resolves the model's `current` pointer once (`service.model_store`) and reads both
+files from that version directory, so a concurrent `amf1 train` never hands it half a pair.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from service.errors import (
 )
 from service.features import FEATURES, MODEL_NAMES, STAGE1_NAME, Encoder, Feature
 from service.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
+from service.model_store import model_directory
 from service.predictor import SingleRowPredictor
 
 
@@ -49,12 +54,21 @@ class LoadedModel:
 
 @dataclass(frozen=True, slots=True)
 class ModelStatus:
-    """Outcome of the latest load attempt of one model."""
+    """Outcome of the latest load attempt of one model.
+
+    `model` is what serves (None: nothing); `error` is why the latest attempt failed. Both set:
+    the reload failed and the previous version keeps serving.
+    """
 
     name: str
     model: LoadedModel | None
     error: ModelLoadError | None
     attempted_at: dt.datetime
+
+    @property
+    def reload_failed(self) -> bool:
+        """Whether the latest load failed while an earlier version keeps serving."""
+        return self.model is not None and self.error is not None
 
 
 class ModelRegistry:
@@ -78,8 +92,10 @@ class ModelRegistry:
             fields: added to every load event (e.g. which reload generation this load serves).
         """
         with self._reload_lock:
+            previous = self._statuses
             statuses = {
-                name: _load_status(self.models_dir, name, fields or {}) for name in self.names
+                name: _load_status(self.models_dir, name, fields or {}, previous.get(name))
+                for name in self.names
             }
             self._statuses = statuses
         return statuses
@@ -96,24 +112,30 @@ class ModelRegistry:
         return status.model
 
 
-def _load_status(models_dir: Path, name: str, fields: Mapping[str, Any]) -> ModelStatus:
+def _load_status(
+    models_dir: Path, name: str, fields: Mapping[str, Any], previous: ModelStatus | None
+) -> ModelStatus:
     now = dt.datetime.now(dt.UTC)
     try:
-        model = load_model(models_dir / name, name)
+        model = load_model(model_directory(models_dir, name), name)
     except ModelLoadError as exc:
-        emit(
-            Action.MODEL_LOAD_FAILED,
-            f"model {name} failed to load: {exc.reason}: {exc.detail}",
-            {
-                **fields,
-                "amf1.model.name": name,
-                "amf1.model.loaded": False,
-                "error.type": type(exc).__name__,
-                "error.message": str(exc),
-                "file.path": str(exc.path),
-            },
-        )
-        return ModelStatus(name, None, exc, now)
+        kept = previous.model if previous is not None else None
+        failure = {
+            **fields,
+            "amf1.model.name": name,
+            "amf1.model.loaded": kept is not None,
+            "error.type": type(exc).__name__,
+            "error.message": str(exc),
+            "file.path": str(exc.path),
+        }
+        outcome = "nothing to serve"
+        if kept is not None:
+            failure["amf1.model.version"] = kept.version
+            failure["amf1.model.previous_version_serving"] = True
+            outcome = f"the previous version {kept.version} keeps serving"
+        message = f"model {name} failed to load: {exc.reason}: {exc.detail}; {outcome}"
+        emit(Action.MODEL_LOAD_FAILED, message, failure)
+        return ModelStatus(name, kept, exc, now)
     emit(
         Action.MODEL_LOAD_SUCCEEDED,
         f"model {name} {model.version} loaded",

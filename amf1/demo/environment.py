@@ -59,7 +59,7 @@ PHASES: Final = (
     Phase("normal", 20, 30, "baseline traffic; no alert"),
     Phase("bad-requests", 10, 10, "4xx only (request-rejected); never a prediction error"),
     Phase("slow", 10, 20, "400 ms predictions -> high-latency warning"),
-    Phase("corrupt-model", 20, 20, "model-load-failure and prediction-errors, both critical"),
+    Phase("corrupt-model", 20, 20, "model-load-failure (critical); the previous version serves on"),
     Phase("drift", 20, 30, "drift warnings on the shifted features"),
     Phase("feedback-mae", 20, 30, "rolling MAE past 0.40/0.50 s: stage-1 degradation"),
     Phase("recovery", 20, 90, "accurate feedback, normal inputs: alerts resolve"),

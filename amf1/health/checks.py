@@ -62,7 +62,8 @@ def check_service(settings: Settings) -> Check:
         return Check("service", "fail", "; ".join(problems), data)
     status = str(body.get("status", "ok")).lower()
     if status not in {"ok", "healthy", "pass"}:
-        return Check("service", "warn", f"service reports {status}", data)
+        reasons = "; ".join(str(reason) for reason in data["reasons"])
+        return Check("service", "warn", f"service reports {status}: {reasons}", data)
     names = ", ".join(f"{name} {version}" for name, version in loaded.items())
     return Check("service", "ok", f"up; models loaded: {names or 'none listed'}", data)
 

@@ -1,8 +1,10 @@
 """State-changing steps around a load run: corrupting a model file, hot reload, restore.
 
-The corrupt-model scenario overwrites `models/<name>/model.txt` with garbage (after copying it
-aside), asks the service to reload, drives traffic at the broken model, then puts the file back
-and reloads again. The copy is kept next to the file, so a run killed half-way is repaired by the
+The corrupt-model scenario overwrites the served `model.txt` (`models/<name>/current/model.txt`,
+or `models/<name>/model.txt` for models trained before versioned publishing) with garbage
+(after copying it aside), asks the service to reload, drives traffic while the reload has failed
+(the service keeps serving the previous version and says so), then puts the file back and
+reloads again. The copy is kept next to the file, so a run killed half-way is repaired by the
 next run (`restore_model` first thing).
 """
 
@@ -31,8 +33,11 @@ class ReloadResult:
 
 
 def model_file(models_dir: Path, model: str) -> Path:
-    """The LightGBM text file of `model` (`<models_dir>/<model>/model.txt`)."""
-    return models_dir / model / "model.txt"
+    """The LightGBM text file `model` serves (`<models_dir>/<model>/current/model.txt`, or the
+    flat `<models_dir>/<model>/model.txt` of models trained before versioned publishing)."""
+    from service.model_store import model_directory  # noqa: PLC0415 - the layout's one owner
+
+    return model_directory(models_dir, model) / "model.txt"
 
 
 def corrupt_model(models_dir: Path, model: str) -> Path:
@@ -80,7 +85,8 @@ async def reload_models(target: Target, token: str | None, timeout_s: float = 30
     for entry in body.get("models", []) if isinstance(body, dict) else []:
         name = str(entry.get("name"))
         loaded[name] = bool(entry.get("loaded"))
-        if entry.get("error"):
-            error = entry["error"]
+        # `reload_error`: the reload failed and the previous version keeps serving.
+        if entry.get("error") or entry.get("reload_error"):
+            error = entry.get("error") or entry["reload_error"]
             errors[name] = str(error.get("type", error) if isinstance(error, dict) else error)
     return ReloadResult(response.status, loaded, errors)

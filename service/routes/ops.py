@@ -37,7 +37,8 @@ def _status_body(status: ModelStatus) -> dict[str, Any]:
             "data_age_s": round((dt.datetime.now(dt.UTC) - newest).total_seconds()),
         }
     if status.error is not None:
-        body["error"] = {
+        # Beside a loaded model the error is the latest reload's: the previous version serves.
+        body["reload_error" if status.reload_failed else "error"] = {
             "type": type(status.error).__name__,
             "reason": status.error.reason,
             "message": status.error.detail,
@@ -46,16 +47,23 @@ def _status_body(status: ModelStatus) -> dict[str, Any]:
     return body
 
 
-def _problems(request: Request) -> list[str]:
+def _problems(request: Request, *, reloads: bool = False) -> list[str]:
+    """Why this worker cannot serve every model; with `reloads`, also the failed reloads that
+    left a previous version serving (degraded, yet ready)."""
     registry = services(request).registry
     statuses = registry.statuses()
     if not statuses:
         return ["models not loaded yet (starting)"]
-    return [
-        f"{name}: {status.error.reason if status.error else 'not loaded'}"
-        for name, status in statuses.items()
-        if status.model is None
-    ]
+    problems: list[str] = []
+    for name, status in statuses.items():
+        if status.model is None:
+            problems.append(f"{name}: {status.error.reason if status.error else 'not loaded'}")
+        elif reloads and status.error is not None:
+            problems.append(
+                f"{name}: reload failed ({status.error.reason}): {status.error.detail}; "
+                f"the previous version {status.model.version} keeps serving"
+            )
+    return problems
 
 
 async def _workers_view(request: Request) -> dict[str, Any]:
@@ -80,9 +88,9 @@ def _worker_body(worker: WorkerStatus) -> dict[str, Any]:
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
     """Liveness: 200 while the process runs; `status` is `degraded` with reasons when a model
-    is not loaded here, the live workers serve different versions, or the worker state folder
-    fails."""
-    problems = _problems(request)
+    is not loaded here, a reload failed (the previous version keeps serving), the live workers
+    serve different versions, or the worker state folder fails."""
+    problems = _problems(request, reloads=True)
     statuses = services(request).registry.statuses()
     view = await _workers_view(request)
     problems += [f"workers serve different versions: {text}" for text in view["differences"]]

@@ -26,13 +26,12 @@ from service.features import (
     with_race_features,
 )
 from service.metadata import (
-    METADATA_FILE,
-    MODEL_FILE,
     FeatureInfo,
     ModelMetadata,
     Target,
     TrainingData,
 )
+from service.model_store import publish
 from service.training.dataset import fingerprint
 from service.training.reference import references
 
@@ -226,8 +225,6 @@ def _save(
 ) -> ModelMetadata:
     import lightgbm as lgb  # noqa: PLC0415 - heavy import, training only
 
-    directory = out_dir / name
-    directory.mkdir(parents=True, exist_ok=True)
     text = fit.booster.model_to_string().encode()
     sha256 = hashlib.sha256(text).hexdigest()
     trained_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -248,13 +245,6 @@ def _save(
         params=params,
         reference=references({f.name: train[f.name].to_numpy() for f in features}, features),
     )
-    # Model first, metadata last: a reader never sees new metadata promising an absent model.
-    _write_atomically(directory / MODEL_FILE, text)
-    _write_atomically(directory / METADATA_FILE, metadata.model_dump_json(indent=2).encode())
+    # A complete version directory, then one pointer swap: a reader never sees half a pair.
+    publish(out_dir, name, metadata.version, text, metadata.model_dump_json(indent=2).encode())
     return metadata
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(content)
-    tmp.replace(path)

@@ -37,7 +37,9 @@ class ModelState(BaseModel):
         """The state of a registry status."""
         if status.model is not None:
             meta = status.model.metadata
-            return cls(loaded=True, version=meta.version, sha256=meta.model_sha256)
+            # A failed reload beside a serving model: say so, the version still tells the truth.
+            failure = f"reload failed: {status.error.reason}" if status.error else None
+            return cls(loaded=True, version=meta.version, sha256=meta.model_sha256, error=failure)
         reason = status.error.reason if status.error else "not loaded"
         detail = f"{reason}: {status.error.detail}" if status.error else reason
         return cls(loaded=False, error=detail)

@@ -103,13 +103,14 @@ def test_unloaded_model_makes_health_fail(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A model that failed to load (file gone, then reload) is named in the failing check."""
+    """A reload that fails (file gone) keeps the previous version serving: the check warns and
+    names the failure."""
     shutil.rmtree(service.models_dir / "stage2-race-winner")
     reload = main_reload(service)
     assert reload == 200
-    code, checks = _run_health(monkeypatch, capsys, isolated, service.url)
-    assert code == 1
-    assert "stage2-race-winner not loaded" in str(checks["service"]["detail"])
+    _, checks = _run_health(monkeypatch, capsys, isolated, service.url)
+    assert checks["service"]["status"] == "warn"
+    assert "stage2-race-winner: reload failed" in str(checks["service"]["detail"])
 
 
 def main_reload(service: RunningService) -> int:

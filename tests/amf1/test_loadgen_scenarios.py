@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from amf1.cli import main
 from amf1.loadgen.actions import BACKUP_SUFFIX, corrupt_model
+from amf1.loadgen.actions import model_file as model_file_of
 from amf1.loadgen.client import LoadgenError, Target
 from amf1.loadgen.payloads import PayloadFactory, training_source
 from amf1.loadgen.runner import LoadPlan, run_sync
@@ -79,14 +80,16 @@ def test_bad_requests_get_the_right_4xx_and_never_a_5xx(
 def test_corrupt_model_breaks_stage1_then_restores_it(
     service: RunningService, payloads: PayloadFactory
 ) -> None:
-    """Corrupted stage-1 file + reload -> qualifying 503; afterwards file and model are back."""
-    model_file = service.models_dir / "stage1-qualifying" / "model.txt"
+    """Corrupted stage-1 file + reload -> the reload fails, the previous version keeps
+    answering; afterwards file and model are back."""
+    model_file = model_file_of(service.models_dir, "stage1-qualifying")
     original = model_file.read_bytes()
     summary = _run(service, "corrupt-model", payloads)
-    assert set(summary["by_label"]["qualifying"]["outcomes"]) == {"503"}
+    assert set(summary["by_label"]["qualifying"]["outcomes"]) == {"200"}
     assert set(summary["by_label"]["race-winner"]["outcomes"]) == {"200"}
     first, last = summary["actions"]
-    assert first["loaded"]["stage1-qualifying"] is False
+    assert first["loaded"]["stage1-qualifying"] is True
+    assert first["errors"]["stage1-qualifying"] == "ModelChecksumMismatchError"
     assert last["loaded"] == {"stage1-qualifying": True, "stage2-race-winner": True}
     assert model_file.read_bytes() == original
     assert not model_file.with_name(model_file.name + BACKUP_SUFFIX).exists()

@@ -44,7 +44,7 @@ def models_dir(trained: tuple[Path, list[ModelMetadata]], tmp_path: Path) -> Pat
     """A private copy of the trained models that a test may break."""
     copy = tmp_path / "models"
     # Not the worker state: apps run over the session directory leave theirs there.
-    shutil.copytree(trained[0], copy, ignore=shutil.ignore_patterns(".workers"))
+    shutil.copytree(trained[0], copy, symlinks=True, ignore=shutil.ignore_patterns(".workers"))
     return copy
 
 

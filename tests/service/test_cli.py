@@ -10,6 +10,7 @@ import pytest
 
 from amf1.cli import main
 from service.metadata import METADATA_FILE
+from service.model_store import model_directory
 
 
 def test_train_from_csv_writes_both_models(
@@ -24,7 +25,7 @@ def test_train_from_csv_writes_both_models(
     assert "mae_s" in lines[0]
     assert "brier" in lines[1]
     for name in ("stage1-qualifying", "stage2-race-winner"):
-        assert (tmp_path / "models" / name / METADATA_FILE).exists()
+        assert (model_directory(tmp_path / "models", name) / METADATA_FILE).exists()
 
 
 def test_train_with_bad_data_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

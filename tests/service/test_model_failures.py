@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.metadata import METADATA_FILE, MODEL_FILE
+from service.model_store import model_directory
 from tests.service.conftest import ADMIN_TOKEN, make_client, qualifying_body, race_body
 
 
@@ -66,8 +67,9 @@ def test_broken_stage1_model_degrades_and_reload_recovers(
 ) -> None:
     """A broken stage-1 model: service starts, 503 names it, health and models say why."""
     backup = tmp_path / "backup"
-    shutil.copytree(models_dir / STAGE1_NAME, backup)
-    breaker(models_dir / STAGE1_NAME)
+    served = model_directory(models_dir, STAGE1_NAME)
+    shutil.copytree(served, backup)
+    breaker(served)
     with capture_logs() as logs, make_client(models_dir) as client:
         failed = [e for e in logs if e.get("event.action") == "model-load-failed"]
         assert [e["error.type"] for e in failed] == [error_type]
@@ -91,8 +93,8 @@ def test_broken_stage1_model_degrades_and_reload_recovers(
         assert listed[STAGE1_NAME]["error"]["type"] == error_type
         assert listed[STAGE2_NAME]["loaded"] is True
 
-        shutil.rmtree(models_dir / STAGE1_NAME)
-        shutil.copytree(backup, models_dir / STAGE1_NAME)
+        shutil.rmtree(served)
+        shutil.copytree(backup, served)
         auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         assert client.post("/admin/models/reload", headers=auth).status_code == 200
         assert client.post("/predict/qualifying", json=qualifying_body()).status_code == 200
@@ -102,7 +104,7 @@ def test_broken_stage1_model_degrades_and_reload_recovers(
 
 def test_unavailable_model_is_logged_as_prediction_failure(models_dir: Path) -> None:
     """The 503 of an unloaded model is a prediction-failed event naming the load error."""
-    _checksum(models_dir / STAGE2_NAME)
+    _checksum(model_directory(models_dir, STAGE2_NAME))
     with make_client(models_dir) as client, capture_logs() as logs:
         client.post("/predict/race-winner", json=race_body())
     (event,) = logs
@@ -127,7 +129,7 @@ def test_empty_models_dir_starts_degraded(tmp_path: Path) -> None:
 
 def test_model_status_reports_every_model_loaded_or_not(models_dir: Path) -> None:
     """At start-up each model reports its status; a broken one says not loaded, at warning."""
-    _checksum(models_dir / STAGE1_NAME)
+    _checksum(model_directory(models_dir, STAGE1_NAME))
     with capture_logs() as logs, make_client(models_dir):
         pass
     reports = {e["amf1.model.name"]: e for e in logs if e.get("event.action") == "model-status"}

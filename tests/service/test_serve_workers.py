@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from service.metadata import METADATA_FILE
+from service.model_store import model_directory
 from tests.ports import free_port
 from tests.service.conftest import ADMIN_TOKEN
 
@@ -75,7 +76,7 @@ def _wait_for_workers(url: str, count: int, process: subprocess.Popen[bytes], lo
 
 def _rename_version(models_dir: Path, name: str, version: str) -> None:
     """A changed model: the same booster under a new version (its checksum still matches)."""
-    path = models_dir / name / METADATA_FILE
+    path = model_directory(models_dir, name) / METADATA_FILE
     document = json.loads(path.read_text())
     path.write_text(json.dumps(document | {"version": version}))
 
@@ -125,14 +126,15 @@ def test_a_reload_on_one_instance_reaches_another_sharing_the_models_dir(
         _serve(models_dir, tmp_path / "b.log", workers=1) as (second, _),
     ):
         _wait_for_workers(first, 2, first_process, tmp_path / "a.log")
-        model = models_dir / "stage2-race-winner" / "model.txt"
+        model = model_directory(models_dir, "stage2-race-winner") / "model.txt"
         model.write_bytes(model.read_bytes() + b"\ncorrupted")
         body, _ = _reload(first)
         assert body["all_workers_reloaded"] is True, body["workers_not_reloaded"]
         assert len(body["workers"]) == 2
         seen = httpx.get(f"{second}/models", timeout=10).json()
         [stage2] = [m for m in seen["models"] if m["name"] == "stage2-race-winner"]
-        assert stage2["loaded"] is False
-        assert stage2["error"]["reason"] == "checksum_mismatch"
+        # The failed reload keeps the previous version serving, and says why.
+        assert stage2["loaded"] is True
+        assert stage2["reload_error"]["reason"] == "checksum_mismatch"
         assert seen["worker"]["generation"] == body["generation"]
         assert seen["workers_agree"] is True

@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 import tracing
 from service.features import STAGE1_NAME
 from service.metadata import MODEL_FILE
+from service.model_store import model_directory
 from service.monitoring.drift import DriftConfig
 from service.monitoring.freshness import FreshnessConfig
 from service.monitoring.hub import MonitoringConfig, MonitoringHub
@@ -108,7 +109,7 @@ def test_unavailable_model_puts_the_error_on_the_trace(
     models_dir: Path, exporter: MemoryExporter
 ) -> None:
     """A 503 prediction failure: server span ERROR with the exception that explains it."""
-    (models_dir / STAGE1_NAME / MODEL_FILE).unlink()
+    (model_directory(models_dir, STAGE1_NAME) / MODEL_FILE).unlink()
     with make_client(models_dir) as client:
         response = client.post("/predict/qualifying", json=qualifying_body())
     assert response.status_code == 503

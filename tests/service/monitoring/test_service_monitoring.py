@@ -18,6 +18,7 @@ from alerting.signals.drift_score import DriftScoring, drifted, score_all
 from amf1.loadgen.payloads import PayloadFactory
 from logshipping.events import CATALOGUE, Action
 from service.features import FEATURES
+from service.model_store import model_directory
 from service.monitoring.drift import DriftCounter
 from service.monitoring.hub import ModelMonitors, MonitoringHub
 from service.monitoring.wiring import sync_models
@@ -196,8 +197,14 @@ def test_monitoring_follows_the_loaded_models(models_dir: Path) -> None:
         assert found.drift is not None
         assert set(found.drift.features) == {feature.name for feature in FEATURES[name]}
     stage2 = hub.get(STAGE2)
-    (models_dir / STAGE1 / "model.txt").unlink()
+    stage1 = hub.get(STAGE1)
+    (model_directory(models_dir, STAGE1) / "model.txt").unlink()
     registry.load_all()
     sync_models(hub, registry.statuses())
-    assert hub.get(STAGE1) is None
+    # The failed reload keeps the previous stage-1 version serving, so it stays monitored.
+    assert hub.get(STAGE1) is stage1
     assert hub.get(STAGE2) is stage2
+    fresh = ModelRegistry(models_dir)
+    fresh.load_all()
+    sync_models(hub, fresh.statuses())
+    assert hub.get(STAGE1) is None

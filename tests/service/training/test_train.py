@@ -10,6 +10,7 @@ import pytest
 
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
+from service.model_store import model_directory
 from service.training.train import train_all
 
 
@@ -33,7 +34,7 @@ def test_stage2_beats_the_uniform_guess(trained: tuple[Path, list[ModelMetadata]
 def test_files_match_their_metadata(trained: tuple[Path, list[ModelMetadata]]) -> None:
     """Each model file's sha256 and the version's suffix match the metadata file."""
     for name, metadata in _by_name(trained).items():
-        directory = trained[0] / name
+        directory = model_directory(trained[0], name)
         digest = hashlib.sha256((directory / MODEL_FILE).read_bytes()).hexdigest()
         on_disk = ModelMetadata.model_validate_json((directory / METADATA_FILE).read_bytes())
         assert on_disk == metadata

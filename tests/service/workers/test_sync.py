@@ -9,6 +9,7 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from service.metadata import METADATA_FILE
+from service.model_store import model_directory
 from service.registry import ModelRegistry
 from service.workers.sync import WorkerSync
 
@@ -21,7 +22,7 @@ def _sync(models_dir: Path, worker_id: str, wait_s: float = 1.0) -> WorkerSync:
 
 
 def _rename_version(models_dir: Path, name: str, version: str) -> None:
-    path = models_dir / name / METADATA_FILE
+    path = model_directory(models_dir, name) / METADATA_FILE
     document = json.loads(path.read_text())
     path.write_text(json.dumps(document | {"version": version}))
 
