@@ -29,7 +29,7 @@ def _say(line: str) -> None:
 
 
 def _stop_requested(signum: int, frame: object) -> None:
-    # SIGTERM must clean up like Ctrl-C: the children run in their own sessions.
+    # SIGTERM and SIGHUP must clean up like Ctrl-C: the children run in their own sessions.
     raise KeyboardInterrupt
 
 
@@ -37,4 +37,8 @@ def _run(args: argparse.Namespace) -> int:
     from amf1.demo.run import Demo, DemoConfig  # noqa: PLC0415 - keeps `amf1 --help` fast
 
     signal.signal(signal.SIGTERM, _stop_requested)
+    signal.signal(signal.SIGHUP, _stop_requested)
+    # A closed output pipe (`| head -5`) must stop the demo through its clean-up, not kill it
+    # outright: SIGPIPE stays ignored (Python's default) and writes raise BrokenPipeError.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     return Demo(DemoConfig(exit_after=args.exit, quick=args.quick), _say).run()

@@ -3,16 +3,23 @@
 Steps: models (trained if absent) -> stack up (Docker if an engine answers, native otherwise)
 -> index template -> Slack (the configured webhook, else a local sink that prints) -> service and
 watcher as child processes -> the scenario phases -> summary -> wait for Ctrl-C (or `--exit`).
-Everything the demo started is stopped on the way out, and nothing else.
+Everything the demo started is stopped on the way out, and nothing else, however the demo is
+stopped: Ctrl-C, SIGTERM, SIGHUP (the CLI turns them into `KeyboardInterrupt`), or its output
+closing (`amf1 demo | head -5`, or a `tee` that Ctrl-C ended first). While it stops, further
+signals are ignored and output that cannot be written is dropped, so the clean-up always ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +42,9 @@ from amf1.loadgen.session import Options, payloads_for, run_scenario
 from amf1.settings import Settings
 from tracing.correlation import jaeger_ui_served
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_STEP_STOP_WAIT_S = 30.0  # a step interrupted gets this long to clean up after SIGINT
+
 _SLACK_ENV = (
     "AMF1_SLACK_WEBHOOK_URL",
     "AMF1_SLACK_CRITICAL_WEBHOOK_URL",
@@ -52,13 +62,43 @@ class DemoConfig:
     settings: Settings = field(default_factory=Settings)
 
 
+class OutputClosedError(Exception):
+    """The demo's output was closed (the reader of its pipe exited): a request to stop."""
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP for the block (the clean-up must not be cut short);
+    the children run in their own sessions and still get the signals the demo sends them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the reader is gone, and the interpreter's last flush at exit
+    would otherwise fail too."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 class Demo:
     """One run of the demo; `run()` returns the exit code."""
 
     def __init__(self, config: DemoConfig, say: Callable[[str], None]) -> None:
         self.config = config
         self.settings = config.settings
-        self.say = say
+        self._say = say
+        self._output_closed = False
+        self._stopping = False
         self.started_at = datetime.now(UTC)
         self.env = dict(os.environ)
         self.env["AMF1_STATE_INDEX"] = environment.DEMO_STATE_INDEX
@@ -77,8 +117,22 @@ class Demo:
         self.own_service = False
         self.trace_ids: list[str] = []
 
+    def say(self, line: str) -> None:
+        """Print a progress line. When the output is closed: the first time, ask the demo to
+        stop (`OutputClosedError`); once stopping, drop the line."""
+        if self._output_closed:
+            return
+        try:
+            self._say(line)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            self._output_closed = True
+            _silence_stdout()
+            if not self._stopping:
+                raise OutputClosedError(str(exc)) from exc
+
     def run(self) -> int:
         """Run every step; always stops what was started when it returns."""
+        code = 0
         try:
             self._prepare()
             self._drive()
@@ -86,17 +140,22 @@ class Demo:
             if not self.config.exit_after:
                 self._wait_for_ctrl_c()
         except DemoError as exc:
+            self._stopping = True
             self.say(f"demo stopped: {exc}")
-            return 1
-        except KeyboardInterrupt:
+            code = 1
+        except (KeyboardInterrupt, OutputClosedError):
+            self._stopping = True
             self.say("stop requested: stopping what the demo started")
         finally:
-            self._shutdown()
-        return 0
+            self._stopping = True
+            with _signals_ignored():
+                self._shutdown()
+        return code
 
     def _prepare(self) -> None:
         self.config.work_dir.mkdir(parents=True, exist_ok=True)
         self._ensure_models()
+        self._started_file.unlink(missing_ok=True)  # a stale list would stop others' services
         self._step("stack up", ["stack", "up", "--started-file", str(self._started_file)], 3600)
         self.stack_started = self._started_file.read_text(encoding="utf-8").split()
         self._step("index template", ["elk", "setup"], 120)
@@ -111,18 +170,22 @@ class Demo:
     def _step(self, title: str, args: list[str], timeout_s: float) -> None:
         """Run `amf1 <args>`, its progress on the terminal."""
         self.say(f"{title}: amf1 {' '.join(args)}")
+        process = subprocess.Popen(amf1_command(*args), env=self.env)  # noqa: S603 - our argv
         try:
-            done = subprocess.run(  # noqa: S603 - our own argv
-                amf1_command(*args), env=self.env, timeout=timeout_s, check=False
-            )
+            returncode = process.wait(timeout_s)
         except subprocess.TimeoutExpired as exc:
+            _interrupt(process)
             raise DemoError(f"amf1 {' '.join(args)} took longer than {timeout_s:.0f} s") from exc
-        if done.returncode != 0:
-            raise DemoError(f"amf1 {' '.join(args)} failed (exit {done.returncode})")
+        except BaseException:
+            # Stopped meanwhile: let the step clean up (`stack up` lists what it started).
+            _interrupt(process)
+            raise
+        if returncode != 0:
+            raise DemoError(f"amf1 {' '.join(args)} failed (exit {returncode})")
 
     def _ensure_models(self) -> None:
         models_dir = Path(self.env["AMF1_MODELS_DIR"])
-        if any(models_dir.glob("*/model.txt")):
+        if any(models_dir.glob("*/model.txt")) or any(models_dir.glob("*/current/model.txt")):
             self.say(f"models: found in {models_dir}/")
             return
         self.say(f"models: none in {models_dir}/, training them (about a minute)")
@@ -293,11 +356,17 @@ class Demo:
     def _shutdown(self) -> None:
         for child in reversed(self.children):
             self.say(f"stopping {child.name}")
-            child.stop()
+            try:
+                child.stop()
+            except OSError as exc:  # one child's trouble must not leave the others running
+                self.say(f"stopping {child.name}: {exc}")
         self.children.clear()
         if self.sink is not None:
             self.sink.stop()
             self.sink = None
+        if not self.stack_started and self._started_file.exists():
+            # `stack up` was interrupted: it still listed what it had started.
+            self.stack_started = self._started_file.read_text(encoding="utf-8").split()
         if self.stack_started:
             self.say(
                 f"stopping the stack services the demo started: {' '.join(self.stack_started)}"
@@ -307,3 +376,15 @@ class Demo:
             except DemoError as exc:
                 self.say(f"stack down: {exc}")
             self.stack_started = []
+
+
+def _interrupt(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT a step, wait a bounded time, then kill it: never leaves it running."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(_STEP_STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
