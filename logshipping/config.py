@@ -31,6 +31,7 @@ from logshipping.processors import (
     add_logger_name,
     make_catalogue_check,
     static_fields,
+    truncate_strings,
     utc_timestamp,
 )
 from logshipping.redaction import SECRETS, Redactor
@@ -89,6 +90,7 @@ def _make_shipper(settings: Settings) -> ShippingHandler:
         port=settings.logstash_port,
         directory=settings.buffer_dir,
         max_events=settings.log_buffer_max_events,
+        max_bytes=settings.log_buffer_max_bytes,
         max_age_s=settings.log_buffer_max_age_s,
         batch_size=settings.log_batch_size,
         poll_interval_s=settings.log_poll_interval_s,
@@ -147,6 +149,7 @@ def configure(
         _State.base_fields,
         add_error_fields,
         *extra_processors,
+        truncate_strings,
         make_catalogue_check(strict=settings.log_strict),
         _State.redactor.redact_keys,
     ]

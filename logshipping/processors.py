@@ -163,3 +163,27 @@ def drop_meta(event_dict: MutableMapping[str, Any]) -> None:
     """Removes structlog's standard-library bookkeeping keys before rendering."""
     event_dict.pop("_record", None)
     event_dict.pop("_from_structlog", None)
+
+
+MAX_STRING_CHARS: Final = 1024
+MAX_STACK_TRACE_CHARS: Final = 16384
+_LONG_FIELDS: Final[Mapping[str, int]] = {"error.stack_trace": MAX_STACK_TRACE_CHARS}
+
+
+def truncate(value: str, limit: int = MAX_STRING_CHARS) -> str:
+    """`value` cut to `limit` characters plus a marker naming what was cut, e.g.
+    `/aaaa…[truncated 79,000 bytes]` (bytes of the UTF-8 text removed)."""
+    if len(value) <= limit:
+        return value
+    removed = len(value[limit:].encode("utf-8", "surrogatepass"))
+    return f"{value[:limit]}…[truncated {removed:,} bytes]"
+
+
+def truncate_strings(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Cuts every top-level string to `MAX_STRING_CHARS` (stack traces to
+    `MAX_STACK_TRACE_CHARS`): clients choose paths, headers and field names, and an outage
+    buffers every event on disk, so no event may grow with what a client sends."""
+    for key, value in event_dict.items():
+        if type(value) is str and len(value) > MAX_STRING_CHARS:
+            event_dict[key] = truncate(value, _LONG_FIELDS.get(key, MAX_STRING_CHARS))
+    return event_dict

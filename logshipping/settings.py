@@ -32,6 +32,13 @@ class Settings(AMF1Settings, ServiceIdentity, CacheDir, LogPipeline):
     log_buffer_max_events: int = Field(
         200_000, ge=10, description="Most events kept in one process's SQLite buffer."
     )
+    log_buffer_max_bytes: int = Field(
+        256 << 20,
+        ge=1 << 20,
+        description="Most bytes of events (their JSON lines) kept in one process's SQLite "
+        "buffer; beyond it, or beyond the event count, the lowest levels go first (counted in "
+        "`shipper-dropped`).",
+    )
     log_buffer_max_age_s: float = Field(
         7 * 24 * 3600.0, gt=0, description="Events older than this are dropped from the buffer."
     )

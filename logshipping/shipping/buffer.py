@@ -12,12 +12,15 @@ to a few hundred events/s. This subclass keeps the library's interface and error
   never ingests a journal record twice or loses one;
 - needs no `pending_delete` flag: one thread owns the file, reads the oldest chunks, sends them and
   deletes up to the last chunk it sent;
-- bounds the buffer by event count and age, dropping the lowest level (oldest first) first, line
-  by line, so the drop count is exact.
+- bounds the buffer by event count, by bytes (the events' JSON lines) and by age, dropping the
+  lowest level (oldest first) first, line by line, so the drop count is exact;
+- is private to its user: the file is created 0600 before SQLite opens it, and SQLite gives its
+  `-wal` and `-shm` files the database file's mode.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -38,6 +41,7 @@ _SCHEMA: Final = (
         id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL, offset INTEGER NOT NULL)""",
 )
 _MAX_CHUNK_BYTES: Final = 1 << 20  # bounds one TCP write and one row
+FILE_MODE: Final = 0o600
 
 
 class BufferUnusableError(Exception):
@@ -69,6 +73,19 @@ def split_chunk(lines: bytes, count: int) -> list[tuple[bytes, int]]:
     return pieces
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (if absent) before SQLite opens it, whatever the umask:
+    SQLite creates the `-wal` and `-shm` files with the mode of the database file."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise sqlite3.OperationalError(f"unable to open database file: {exc}") from exc
+    try:
+        os.fchmod(descriptor, FILE_MODE)
+    finally:
+        os.close(descriptor)
+
+
 class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
     """SQLite buffer of one process; every method is called from its shipper thread only."""
 
@@ -79,23 +96,32 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
         max_events: int,
         max_age_s: float,
         batch_size: int,
+        max_bytes: int = 2**62,
         create: bool = True,
     ) -> None:
         super().__init__(str(path), event_ttl=max_age_s)
         self.event_ttl = max_age_s
         self.max_events = max_events
+        self.max_bytes = max_bytes
         self.batch_size = batch_size
-        self._fetched: tuple[int, int] = (0, 0)  # (last chunk id, events) of the last fetch
+        # (last chunk id, events, bytes) of the last fetch
+        self._fetched: tuple[int, int, int] = (0, 0, 0)
         try:
+            if create:
+                _create_private(path)
             uri = f"file:{path}?mode={'rwc' if create else 'rw'}"
             self._conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 self._conn.execute(statement)
-            self.count = self._scalar("SELECT sum(event_count) FROM chunk")
+            self._recount()
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
+
+    def _recount(self) -> None:
+        self.count = self._scalar("SELECT sum(event_count) FROM chunk")
+        self.size_bytes = self._scalar("SELECT sum(length(events)) FROM chunk")
 
     def _scalar(self, query: str, params: Sequence[Any] = ()) -> int:
         row = self._conn.execute(query, params).fetchone()
@@ -137,20 +163,21 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
                         position,
                     )
                 self.count += sum(row[1] for row in rows)
+                self.size_bytes += sum(len(row[2]) for row in rows)
                 dropped = self._trim_to_size()
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
-                self.count = self._scalar("SELECT sum(event_count) FROM chunk")
+                self._recount()
                 raise
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
         return dropped
 
     def _trim_to_size(self) -> int:
-        excess = self.count - self.max_events
+        """Drops lines, lowest level and oldest first, until both bounds hold; returns how many."""
         dropped = 0
-        while excess > 0:
+        while self.count > self.max_events or self.size_bytes > self.max_bytes:
             # The (level, chunk_id) index yields debug, then info, ... oldest first.
             row = self._conn.execute(
                 "SELECT chunk_id, event_count, events FROM chunk ORDER BY level, chunk_id LIMIT 1"
@@ -158,21 +185,23 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
             if row is None:
                 break
             chunk_id, count, lines = row
-            if count <= excess:
+            excess_events = self.count - self.max_events
+            excess_bytes = self.size_bytes - self.max_bytes
+            cut = removed = 0
+            while removed < count and (removed < excess_events or cut < excess_bytes):
+                cut = lines.index(b"\n", cut) + 1
+                removed += 1
+            if removed >= count:
                 self._conn.execute("DELETE FROM chunk WHERE chunk_id = ?", (chunk_id,))
-                removed = count
-            else:  # drop only the oldest `excess` lines of this chunk
-                cut = 0
-                for _ in range(excess):
-                    cut = lines.index(b"\n", cut) + 1
+                cut = len(lines)
+            else:  # drop only the oldest lines of this chunk
                 self._conn.execute(
                     "UPDATE chunk SET events = ?, event_count = ? WHERE chunk_id = ?",
-                    (lines[cut:], count - excess, chunk_id),
+                    (lines[cut:], count - removed, chunk_id),
                 )
-                removed = excess
             dropped += removed
-            excess -= removed
-        self.count -= dropped
+            self.count -= removed
+            self.size_bytes -= cut
         return dropped
 
     def save_position(self, position: tuple[int, int]) -> None:
@@ -199,15 +228,16 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
         taken: list[bytes] = []
-        events = 0
+        events = size = 0
         last_id = 0
         for chunk_id, count, lines in rows:
             if taken and events + count > self.batch_size:
                 break
             taken.append(lines)
             events += count
+            size += len(lines)
             last_id = chunk_id
-        self._fetched = (last_id, events)
+        self._fetched = (last_id, events, size)
         return taken
 
     def requeue_queued_events(self, events: object) -> None:
@@ -215,13 +245,14 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
 
     def delete_queued_events(self) -> None:
         """Deletes every chunk up to the last one fetched (they were sent)."""
-        last_id, events = self._fetched
+        last_id, events, size = self._fetched
         try:
             self._conn.execute("DELETE FROM chunk WHERE chunk_id <= ?", (last_id,))
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
         self.count -= events
-        self._fetched = (0, 0)
+        self.size_bytes -= size
+        self._fetched = (0, 0, 0)
 
     def expire_events(self) -> int:
         """Deletes events older than the age bound; returns how many."""
@@ -235,10 +266,14 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
             expired = self._scalar(
                 "SELECT sum(event_count) FROM chunk WHERE entry_date < ?", (cutoff,)
             )
+            expired_bytes = self._scalar(
+                "SELECT sum(length(events)) FROM chunk WHERE entry_date < ?", (cutoff,)
+            )
             self._conn.execute("DELETE FROM chunk WHERE entry_date < ?", (cutoff,))
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
         self.count -= expired
+        self.size_bytes -= expired_bytes
         return expired
 
     def get_non_flushed_event_count(self) -> int:
@@ -257,12 +292,14 @@ class BatchDatabaseCache(DatabaseCache):  # type: ignore[misc]
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             moved = self._scalar("SELECT sum(event_count) FROM orphan.chunk")
+            moved_bytes = self._scalar("SELECT sum(length(events)) FROM orphan.chunk")
             self._conn.execute(
                 "INSERT INTO main.chunk (level, event_count, events, entry_date) "
                 "SELECT level, event_count, events, entry_date FROM orphan.chunk "
                 "ORDER BY chunk_id"
             )
             self.count += moved
+            self.size_bytes += moved_bytes
             dropped = self._trim_to_size()
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:

@@ -21,6 +21,14 @@ from logshipping.shipping.buffer import BatchDatabaseCache
 from logshipping.shipping.journal import existing_segments, group_by_level, read_segment_file
 
 STEM_PREFIX: Final = "amf1-logs-"
+FOLDER_MODE: Final = 0o700
+
+
+def private_folder(directory: Path) -> None:
+    """Create the buffer directory 0700 (an existing one is made 0700): it holds log events."""
+    directory.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o777 != FOLDER_MODE:
+        directory.chmod(FOLDER_MODE)
 
 
 def database_path(stem: Path) -> Path:
@@ -39,7 +47,7 @@ def acquire_own_lock(stem: Path) -> int:
     The lock is taken under a temporary name and then renamed into place, so another process
     scanning for orphans never sees an unlocked lock file of a live process.
     """
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(stem.parent)
     temporary = stem.with_name(f".{stem.name}.lock.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

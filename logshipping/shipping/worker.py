@@ -47,6 +47,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         journal: Journal,
         transport: Any,
         max_events: int,
+        max_bytes: int,
         max_age_s: float,
         batch_size: int,
         poll_interval_s: float,
@@ -70,7 +71,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         )
         self.name = "logshipping-worker"
         self._journal = journal
-        self._limits = (max_events, max_age_s, batch_size)
+        self._limits = (max_events, max_bytes, max_age_s, batch_size)
         self._poll_interval_s = poll_interval_s
         self._retry_max_s = retry_max_s
         self._retry_delay_s = 0.05
@@ -96,10 +97,11 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         self._rate_limit_strategy = None  # our own rate limit: see _warn
 
     def _setup_database(self) -> None:
-        max_events, max_age_s, batch_size = self._limits
+        max_events, max_bytes, max_age_s, batch_size = self._limits
         self._database = BatchDatabaseCache(
             database_path(self._stem),
             max_events=max_events,
+            max_bytes=max_bytes,
             max_age_s=max_age_s,
             batch_size=batch_size,
         )

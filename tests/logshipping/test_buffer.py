@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from logshipping.shipping.buffer import BatchDatabaseCache, split_chunk
@@ -103,3 +105,40 @@ def test_adopting_another_buffer_moves_its_events(tmp_path: Path) -> None:
     assert ours.adopt(tmp_path / "o.sqlite3") == (2, 0)
     assert b"".join(ours.get_queued_events()) == _lines("a", "b")
     ours.close()
+
+
+def test_byte_bound_drops_lowest_levels_oldest_first(tmp_path: Path) -> None:
+    """Over the byte bound (under the count bound), info lines go first, oldest first, and
+    every dropped line is counted."""
+    big = b'{"m":"' + b"x" * 990 + b'"}\n'  # 999 bytes
+    buffer = BatchDatabaseCache(
+        tmp_path / "b.sqlite3", max_events=10_000, max_bytes=5000, max_age_s=60, batch_size=99
+    )
+    assert buffer.add_chunks({40: (big * 2, 2), 20: (big * 2, 2)}) == 0
+    dropped = buffer.add_chunks({20: (big * 3, 3)})
+    assert dropped == 2
+    assert buffer.count == 5
+    assert buffer.size_bytes == 5 * len(big) <= 5000
+    levels = [row[0] for row in buffer._conn.execute("SELECT level FROM chunk ORDER BY chunk_id")]
+    assert 40 in levels  # the warnings survived
+    buffer.close()
+    reopened = BatchDatabaseCache(tmp_path / "b.sqlite3", max_events=99, max_age_s=60, batch_size=9)
+    assert (reopened.count, reopened.size_bytes) == (5, 5 * len(big))
+    reopened.close()
+
+
+def test_buffer_files_are_private(tmp_path: Path) -> None:
+    """The database and its -wal/-shm files are 0600 whatever the umask."""
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "b.sqlite3"
+        buffer = BatchDatabaseCache(path, max_events=9, max_age_s=60, batch_size=9)
+        buffer.add_chunks({20: (_lines("a"), 1)})
+        files = sorted(tmp_path.iterdir())
+        assert {p.name for p in files} >= {"b.sqlite3", "b.sqlite3-wal", "b.sqlite3-shm"}
+        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {
+            p.name: 0o600 for p in files
+        }
+        buffer.close()
+    finally:
+        os.umask(previous)
