@@ -16,8 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 
 import tracing
 from logshipping.events import Action, emit
-from service import handlers
+from service import handlers, openapi
 from service.feedback import PredictionStore
+from service.limits import ConcurrencyLimitMiddleware
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from service.model_status import ModelStatusReporter
 from service.monitoring.hub import MonitoringHub
@@ -106,12 +107,17 @@ def create_app(
         monitoring=monitoring if monitoring is not None else MonitoringHub(settings.monitoring),
     )
     handlers.install(app)
+    openapi.install(app)
     app.include_router(predict.router)
     app.include_router(feedback.router)
     app.include_router(ops.router)
-    # Added last = outermost: the access log sees the 413 answers of the body limit too. With
+    # Added last = outermost: the access log sees the 413/408 answers of the body limit and the
+    # 503 of the concurrency limit too (which counts slow body uploads as in progress). With
     # tracing on it also makes the server span and adds X-Trace-Id to every answer.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )
+    app.add_middleware(ConcurrencyLimitMiddleware, max_in_flight=settings.max_concurrent_requests)
     tracer = tracing.server_span_tracer()
     app.add_middleware(AccessLogMiddleware, tracer=tracer)
     if tracer is None:

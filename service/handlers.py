@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from logshipping.processors import truncate
 from service.errors import FeedbackError, ModelUnavailableError, UnknownValueError
 from service.middleware import log_fields
 from tracing.spans import record_error
@@ -43,13 +44,14 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _problem(error: Any) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
-    message = str(error.get("msg", "invalid"))
+    message = truncate(str(error.get("msg", "invalid")))
     if error.get("type") == "extra_forbidden":
         message = "unknown field; remove it (see the request schema in /openapi.json)"
     elif error.get("type") == "missing" and not location:
         message = "a JSON body is required"
     return {
-        "field": ".".join(location) or "body",
+        # Field names come from the client: a 64 KiB body can name a 60 KiB field.
+        "field": truncate(".".join(location) or "body"),
         "message": message,
         "type": str(error.get("type")),
     }

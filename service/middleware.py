@@ -6,6 +6,7 @@ stream and costs a visible share of a sub-millisecond request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -40,10 +41,19 @@ def log_fields(scope: Scope) -> dict[str, Any]:
     return fields
 
 
-async def send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+async def send_json(
+    send: Send,
+    status: int,
+    payload: dict[str, Any],
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """Send a complete JSON response from middleware (no framework objects needed)."""
     body = orjson.dumps(payload)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or ()),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -53,22 +63,32 @@ class _TooLargeError(Exception):
 
 
 class BodyLimitMiddleware:
-    """Answers 413 to bodies over `max_bytes`, counting the bytes actually received.
+    """Answers 413 to bodies over `max_bytes`, counting the bytes actually received, and 408
+    (closing the connection) to a body not complete within `timeout_s`.
 
     A declared Content-Length over the limit is refused before reading; otherwise (chunked
     bodies included) the body is buffered up to the limit and replayed to the app.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         try:
-            body = await self._read(scope, receive)
+            async with asyncio.timeout(self.timeout_s):
+                body = await self._read(scope, receive)
+        except TimeoutError:
+            message = f"request body not received within {self.timeout_s:g} s"
+            fields = log_fields(scope)
+            fields.update({"error.type": "request_timeout", "error.message": message})
+            payload = {"error": {"type": "request_timeout", "message": message}}
+            await send_json(send, 408, payload, headers=[(b"connection", b"close")])
+            return
         except _TooLargeError:
             message = f"request body exceeds {self.max_bytes} bytes; send a smaller body"
             fields = log_fields(scope)

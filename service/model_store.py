@@ -80,6 +80,9 @@ def publish(models_dir: Path, name: str, version: str, model: bytes, metadata: b
     """
     base = models_dir / name
     versions = base / VERSIONS_FOLDER
+    if not models_dir.exists():
+        private_folder(models_dir)
+    private_folder(base)
     private_folder(versions)
     final = versions / version
     if not final.exists():

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 import logshipping
 import tracing
 from service.app import create_app
+from service.protocol import set_header_timeout
+from service.settings import Settings
 from tracing.correlation import add_trace_context
 
 
@@ -27,4 +29,6 @@ def create_served_app() -> FastAPI:
     """uvicorn's app factory for worker processes: this process's logging and tracing, then
     the app from the environment."""
     configure_process()
-    return create_app()
+    settings = Settings()
+    set_header_timeout(settings.header_timeout_s)
+    return create_app(settings)

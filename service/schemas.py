@@ -8,13 +8,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 # Ids as in the training data: letters (any script), digits, space, dot, apostrophe, hyphen.
 _NAME = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w .'\-]+$")]
 Driver = Annotated[_NAME, Field(description="driver id; GET /drivers lists the valid ones")]
 Circuit = Annotated[_NAME, Field(description="circuit id; GET /circuits lists the valid ones")]
 LapTimeS = Annotated[float, Field(gt=20.0, le=300.0, description="lap time, seconds")]
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 3.0 as an integer, and so does the published schema: accept it.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+GridPosition = Annotated[
+    int,
+    BeforeValidator(_whole_number),
+    Field(ge=1, le=30, description="starting position, 1 = pole"),
+]
 RainProbability = Annotated[
     float, Field(ge=0.0, le=1.0, description="forecast probability of rain, 0-1")
 ]
@@ -51,16 +73,23 @@ class RaceEntry(_Request):
     """One car on the grid."""
 
     driver: Driver
-    grid_position: int = Field(ge=1, le=30, description="starting position, 1 = pole")
+    grid_position: GridPosition
     qualifying_lap_s: LapTimeS
 
 
 class RaceWinnerRequest(_Request):
-    """A race field: the circuit, the forecast and every starter."""
+    """A race field: the circuit, the forecast and every starter (each driver and each grid
+    position at most once)."""
 
     circuit: Circuit
     rain_probability: RainProbability
-    entries: list[RaceEntry] = Field(min_length=2, max_length=30)
+    entries: list[RaceEntry] = Field(
+        min_length=2,
+        max_length=30,
+        description="every starter, 2-30 entries; each driver at most once and each "
+        "grid_position at most once (a repeat is refused with 422)",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> RaceWinnerRequest:

@@ -22,6 +22,24 @@ class Settings(AMF1Settings, ServiceAdmin, MonitoringSettings):
     max_body_bytes: int = Field(
         65536, ge=1024, description="Largest accepted request body (413 beyond it)."
     )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A connection must complete each request's headers within this many seconds "
+        "of opening (or of the request's first byte), else 408 and the connection closes.",
+    )
+    body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="A request body must arrive completely within this many seconds, else 408 "
+        "and the connection closes.",
+    )
+    max_concurrent_requests: int = Field(
+        64,
+        ge=1,
+        description="Requests in progress per worker; beyond it, 503 with Retry-After: 1 "
+        "(/health and /metrics are not counted).",
+    )
     prediction_ttl_s: float = Field(
         86400.0, gt=0, description="How long a prediction id accepts feedback, seconds."
     )
