@@ -32,10 +32,11 @@ def _whole_number(value: object) -> object:
     return value
 
 
+# The bounds before the validator, so that the JSON schema states them as minimum / maximum.
 GridPosition = Annotated[
     int,
-    BeforeValidator(_whole_number),
     Field(ge=1, le=30, description="starting position, 1 = pole"),
+    BeforeValidator(_whole_number),
 ]
 RainProbability = Annotated[
     float, Field(ge=0.0, le=1.0, description="forecast probability of rain, 0-1")
