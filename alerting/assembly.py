@@ -1,10 +1,10 @@
-"""Assemble a watcher from settings: client, field types, rules, Slack notifier, signals."""
+"""Assemble a watcher from settings: client, field types, rules, channels, signals."""
 
 from __future__ import annotations
 
 from alerting.backend import field_types, make_client
+from alerting.channels import Channels
 from alerting.loading import load_compiled_rules
-from alerting.notify import SlackNotifier
 from alerting.settings import Settings
 from alerting.signals import Signal
 from alerting.signals.drift import drift_signals
@@ -35,10 +35,5 @@ def build_watcher(settings: Settings) -> Watcher:
         settings.index_prefix,
         time_zone=settings.kql_time_zone,
     )
-    notifier = SlackNotifier(
-        {channel: settings.webhook_for(channel) for channel in ("critical", "alerts")},
-        timeout_s=settings.slack_timeout_s,
-        max_retries=settings.slack_max_retries,
-        max_retry_after_s=settings.slack_max_retry_after_s,
-    )
+    notifier = Channels.from_settings(settings)
     return Watcher(settings, rules, es, notifier, signals=build_signals(settings))

@@ -15,7 +15,9 @@ from kibana.cli import command_group
 
 def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register `amf1 watch` and `amf1 kibana check`."""
-    watch = subparsers.add_parser("watch", help="run the alerting watcher (Slack alerts)")
+    watch = subparsers.add_parser(
+        "watch", help="run the alerting watcher (Slack, PagerDuty and email alerts)"
+    )
     watch.add_argument("--once", action="store_true", help="evaluate every rule once and exit")
     watch.add_argument("--interval", type=float, help="seconds between evaluations (>= 1)")
     watch.add_argument("--rules", type=Path, help="rules file (default: alerting/rules.yaml)")
@@ -41,11 +43,18 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError  # noqa: PLC0415
+
     from alerting.backend import field_types  # noqa: PLC0415
     from alerting.errors import AlertingError  # noqa: PLC0415
     from alerting.loading import load_compiled_rules  # noqa: PLC0415
+    from logshipping.settings_base import describe_errors  # noqa: PLC0415
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ValidationError as exc:
+        print(f"configuration error:\n{describe_errors(exc)}", file=sys.stderr)
+        return 2
     try:
         rules = load_compiled_rules(
             settings.rules_file,
@@ -67,11 +76,15 @@ def _watch(args: argparse.Namespace) -> int:
     import logshipping  # noqa: PLC0415
     from alerting.assembly import build_watcher  # noqa: PLC0415
     from alerting.errors import AlertingError  # noqa: PLC0415
+    from logshipping.settings_base import describe_errors  # noqa: PLC0415
 
     try:
         settings = _settings(args)
         watcher = build_watcher(settings)
-    except (AlertingError, ValidationError) as exc:
+    except ValidationError as exc:
+        print(f"configuration error:\n{describe_errors(exc)}", file=sys.stderr)
+        return 2
+    except AlertingError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2
     # The watcher's settings registered their secrets for redaction when they were built.
@@ -90,6 +103,7 @@ def _watch(args: argparse.Namespace) -> int:
 def _run_watcher(watcher: Any, *, once: bool) -> int:
     if once:
         ok = watcher.run_once()
+        watcher.finish(timeout_s=60.0)
         if not ok:
             print("Elasticsearch unreachable: nothing evaluated", file=sys.stderr)
         for problem, reason in watcher.health.rule_problems.items():

@@ -8,6 +8,8 @@ keeps its rules and tries again.
 
 from __future__ import annotations
 
+import traceback
+
 
 class AlertingError(Exception):
     """Base class of this package's errors."""
@@ -18,8 +20,18 @@ class ConfigurationError(AlertingError):
 
 
 class BackendUnavailableError(AlertingError):
-    """Elasticsearch (or Slack) could not be reached or answered an error; retry later."""
+    """Elasticsearch could not be reached or answered an error; retry later."""
 
 
 class StateConflictError(AlertingError):
     """Another watcher wrote the same state document first (optimistic concurrency lost)."""
+
+
+def log_fields(exc: BaseException) -> dict[str, str]:
+    """ECS error fields of an unexpected exception: its type and stack frames, not its message.
+
+    An exception's message (and the values in its frames) may quote a URL or a credential; the
+    frames' file, line and code are enough to find the bug.
+    """
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return {"error.type": type(exc).__name__, "error.stack_trace": frames}

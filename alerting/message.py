@@ -1,7 +1,8 @@
-"""The Slack message of an alert: summary, value vs threshold, window, count, one example, links.
+"""The content of an alert: summary, value vs threshold, window, count, one example, links.
 
 Links: Kibana Discover opened on the rule's saved search over the window, the example's trace in
-Jaeger, and the rule's runbook.
+Jaeger, and the rule's runbook. The result is channel-neutral data (`alerting.content`); the
+notifiers render and escape it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from alerting.content import WATCHER_RULE, AlertMessage, Fact, Link, incident_key
 from alerting.evaluate import UNGROUPED, Verdict, Window, flat_get
 from alerting.rules import OP_SYMBOL, Rule
 from alerting.state_machine import AlertState, Kind
 
-_ICON = {"fired": ":rotating_light:", "escalated": ":fire:", "repeat": ":repeat:"}
-_RESOLVED_ICON = ":white_check_mark:"
+_EXAMPLE_FIELDS = (
+    ("driver", "amf1.driver"),
+    ("circuit", "amf1.circuit"),
+    ("model", "amf1.model.name"),
+    ("feature", "amf1.drift.feature"),
+    ("error", "error.type"),
+)
+_MAX_EXAMPLE_MESSAGE = 200
+SOURCE = "amf1-service"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +38,19 @@ class Links:
     runbook_base_url: str | None
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def discover_url(links: Links, search_id: str, window: Window) -> str:
     """Kibana Discover on the saved search, time range set to the window (rison in `_g`)."""
-    g = f"(filters:!(),time:(from:'{_iso(window.start)}',to:'{_iso(window.end)}'))"
+    g = f"(filters:!(),time:(from:'{iso(window.start)}',to:'{iso(window.end)}'))"
     return f"{links.kibana_url.rstrip('/')}/app/discover#/view/{quote(search_id)}?_g={quote(g)}"
+
+
+def trace_url(jaeger_ui_url: str, trace_id: object) -> str:
+    """The trace in Jaeger; the id comes from an event, so it is quoted whole."""
+    return f"{jaeger_ui_url.rstrip('/')}/trace/{quote(str(trace_id), safe='')}"
 
 
 def runbook_url(links: Links, rule: Rule) -> str:
@@ -54,27 +68,21 @@ def _number(value: float | None, unit: str) -> str:
     return f"{text} {unit}" if unit and unit != "ratio" else text
 
 
-def _example_text(example: Mapping[str, Any] | None) -> str:
+def _example(example: Mapping[str, Any] | None) -> tuple[Fact, ...]:
     if not example:
-        return "no example event"
-    parts = []
-    for label, field in (
-        ("driver", "amf1.driver"),
-        ("circuit", "amf1.circuit"),
-        ("model", "amf1.model.name"),
-        ("feature", "amf1.drift.feature"),
-        ("error", "error.type"),
-    ):
-        value = flat_get(example, field)
-        if value is not None:
-            parts.append(f"{label} `{value}`")
-    error_message = flat_get(example, "error.message") or flat_get(example, "message")
-    if error_message:
-        parts.append(f"“{str(error_message)[:200]}”")
-    return ", ".join(parts) or "an event with no domain fields"
+        return ()
+    facts = [
+        Fact(label=label, value=str(value))
+        for label, field in _EXAMPLE_FIELDS
+        if (value := flat_get(example, field)) is not None
+    ]
+    text = flat_get(example, "error.message") or flat_get(example, "message")
+    if text:
+        facts.append(Fact(label="message", value=str(text)[:_MAX_EXAMPLE_MESSAGE]))
+    return tuple(facts)
 
 
-def build_payload(
+def build_message(
     rule: Rule,
     *,
     state: AlertState,
@@ -83,43 +91,57 @@ def build_payload(
     window: Window,
     links: Links,
     search_id: str,
-) -> dict[str, Any]:
-    """The webhook body (`text` fallback plus Block Kit sections) for one alert message."""
+) -> AlertMessage:
+    """The message of one transition of (rule, group)."""
     severity = state.severity or "warning"
     group = f" [{verdict.group}]" if verdict.group != UNGROUPED else ""
-    icon = _RESOLVED_ICON if kind == "resolved" else _ICON[kind]
-    head = f"{icon} {kind.upper()} {severity.upper()}: {rule.title}{group}"
+    headline = f"{kind.upper()} {severity.upper()}: {rule.title}{group}"
     threshold = f"{OP_SYMBOL[rule.op]} {_number(rule.threshold(severity), rule.unit)}"
-    facts = (
-        f"*Value* {_number(verdict.value, rule.unit)} (threshold {threshold}) · "
-        f"*Count* {verdict.count} · *Window* {_iso(window.start)} → {_iso(window.end)}"
-    )
-    link_list = [f"<{discover_url(links, search_id, window)}|Kibana Discover>"]
+    value = _number(verdict.value, rule.unit)
+    link_list = [Link(label="Kibana Discover", url=discover_url(links, search_id, window))]
     trace_id = flat_get(verdict.example, "trace.id") if verdict.example else None
     if trace_id and links.jaeger_ui_url:
-        link_list.append(f"<{links.jaeger_ui_url.rstrip('/')}/trace/{trace_id}|Jaeger trace>")
-    if trace_id:  # works without the Jaeger UI too: spans and log events in one view
-        link_list.append(f"Trace: `amf1 trace {trace_id}`")
+        link_list.append(Link(label="Jaeger trace", url=trace_url(links.jaeger_ui_url, trace_id)))
     runbook = runbook_url(links, rule)
-    link_list.append(f"<{runbook}|Runbook>" if "://" in runbook else f"Runbook: `{runbook}`")
-    lines = [facts, f"*Example* {_example_text(verdict.example)}", " · ".join(link_list)]
-    return {
-        "text": f"{head} — {_number(verdict.value, rule.unit)} (threshold {threshold}) "
-        f"[rule {rule.id}]",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"rule `{rule.id}`"}]},
-        ],
-    }
+    if "://" in runbook:
+        link_list.append(Link(label="Runbook", url=runbook))
+    return AlertMessage(
+        kind=kind,
+        severity=severity,
+        rule=rule.id,
+        headline=headline,
+        summary=f"{headline} — {value} (threshold {threshold})",
+        facts=(
+            Fact(label="Value", value=f"{value} (threshold {threshold})"),
+            Fact(label="Count", value=str(verdict.count)),
+            Fact(label="Window", value=f"{iso(window.start)} → {iso(window.end)}"),
+        ),
+        example=_example(verdict.example),
+        links=tuple(link_list),
+        runbook=runbook,
+        # Works without the Jaeger UI too: spans and log events in one view.
+        trace_command=f"amf1 trace {trace_id}" if trace_id else None,
+        incident_key=incident_key(rule.id, state.group, state.fired_at),
+        source=SOURCE,
+    )
 
 
-def degraded_payload(reason: str, since: datetime, host: str, recovered: bool) -> dict[str, Any]:
-    """The watcher's own alert: Elasticsearch (its state store) unreachable or recovered."""
+def degraded_message(reason: str, since: datetime, host: str, recovered: bool) -> AlertMessage:
+    """The watcher's own alert: something it needs fails (or works again)."""
     if recovered:
-        text = f"{_RESOLVED_ICON} Watcher recovered on {host}: Elasticsearch answers again; "
-        text += f"catching up on the windows since {_iso(since)}."
+        kind, headline = "recovered", f"Watcher recovered on {host}"
+        summary = f"{headline}: everything it needs answers again; catching up on the windows "
+        summary += f"since {iso(since)}."
     else:
-        text = f":warning: Watcher degraded on {host} since {_iso(since)}: {reason}. Rules are "
-        text += "kept and will be evaluated for the missed windows when it returns."
-    return {"text": f"{text} [rule watcher-degraded]"}
+        kind, headline = "degraded", f"Watcher degraded on {host}"
+        summary = f"{headline} since {iso(since)}: {reason}. Rules are kept and will be "
+        summary += "evaluated for the missed windows when it returns."
+    return AlertMessage(
+        kind=kind,
+        severity="critical",
+        rule=WATCHER_RULE,
+        headline=headline,
+        summary=summary,
+        incident_key=incident_key(WATCHER_RULE, host, since),
+        source=host,
+    )

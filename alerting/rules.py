@@ -28,6 +28,8 @@ from pydantic import (
 from alerting.errors import ConfigurationError
 
 Severity = Literal["warning", "critical"]
+# `data`: data quality and the pipeline that feeds it (routed to #amf1-data); `general`: the rest.
+Category = Literal["general", "data"]
 Op = Literal["gt", "gte", "lt", "lte"]
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "gt": operator.gt,
@@ -108,6 +110,9 @@ class Rule(_Strict):
     resolve_after: int | None = Field(default=None, ge=1)
     repeat_after: Seconds | None = None
     runbook: str | None = None
+    category: Category = Field(
+        default="general", description="Routing label: `data` warnings go to the data channel."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Rule:

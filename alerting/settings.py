@@ -1,4 +1,4 @@
-"""Settings of the `alerting` package: Slack, the rules file, the state index and the loop.
+"""Settings of the `alerting` package: channels, the rules file, the state index and the loop.
 
 Every value comes from an `AMF1_`-prefixed environment variable (or an explicit argument, which
 wins). The Elasticsearch, Kibana and Jaeger values come from `kibana.settings`, which these
@@ -58,7 +58,7 @@ class Settings(KibanaSettings, LogIndices):
         None, description="Base URL of the runbooks linked from alerts; unset: the shipped files."
     )
 
-    # One shared webhook (the team-wide name) is the fallback for both channels.
+    # One shared webhook (the team-wide name) is the fallback for every Slack channel.
     slack_webhook_url: SecretStr | None = Field(
         None, description="Slack webhook of every channel without its own."
     )
@@ -68,12 +68,44 @@ class Settings(KibanaSettings, LogIndices):
     slack_alerts_webhook_url: SecretStr | None = Field(
         None, description="Slack webhook of #amf1-alerts."
     )
+    slack_data_webhook_url: SecretStr | None = Field(
+        None, description="Slack webhook of #amf1-data (data-quality and pipeline alerts)."
+    )
     slack_timeout_s: int = Field(10, gt=0, description="Timeout of one Slack call, in seconds.")
     slack_max_retries: int = Field(
         2, ge=0, le=10, description="Retries of a failed Slack send (slack-sdk's handlers)."
     )
     slack_max_retry_after_s: int = Field(
         30, ge=0, description="Longest Retry-After of Slack that is waited out, in seconds."
+    )
+
+    pagerduty_routing_key: SecretStr | None = Field(
+        None, description="Integration key of a PagerDuty Events API v2 integration; unset: off."
+    )
+    pagerduty_url: str = Field(
+        "https://events.pagerduty.com", description="Base URL of PagerDuty's Events API v2."
+    )
+    pagerduty_ca_cert: Path | None = Field(
+        None, description="CA certificate (PEM) of the PagerDuty endpoint; unset: the system's."
+    )
+    pagerduty_timeout_s: int = Field(
+        10, gt=0, description="Timeout of one PagerDuty call, in seconds."
+    )
+
+    smtp_host: str | None = Field(None, description="SMTP server of the email alerts; unset: off.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the SMTP connection with STARTTLS (certificate verified)."
+    )
+    smtp_ca_cert: Path | None = Field(
+        None, description="CA certificate (PEM) of the SMTP server; unset: the system's."
+    )
+    smtp_username: str | None = Field(None, description="SMTP user (AUTH); unset: no AUTH.")
+    smtp_password: SecretStr | None = Field(None, description="Password of the SMTP user.")
+    smtp_timeout_s: float = Field(10.0, gt=0, description="Timeout of one SMTP step, seconds.")
+    email_from: str | None = Field(None, description="Sender address of the email alerts.")
+    email_to: str | None = Field(
+        None, description="Recipients of the critical alerts by email, comma-separated."
     )
 
     rules_file: Path = Field(_PACKAGE_DIR / "rules.yaml", description="The alert rules file.")
@@ -103,7 +135,7 @@ class Settings(KibanaSettings, LogIndices):
     claim_ttl_s: float = Field(
         300.0,
         gt=0.0,
-        description="How long a message is reserved for its sender (longer than a Slack send).",
+        description="How long a message is reserved for its sender (longer than any send).",
     )
     drift: DriftScoring = Field(
         default_factory=DriftScoring,
@@ -117,25 +149,24 @@ class Settings(KibanaSettings, LogIndices):
     )
 
     @model_validator(mode="after")
-    def _claim_outlasts_a_send(self) -> Settings:
-        """Refuse a claim shorter than the longest Slack send."""
-        # A message is reserved for its sender longer than slack-sdk can spend sending it
-        # (every attempt timing out or waiting out Retry-After), else a second watcher could
-        # send it too.
-        longest_send_s = (self.slack_max_retries + 1) * (
-            self.slack_timeout_s + self.slack_max_retry_after_s + 2
-        )
-        if self.claim_ttl_s <= longest_send_s:
-            raise ValueError(
-                f"claim_ttl_s ({self.claim_ttl_s:g}) must exceed the longest Slack send "
-                f"({longest_send_s:g} s with these retry settings)"
-            )
+    def _channels_usable(self) -> Settings:
+        """Refuse unusable channel settings, every problem at once, naming variables only."""
+        from alerting.channels import channel_problems  # noqa: PLC0415 - it imports this module
+
+        problems = channel_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     def webhook_for(self, channel: str) -> SecretStr | None:
-        """The webhook URL of `channel` ("critical" or "alerts"), else the shared one."""
+        """The webhook of Slack `channel` ("critical", "alerts", "data"), else the shared one."""
         specific = {
             "critical": self.slack_critical_webhook_url,
             "alerts": self.slack_alerts_webhook_url,
+            "data": self.slack_data_webhook_url,
         }.get(channel)
         return specific or self.slack_webhook_url
+
+    def recipients(self) -> list[str]:
+        """The addresses of `AMF1_EMAIL_TO`."""
+        return [a.strip() for a in (self.email_to or "").split(",") if a.strip()]

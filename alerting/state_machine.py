@@ -5,6 +5,9 @@ warning's unsent messages are dropped: a critical suppresses the matching warnin
 still breaching after `repeat_after` --> "repeat"; `resolve_after` clean evaluations in a row -->
 ok ("resolved"). Evaluations are identified by their window end: a window not later than the
 last one applied is ignored, which makes two watchers (or a restart) idempotent.
+
+A message becomes one `Delivery` per channel it is routed to; each is claimed, sent and removed
+on its own, so a channel that fails holds up only its own later messages.
 """
 
 from __future__ import annotations
@@ -12,25 +15,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from alerting.content import AlertMessage
 from alerting.evaluate import Verdict, Window
 from alerting.rules import Rule, Severity
 
 Kind = Literal["fired", "escalated", "repeat", "resolved"]
-CHANNEL_OF: dict[Severity, str] = {"critical": "critical", "warning": "alerts"}
 
 
 class Delivery(BaseModel):
-    """A Slack message waiting to go out (kept in state until Slack accepted it)."""
+    """A message waiting to go out on one channel (kept in state until the channel took it)."""
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     channel: str
     kind: Kind
     severity: Severity
-    payload: dict[str, Any]
+    message: AlertMessage
     created_at: datetime
     attempts: int = 0
     next_attempt_at: datetime
@@ -51,6 +54,9 @@ class AlertState(BaseModel):
     last_window_end: datetime | None = None
     value: float | None = None
     count: int = 0
+    channels: list[str] = Field(
+        default_factory=list, description="Channels told of the current incident."
+    )
     pending: list[Delivery] = Field(default_factory=list)
 
     @property
@@ -110,16 +116,27 @@ def advance(
     return Transition(new, kind, changed=changed)
 
 
-def make_delivery(
-    state: AlertState, kind: Kind, payload: dict[str, Any], now: datetime
-) -> Delivery:
-    """A delivery for the state's current severity, due now."""
+def make_deliveries(
+    state: AlertState, kind: Kind, message: AlertMessage, routed: list[str], now: datetime
+) -> list[Delivery]:
+    """One delivery per channel, due now; records the channels told in `state`.
+
+    `routed` are the channels the state's severity routes to. A resolution goes to every channel
+    told of the incident (a warning escalated to critical resolves on both routes).
+    """
     severity: Severity = state.severity or "warning"
-    return Delivery(
-        channel=CHANNEL_OF[severity],
-        kind=kind,
-        severity=severity,
-        payload=payload,
-        created_at=now,
-        next_attempt_at=now,
-    )
+    if kind == "fired":
+        state.channels = list(routed)
+    channels = (state.channels or routed) if kind == "resolved" else routed
+    state.channels = sorted(set(state.channels) | set(channels))
+    return [
+        Delivery(
+            channel=channel,
+            kind=kind,
+            severity=severity,
+            message=message,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for channel in channels
+    ]

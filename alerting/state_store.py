@@ -13,17 +13,24 @@ through the same model.
 Every write carries `if_seq_no`/`if_primary_term` of the version read (or `op_type=create`), so
 of two watchers applying the same transition exactly one wins; the loser gets `StateConflictError`,
 re-reads and finds nothing left to do.
+
+A document that no longer fits its model (edited by hand, written by another version) is set
+aside: copied, as a JSON string, to `<index>-quarantine`, deleted from the ledger (at the version
+read) and reported through `on_set_aside`; the (rule, group) starts afresh instead of failing on
+every cycle.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from alerting.errors import BackendUnavailableError, StateConflictError
 from alerting.state_machine import AlertState
@@ -67,11 +74,26 @@ def _parse(source: dict[str, Any], model: type[M]) -> M:
 
 
 class StateStore:
-    """Read and write watcher state in one index."""
+    """Read and write watcher state in one index.
 
-    def __init__(self, es: Elasticsearch, index: str) -> None:
+    Args:
+        on_set_aside: called with (document id, quarantine index) when a malformed document
+            was set aside.
+    """
+
+    def __init__(
+        self,
+        es: Elasticsearch,
+        index: str,
+        on_set_aside: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._es = es
         self._index = index
+        self._on_set_aside = on_set_aside
+
+    @property
+    def quarantine_index(self) -> str:
+        return f"{self._index}-quarantine"
 
     def ensure_index(self) -> None:
         """Create the state index if missing (one shard; replicas auto-expand on a cluster)."""
@@ -95,9 +117,39 @@ class StateStore:
             return Versioned(default)
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
-        return Versioned(
-            _parse(response["_source"], model), response["_seq_no"], response["_primary_term"]
-        )
+        try:
+            doc = _parse(response["_source"], model)
+        except ValidationError:
+            self._set_aside(doc_id, dict(response))
+            return Versioned(default)
+        return Versioned(doc, response["_seq_no"], response["_primary_term"])
+
+    def _set_aside(self, doc_id: str, response: dict[str, Any]) -> None:
+        """Copy a malformed document to the quarantine index and delete it (at that version)."""
+        record = {
+            "state_index": self._index,
+            "state_id": doc_id,
+            "set_aside_at": datetime.now(UTC).isoformat(),
+            "source": json.dumps(response["_source"], default=str),
+        }
+        try:
+            self._es.index(
+                index=self.quarantine_index,
+                id=f"{doc_id}@{response['_primary_term']}.{response['_seq_no']}",
+                document=record,
+            )
+            self._es.delete(
+                index=self._index,
+                id=doc_id,
+                if_seq_no=response["_seq_no"],
+                if_primary_term=response["_primary_term"],
+            )
+        except ConflictError:
+            return  # rewritten meanwhile: the next read sees the new version
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        if self._on_set_aside is not None:
+            self._on_set_aside(doc_id, self.quarantine_index)
 
     def _put(self, doc_id: str, current: Versioned[M], doc: M, kind: str) -> Versioned[M]:
         body: dict[str, Any] = {"kind": kind, **doc.model_dump(mode="json")}
@@ -150,4 +202,10 @@ class StateStore:
             return None
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
-        return [_parse(hit["_source"], AlertState) for hit in response["hits"]["hits"]]
+        states = []
+        for hit in response["hits"]["hits"]:
+            try:
+                states.append(_parse(hit["_source"], AlertState))
+            except ValidationError:
+                continue  # the watcher sets it aside when it next reads it
+        return states

@@ -5,7 +5,13 @@ watchers evaluate the same windows and the state's "last window applied" marker 
 one a no-op. After an outage (or a restart) the rule's cursor says where it stopped and the
 missed span is evaluated in steps of half a window, so an incident that began and ended while the
 watcher could not look still fires and resolves. Elasticsearch trouble never stops the loop and
-never disables a rule: the cursor simply does not move until it answers again.
+never disables a rule: the cursor simply does not move until it answers again. A rule that fails
+otherwise (a bug, a malformed document) is isolated: logged, reported by the health tracker, and
+the other rules run on.
+
+A transition's message becomes one delivery per channel of its route (`alerting.routing`); the
+channels deliver on their own threads (`alerting.dispatch`), the loop waiting for them at most
+until the next cycle is due.
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ import os
 import socket
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+import structlog
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from alerting.deliver import Deliverer
-from alerting.errors import BackendUnavailableError, StateConflictError
+from alerting.channels import Channels
+from alerting.content import AlertMessage
+from alerting.deliver import ChannelDeliverer
+from alerting.dispatch import ChannelReport, ChannelWork, Dispatcher
+from alerting.errors import BackendUnavailableError, StateConflictError, log_fields
 from alerting.evaluate import (
     UNGROUPED,
     Verdict,
@@ -33,18 +43,20 @@ from alerting.evaluate import (
     missing_observation,
     parse_response,
 )
-from alerting.health import ELASTICSEARCH, Health
+from alerting.health import CHANNEL, ELASTICSEARCH, Health
 from alerting.loading import CompiledRule
-from alerting.message import Links, build_payload
-from alerting.notify import SlackNotifier
+from alerting.message import Links, build_message
 from alerting.settings import Settings
 from alerting.signals import Signal
-from alerting.state_machine import AlertState, advance, make_delivery
+from alerting.state_machine import AlertState, advance, make_deliveries
 from alerting.state_store import RuleCursor, StateStore, Versioned
 from logshipping.events import Action, emit
 
+_log = structlog.get_logger("amf1.alerting.watcher")
 _WRITE_ATTEMPTS = 5
 _MAX_STEPS_PER_CYCLE = 60
+# The watcher's own messages waiting for a channel (it may be down for long): the newest kept.
+_MAX_OUTBOX = 20
 
 
 def utcnow() -> datetime:
@@ -76,14 +88,14 @@ def plan_ends(
 
 
 class Watcher:
-    """Evaluates compiled rules against Elasticsearch and sends Slack messages."""
+    """Evaluates compiled rules against Elasticsearch and sends their messages to the channels."""
 
     def __init__(
         self,
         settings: Settings,
         rules: list[CompiledRule],
         es: Elasticsearch,
-        notifier: SlackNotifier,
+        notifier: Channels,
         *,
         clock: Callable[[], datetime] = utcnow,
         instance: str | None = None,
@@ -92,45 +104,94 @@ class Watcher:
         self._settings = settings
         self._rules = rules
         self._es = es
-        self._notifier = notifier
         self._clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
-        self._store = StateStore(es, settings.state_index)
-        self._deliverer = Deliverer(self._store, notifier, self.instance, settings.claim_ttl_s)
+        self.health = Health(settings.degraded_after_s, self.instance)
+        self._store = StateStore(es, settings.state_index, on_set_aside=self._set_aside)
+        self._channels = notifier
+        self._dispatcher = Dispatcher(
+            ChannelDeliverer(self._store, channel, self.instance, settings.claim_ttl_s)
+            for channel in notifier
+        )
         # Trace links only where a Jaeger UI is deployed (AMF1_JAEGER_UI_URL; the native Jaeger
         # serves none): the message always names `amf1 trace ID`.
         self._links = Links(settings.kibana_url, settings.jaeger_ui_url, settings.runbook_base_url)
         self._index_ready = False
-        self.health = Health(settings.degraded_after_s, self.instance)
-        self._outbox: list[dict[str, Any]] = []
+        self._outbox: dict[str, list[AlertMessage]] = defaultdict(list)
+        self._work: dict[str, ChannelWork] = {}
         self._signals = tuple(signals)
         self._signal_runs: dict[str, datetime] = {}
 
     def run_once(self) -> bool:
         """One cycle over every rule; returns whether Elasticsearch answered throughout."""
+        started = time.monotonic()
         now = self._clock()
+        self._work = {channel: ChannelWork() for channel in self._dispatcher.channels}
         try:
             if not self._index_ready:
                 self._store.ensure_index()
                 self._index_ready = True
             self._run_signals(now)
             for compiled in self._rules:
-                self._run_rule(compiled, now)
+                self._run_isolated(compiled, now)
         except BackendUnavailableError as exc:
             self.health.problem(ELASTICSEARCH, str(exc), now)
         else:
             self.health.clear(ELASTICSEARCH)
-        self._outbox.extend(self.health.due_messages(now))
-        self._flush_outbox()
+        self._queue_health_messages(now)
+        for channel, messages in self._outbox.items():
+            self._work[channel].messages = list(messages)
+        wait_s = max(0.0, self._settings.watch_interval_s - (time.monotonic() - started))
+        self._take_reports(self._dispatcher.dispatch(self._work, now, wait_s), now)
         return not self.health.failing(ELASTICSEARCH)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Cycle every `watch_interval_s` until `stop` is set."""
         interval = self._settings.watch_interval_s
-        while not stop.is_set():
-            started = time.monotonic()
-            self.run_once()
-            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                self.run_once()
+                stop.wait(max(0.0, interval - (time.monotonic() - started)))
+        finally:
+            self._dispatcher.close()
+
+    def finish(self, timeout_s: float) -> None:
+        """Wait (at most `timeout_s`) for deliveries still running, and take their reports."""
+        self._take_reports(self._dispatcher.wait(timeout_s), self._clock())
+
+    def _run_isolated(self, compiled: CompiledRule, now: datetime) -> None:
+        """Run one rule; anything but Elasticsearch being unreachable stays with that rule."""
+        key = f"rule {compiled.rule.id}"
+        try:
+            self._run_rule(compiled, now)
+        except BackendUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
+            _log.error(f"rule {compiled.rule.id} failed", **log_fields(exc))
+            self.health.problem(key, f"{type(exc).__name__} (a bug; see the log)", now)
+
+    def _set_aside(self, doc_id: str, quarantine_index: str) -> None:
+        self.health.notice(
+            f"state {doc_id}",
+            f"malformed document set aside in {quarantine_index}; its alert starts afresh",
+            self._clock(),
+        )
+
+    def _queue_health_messages(self, now: datetime) -> None:
+        """The watcher's own messages go to the channels that work (the critical route first)."""
+        for message in self.health.due_messages(now):
+            for channel in self._channels.for_watcher(self.health.failing_channels):
+                self._outbox[channel] = [*self._outbox[channel], message][-_MAX_OUTBOX:]
+
+    def _take_reports(self, reports: list[ChannelReport], now: datetime) -> None:
+        for report in reports:
+            del self._outbox[report.channel][: report.sent_messages]
+            key = f"{CHANNEL}{report.channel}"
+            if report.failure is not None:
+                self.health.problem(key, report.failure, now)
+            elif report.delivered:
+                self.health.clear(key)
 
     def _run_signals(self, now: datetime) -> None:
         """Run each whole-service signal that is due; one that fails is reported and retried."""
@@ -179,7 +240,10 @@ class Watcher:
             active = {v.group for v in verdicts if self._apply(compiled, v, window, now)}
             cursor = self._advance_cursor(cursor, window_end, active)
         for group in sorted(active):
-            self._deliverer.deliver(rule.id, group, now)
+            state = self._store.get_alert(rule.id, group).doc
+            for channel in sorted({d.channel for d in state.pending}):
+                if channel in self._work:
+                    self._work[channel].keys.append((rule.id, group))
 
     def _evaluate(self, compiled: CompiledRule, window: Window, active: set[str]) -> list[Verdict]:
         rule = compiled.rule
@@ -225,7 +289,7 @@ class Watcher:
                 return current.doc.active
             new = transition.state
             if transition.kind is not None:
-                payload = build_payload(
+                message = build_message(
                     rule,
                     state=new,
                     kind=transition.kind,
@@ -234,7 +298,8 @@ class Watcher:
                     links=self._links,
                     search_id=compiled.search.id,
                 )
-                new.pending.append(make_delivery(new, transition.kind, payload, now))
+                routed = self._channels.routed(new.severity or "warning", rule.category)
+                new.pending.extend(make_deliveries(new, transition.kind, message, routed, now))
             try:
                 self._store.put_alert(current, new)
             except StateConflictError:
@@ -272,11 +337,3 @@ class Watcher:
             except StateConflictError:
                 cursor = self._store.get_cursor(cursor.doc.rule)
         return cursor
-
-    def _flush_outbox(self) -> None:
-        """Send the watcher's own messages (kept in memory: Elasticsearch may be the problem)."""
-        channel = "critical" if self._notifier.configured("critical") else "alerts"
-        while self._outbox:
-            if not self._notifier.send(channel, self._outbox[0]).ok:
-                return
-            self._outbox.pop(0)

@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from alerting.notify import SlackNotifier
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from alerting.backend import field_types, make_client
 from alerting.loading import load_compiled_rules
-from alerting.notify import SlackNotifier
 from alerting.settings import Settings
 from alerting.watcher import Watcher
 from elk.installer import install

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -106,6 +106,21 @@ def environment_secrets() -> list[str]:
         except (OSError, UnicodeDecodeError):
             continue  # the settings model that reads it reports the problem
     return values
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """A settings validation error for people: one line per problem, naming the variable.
+
+    Never the input: pydantic's own text quotes the values it was given (`input_value=...`),
+    secrets included, and a model-level error quotes all of them.
+    """
+    lines = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = error["loc"]
+        name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.extend(f"{name}: {line}" if name else line for line in message.splitlines())
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)

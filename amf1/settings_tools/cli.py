@@ -37,7 +37,7 @@ def _settings(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
     from amf1.settings_tools.docs import PACKAGES, settings_class  # noqa: PLC0415
-    from logshipping.settings_base import variables  # noqa: PLC0415
+    from logshipping.settings_base import describe_errors, variables  # noqa: PLC0415
 
     code = 0
     for package in [args.package] if args.package else list(PACKAGES):
@@ -46,7 +46,7 @@ def _settings(args: argparse.Namespace) -> int:
         try:
             settings = cls()
         except ValidationError as exc:
-            print(f"  invalid: {exc}", file=sys.stderr)
+            print(f"  invalid:\n{describe_errors(exc)}", file=sys.stderr)
             code = 2
             continue
         rows = [(v.name, shown(settings.value(v)), settings.origin(v)) for v in variables(cls)]

@@ -32,4 +32,6 @@ def test_watch_once_exits_non_zero_on_a_configuration_error(
 def test_watch_refuses_an_interval_below_one_second(capsys: pytest.CaptureFixture[str]) -> None:
     """The evaluation interval goes down to 1 s, not below."""
     assert main(["watch", "--once", "--interval", "0.5"]) == 2
-    assert "watch_interval_s" in capsys.readouterr().err
+    assert "AMF1_WATCH_INTERVAL_S: Input should be greater than or equal to 1" in (
+        capsys.readouterr().err
+    )

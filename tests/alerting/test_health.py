@@ -27,9 +27,10 @@ def test_one_degraded_message_when_the_outage_lasts_then_one_recovered() -> None
         health.clear(ELASTICSEARCH)
         [recovered] = health.due_messages(_at(70))
         assert health.due_messages(_at(80)) == []
-    assert "Watcher degraded on host:1" in degraded["text"]
-    assert "elasticsearch: ConnectionError" in degraded["text"]
-    assert "Watcher recovered" in recovered["text"]
+    assert "Watcher degraded on host:1" in degraded.summary
+    assert "elasticsearch: ConnectionError" in degraded.summary
+    assert "Watcher recovered" in recovered.summary
+    assert degraded.incident_key == recovered.incident_key
     assert [e["event.action"] for e in logs] == ["watcher-degraded", "watcher-recovered"]
 
 
@@ -47,3 +48,27 @@ def test_a_failing_rule_query_is_a_rule_problem() -> None:
     health.problem("rule silence", "400 parsing_exception", _at(0))
     assert health.rule_problems == {"rule silence": "400 parsing_exception"}
     assert not health.failing(ELASTICSEARCH)
+
+
+def test_each_new_problem_is_reported_once() -> None:
+    """A channel failing while the watcher is already degraded is reported too, once."""
+    health = Health(degraded_after_s=30, instance="h")
+    health.problem(ELASTICSEARCH, "ConnectionError", _at(0))
+    assert len(health.due_messages(_at(30))) == 1
+    health.problem("channel pagerduty", "HTTP 500", _at(40))
+    assert health.due_messages(_at(50)) == []
+    [second] = health.due_messages(_at(70))
+    assert "channel pagerduty: HTTP 500" in second.summary
+    assert "elasticsearch" not in second.summary
+    assert health.failing_channels == {"pagerduty"}
+    assert health.due_messages(_at(80)) == []
+
+
+def test_a_notice_is_reported_at_once_then_recovers() -> None:
+    """A malformed state document set aside: one degraded message now, recovered next."""
+    health = Health(degraded_after_s=30, instance="h")
+    health.notice("state alert:x:1", "malformed document set aside", _at(0))
+    [notice] = health.due_messages(_at(0))
+    assert "state alert:x:1: malformed document set aside" in notice.summary
+    [recovered] = health.due_messages(_at(1))
+    assert recovered.kind == "recovered"

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from alerting.evaluate import Verdict, Window
 from alerting.rules import Rule
-from alerting.state_machine import AlertState, Transition, advance, make_delivery
+from alerting.state_machine import AlertState, Transition, advance, make_deliveries
+from tests.alerting.samples import message
 
 RULE = Rule.model_validate(
     {
@@ -49,7 +50,7 @@ def test_fires_once_then_resolves_after_three_clean_evaluations() -> None:
 def test_critical_escalates_and_drops_pending_warning() -> None:
     """Warning then critical: one escalation message, the unsent warning is suppressed."""
     state = _step(AlertState(rule="mae", group=""), 0.45, 0).state
-    state.pending.append(make_delivery(state, "fired", {"text": "w"}, T0))
+    state.pending.extend(make_deliveries(state, "fired", message(), ["slack-alerts"], T0))
     t = _step(state, 0.6, 1)
     assert t.kind == "escalated"
     assert t.state.severity == "critical"
@@ -78,3 +79,24 @@ def test_same_or_older_window_is_a_no_op() -> None:
 def test_clean_group_that_was_ok_needs_no_write() -> None:
     """Nothing to store for a clean evaluation of a quiet alert."""
     assert not _step(AlertState(rule="mae", group=""), 0.1, 0).changed
+
+
+def test_one_delivery_per_routed_channel() -> None:
+    """A critical message routed to three channels is three deliveries, each its own."""
+    state = _step(AlertState(rule="mae", group=""), 0.6, 0).state
+    deliveries = make_deliveries(
+        state, "fired", message(), ["slack-critical", "pagerduty", "email"], T0
+    )
+    assert [d.channel for d in deliveries] == ["slack-critical", "pagerduty", "email"]
+    assert len({d.id for d in deliveries}) == 3
+    assert state.channels == ["email", "pagerduty", "slack-critical"]
+
+
+def test_resolution_goes_to_every_channel_told_of_the_incident() -> None:
+    """Warning to #amf1-alerts, escalated to the critical route: the resolution goes to both."""
+    state = _step(AlertState(rule="mae", group=""), 0.45, 0).state
+    make_deliveries(state, "fired", message(), ["slack-alerts"], T0)
+    state = _step(state, 0.6, 1).state
+    make_deliveries(state, "escalated", message(), ["slack-critical", "pagerduty"], T0)
+    resolved = make_deliveries(state, "resolved", message("resolved"), ["slack-critical"], T0)
+    assert sorted(d.channel for d in resolved) == ["pagerduty", "slack-alerts", "slack-critical"]

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from alerting.notify import SlackNotifier
 from elasticsearch import Elasticsearch
 
 import logshipping
 from alerting.backend import make_client
-from alerting.notify import SlackNotifier
 from alerting.signals.outcomes import PerformanceConfig
 from alerting.signals.performance import PerformanceSignal
 from alerting.watcher import Watcher

@@ -12,7 +12,7 @@ from elastic_transport import ApiResponseMeta, HttpHeaders
 from elasticsearch import ApiError, Elasticsearch
 
 from alerting.backend import make_client
-from alerting.notify import SlackNotifier
+from alerting.channels import Channels
 from alerting.signals import signal_event_id
 from alerting.watcher import Watcher
 from tests.alerting.slack_server import SlackServer, slack_fixture
@@ -46,7 +46,7 @@ def setup(es: Elasticsearch, stack: Any, slack: SlackServer) -> Iterator[Harness
 
 
 def _watcher(h: Harness, clock: SimClock, *signals: Recording) -> Watcher:
-    notifier = SlackNotifier({}, timeout_s=5, max_retries=0, max_retry_after_s=0)
+    notifier = Channels([])
     return Watcher(h.settings, [], make_client(h.settings), notifier, clock=clock, signals=signals)
 
 

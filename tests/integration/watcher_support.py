@@ -22,8 +22,8 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from alerting.backend import make_client
+from alerting.channels import Channels
 from alerting.loading import load_compiled_rules
-from alerting.notify import SlackNotifier
 from alerting.settings import Settings
 from alerting.signals import Signal
 from alerting.watcher import Watcher
@@ -97,12 +97,7 @@ class Harness:
             )
             if c.rule.id in self.rule_ids
         ]
-        notifier = SlackNotifier(
-            {ch: settings.webhook_for(ch) for ch in ("critical", "alerts")},
-            timeout_s=5,
-            max_retries=settings.slack_max_retries,
-            max_retry_after_s=settings.slack_max_retry_after_s,
-        )
+        notifier = Channels.from_settings(settings)
         watcher = Watcher(
             settings, rules, make_client(settings), notifier, clock=self.clock, signals=signals
         )
@@ -139,7 +134,7 @@ class Harness:
 
 
 def harness(es_url: str, slack: SlackServer, day: datetime, *rule_ids: str, **over: Any) -> Harness:
-    """A harness on `day` for the named rules, Slack pointed at the stand-in."""
+    """A harness on `day` for the named rules, Slack's three channels pointed at the stand-in."""
     options: dict[str, Any] = {
         "es_url": es_url,
         "state_index": f"amf1-watcher-test-{uuid.uuid4().hex[:12]}",
@@ -148,6 +143,8 @@ def harness(es_url: str, slack: SlackServer, day: datetime, *rule_ids: str, **ov
         "degraded_after_s": 20.0,
         "slack_critical_webhook_url": slack.url("critical"),
         "slack_alerts_webhook_url": slack.url("alerts"),
+        "slack_data_webhook_url": slack.url("data"),
+        "slack_timeout_s": 5,
         "slack_max_retries": 1,
         "slack_max_retry_after_s": 5,
         "es_timeout_s": 5.0,
@@ -156,10 +153,13 @@ def harness(es_url: str, slack: SlackServer, day: datetime, *rule_ids: str, **ov
     return Harness(Settings(**options), SimClock(day), rule_ids)
 
 
-def messages(slack: SlackServer, rule: str | None = None) -> list[tuple[str, str, str]]:
-    """(kind, severity, group) of every alert message received, in order, for `rule`."""
+def messages(
+    slack: SlackServer, rule: str | None = None, channel: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(kind, severity, group) of every alert message received, in order, for `rule` (on one
+    Slack `channel`: critical, alerts, data)."""
     found = []
-    for text in slack.texts():
+    for text in slack.texts(channel):
         rule_match = _RULE.search(text)
         kind = _KIND.search(text)
         if rule_match is None or kind is None or (rule and rule_match.group(1) != rule):

@@ -1,0 +1,1 @@
+"""One notifier per kind of channel, each a plug-in on `base.Notifier`: Slack, PagerDuty, email."""
