@@ -62,7 +62,9 @@ def _run(deliverer: ChannelDeliverer, work: ChannelWork, now: datetime) -> Chann
         for rule, group in work.keys:
             failed = deliverer.deliver(rule, group, now)
             if failed is not None:
-                return ChannelReport(channel, sent, deliverer.sent_count > before, failed.error)
+                # A rate limit is the channel working as agreed: wait (in the ledger), no alarm.
+                error = None if failed.status == 429 else failed.error
+                return ChannelReport(channel, sent, deliverer.sent_count > before, error)
     except BackendUnavailableError:
         return ChannelReport(channel, sent, deliverer.sent_count > before, backend_down=True)
     except Exception as exc:  # noqa: BLE001 - a bug in one channel must not stop the others

@@ -118,6 +118,7 @@ class Watcher:
         self._links = Links(settings.kibana_url, settings.jaeger_ui_url, settings.runbook_base_url)
         self._index_ready = False
         self._outbox: dict[str, list[AlertMessage]] = defaultdict(list)
+        self._told_degraded: set[str] = set()
         self._work: dict[str, ChannelWork] = {}
         self._signals = tuple(signals)
         self._signal_runs: dict[str, datetime] = {}
@@ -179,9 +180,15 @@ class Watcher:
         )
 
     def _queue_health_messages(self, now: datetime) -> None:
-        """The watcher's own messages go to the channels that work (the critical route first)."""
+        """The watcher's own messages go to the channels that work (the critical route first);
+        "recovered" to those told it was degraded."""
         for message in self.health.due_messages(now):
-            for channel in self._channels.for_watcher(self.health.failing_channels):
+            if message.kind == "recovered":
+                channels, self._told_degraded = sorted(self._told_degraded), set()
+            else:
+                channels = self._channels.for_watcher(self.health.failing_channels)
+                self._told_degraded.update(channels)
+            for channel in channels:
                 self._outbox[channel] = [*self._outbox[channel], message][-_MAX_OUTBOX:]
 
     def _take_reports(self, reports: list[ChannelReport], now: datetime) -> None:

@@ -114,7 +114,7 @@ def describe_errors(exc: ValidationError) -> str:
     Never the input: pydantic's own text quotes the values it was given (`input_value=...`),
     secrets included, and a model-level error quotes all of them.
     """
-    lines = []
+    lines: list[str] = []
     for error in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = error["loc"]
         name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else None

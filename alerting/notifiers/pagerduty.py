@@ -14,6 +14,7 @@ kept.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import time
 from pathlib import Path
@@ -27,6 +28,11 @@ from pydantic import SecretStr
 from alerting.content import AlertMessage
 from alerting.notifiers.base import Notifier, SendResult, retry_after
 
+# The client logs every retry and give-up at warning/error level; this notifier reports its own.
+_SILENT = logging.getLogger("amf1.alerting.pagerduty")
+_SILENT.propagate = False
+_SILENT.addHandler(logging.NullHandler())
+_SILENT.setLevel(logging.CRITICAL + 1)
 SUMMARY_MAX = 1024  # Events API v2 limit on payload.summary
 _BACKOFF_S = 0.5
 
@@ -83,6 +89,7 @@ class PagerDutyNotifier(Notifier):
             routing_key.get_secret_value(), base_url=url.rstrip("/"), verify=verify
         )
         client.timeout = timeout_s
+        client.log = _SILENT
         client.max_network_attempts = 0  # a network error raises at once; retried below
         # A 429 is returned at once (retry[429] > 0 with the attempt budget already spent): the
         # client would otherwise retry it without end, ignoring Retry-After.

@@ -70,6 +70,11 @@ class PagerDutyServer:
         with self._lock:
             self._failures.extend([(status, headers)] * times)
 
+    def answer_normally(self) -> None:
+        """Forget the failures still scripted."""
+        with self._lock:
+            self._failures.clear()
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 

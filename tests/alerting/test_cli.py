@@ -35,3 +35,19 @@ def test_watch_refuses_an_interval_below_one_second(capsys: pytest.CaptureFixtur
     assert "AMF1_WATCH_INTERVAL_S: Input should be greater than or equal to 1" in (
         capsys.readouterr().err
     )
+
+
+def test_watch_reports_every_bad_setting_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A webhook typed without https:// and a bad routing key: exit 2, both named, no secret
+    (nor the Elasticsearch password) printed, no traceback."""
+    monkeypatch.setenv("AMF1_SLACK_ALERTS_WEBHOOK_URL", "hooks.slack.com/services/T/B/SeCrEt1")
+    monkeypatch.setenv("AMF1_PAGERDUTY_ROUTING_KEY", "SeCrEt2")
+    monkeypatch.setenv("AMF1_ES_PASSWORD", "SeCrEt3-es-password")
+    assert main(["watch", "--once"]) == 2
+    captured = capsys.readouterr()
+    assert "AMF1_SLACK_ALERTS_WEBHOOK_URL: not a URL" in captured.err
+    assert "AMF1_PAGERDUTY_ROUTING_KEY: not an Events API v2 integration key" in captured.err
+    assert "SeCrEt" not in captured.err + captured.out
+    assert "Traceback" not in captured.err

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from alerting.settings import Settings
+from logshipping.settings_base import describe_errors
 
 
 def test_explicit_argument_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,10 +30,11 @@ def test_secret_read_from_file_and_masked(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert "abc123" not in repr(settings)
 
 
-def test_shared_webhook_is_the_fallback_of_both_channels() -> None:
+def test_shared_webhook_is_the_fallback_of_every_channel() -> None:
     """AMF1_SLACK_WEBHOOK_URL serves a channel without its own webhook."""
     settings = Settings(slack_webhook_url="https://a", slack_alerts_webhook_url="https://b")
     assert settings.webhook_for("critical").get_secret_value() == "https://a"
+    assert settings.webhook_for("data").get_secret_value() == "https://a"
     assert settings.webhook_for("alerts").get_secret_value() == "https://b"
 
 
@@ -43,9 +45,9 @@ def test_placeholder_secret_refused_outside_development() -> None:
         Settings(es_password="changeme", environment="production")
 
 
-def test_claim_must_outlast_the_longest_slack_send() -> None:
-    """A delivery claim shorter than slack-sdk's worst-case retries is refused."""
-    with pytest.raises(ValidationError, match="claim_ttl_s"):
+def test_claim_must_outlast_the_longest_send() -> None:
+    """A delivery claim shorter than a channel's worst-case send is refused."""
+    with pytest.raises(ValidationError, match="AMF1_CLAIM_TTL_S: must exceed the longest slack"):
         Settings(claim_ttl_s=60, slack_max_retry_after_s=30)
 
 
@@ -69,3 +71,80 @@ def test_performance_variables_reach_the_signal_config(monkeypatch: pytest.Monke
     performance = Settings(performance_grace_s=10.0).performance
     assert (performance.mae_warning_s, performance.window, performance.grace_s) == (0.35, 50, 10.0)
     assert (performance.mae_critical_s, performance.brier_warning) == (0.50, 0.045)
+
+
+SECRETS = {
+    "slack_webhook_url": "hooks.slack.com/services/T0/B0/SeCrEt-shared",  # no https://: a typo
+    "slack_data_webhook_url": "http://hooks.slack.com/services/T0/B0/SeCrEt-data",
+    "pagerduty_routing_key": "SeCrEt-key-too-short",
+    "smtp_password": "SeCrEt-smtp-password",
+    "es_password": "SeCrEt-es-password",
+}
+
+
+def test_every_channel_problem_is_reported_at_once_naming_variables_only() -> None:
+    """Bad webhook URLs, a bad routing key and incomplete SMTP settings: one error, all listed,
+    each naming its variable and none quoting a value."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(**SECRETS)
+    text = describe_errors(caught.value)
+    assert text.splitlines() == [
+        "AMF1_SLACK_WEBHOOK_URL: not a URL; a Slack incoming webhook "
+        "(https://hooks.slack.com/…) starts with https://",
+        "AMF1_SLACK_DATA_WEBHOOK_URL: http:// is only allowed to a loopback address; use https://",
+        "AMF1_PAGERDUTY_ROUTING_KEY: not an Events API v2 integration key (32 letters and digits)",
+        "AMF1_SMTP_HOST: required to send email alerts",
+        "AMF1_EMAIL_FROM: required to send email alerts",
+        "AMF1_EMAIL_TO: required to send email alerts",
+        "AMF1_SMTP_USERNAME and AMF1_SMTP_PASSWORD: set both (AUTH) or neither",
+    ]
+    assert "SeCrEt" not in text
+
+
+def test_pydantics_own_text_would_quote_the_secrets() -> None:
+    """Why `describe_errors` exists: `str(ValidationError)` shows the inputs."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(**SECRETS)
+    assert "SeCrEt" in str(caught.value)
+
+
+def test_a_complete_channel_configuration_is_accepted(tmp_path: Path) -> None:
+    """Three webhooks, PagerDuty and SMTP with STARTTLS and AUTH: no problem."""
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x", encoding="utf-8")
+    settings = Settings(
+        slack_critical_webhook_url="https://hooks.slack.com/services/T/B/c",
+        slack_alerts_webhook_url="https://hooks.slack.com/services/T/B/a",
+        slack_data_webhook_url="https://hooks.slack.com/services/T/B/d",
+        pagerduty_routing_key="R0123456789abcdef0123456789ABCDE",
+        smtp_host="smtp.example",
+        smtp_username="watcher",
+        smtp_password="pw-not-a-placeholder",
+        smtp_ca_cert=ca,
+        email_from="watcher@amf1.example",
+        email_to="oncall@amf1.example, sre@amf1.example",
+    )
+    assert settings.recipients() == ["oncall@amf1.example", "sre@amf1.example"]
+    assert settings.webhook_for("data").get_secret_value().endswith("/d")
+
+
+def test_smtp_password_without_starttls_is_refused() -> None:
+    """Credentials never cross the network in clear (loopback excepted)."""
+    with pytest.raises(ValidationError, match="AMF1_SMTP_STARTTLS: must be on"):
+        Settings(
+            smtp_host="smtp.example",
+            smtp_starttls=False,
+            smtp_username="u",
+            smtp_password="pw-x",
+            email_from="a@b.example",
+            email_to="c@d.example",
+        )
+
+
+def test_pagerduty_url_must_be_https() -> None:
+    """PagerDuty's client takes https:// only; the setting says so at load."""
+    with pytest.raises(ValidationError, match="AMF1_PAGERDUTY_URL: must use https://"):
+        Settings(
+            pagerduty_routing_key="R0123456789abcdef0123456789ABCDE",
+            pagerduty_url="http://127.0.0.1:1",
+        )
