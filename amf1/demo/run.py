@@ -49,6 +49,7 @@ _SLACK_ENV = (
     "AMF1_SLACK_WEBHOOK_URL",
     "AMF1_SLACK_CRITICAL_WEBHOOK_URL",
     "AMF1_SLACK_ALERTS_WEBHOOK_URL",
+    "AMF1_SLACK_DATA_WEBHOOK_URL",
 )
 
 
@@ -198,6 +199,7 @@ class Demo:
         self.sink = SlackSink(self._on_slack).start()
         self.env["AMF1_SLACK_CRITICAL_WEBHOOK_URL"] = self.sink.url("critical")
         self.env["AMF1_SLACK_ALERTS_WEBHOOK_URL"] = self.sink.url("alerts")
+        self.env["AMF1_SLACK_DATA_WEBHOOK_URL"] = self.sink.url("data")
         self.say(f"slack: no webhook configured; a local sink prints alerts ({self.sink.url('')})")
 
     def _on_slack(self, message: SlackMessage) -> None:

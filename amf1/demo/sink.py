@@ -1,7 +1,7 @@
 """A local Slack stand-in: an HTTP server that accepts webhook posts and records them.
 
 Used by `amf1 demo` when no real webhook is configured. Each channel gets its own path
-(`/critical`, `/alerts`), so the record says which channel an alert was routed to.
+(`/critical`, `/alerts`, `/data`), so the record says which channel an alert was routed to.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class PagerDutyServer:
     def __init__(self, directory: Path) -> None:
         self._context, self.cert_file = server_context(directory)
         self.events: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []  # time.time() of each accepted event
         self.attempts = 0
         self.delay_s = 0.0
         self._failures: deque[tuple[int, dict[str, str]]] = deque()
@@ -112,6 +113,7 @@ class PagerDutyServer:
                     return
                 with outer._lock:
                     outer.events.append(event)
+                    outer.arrivals.append(time.time())
                 key = event.get("dedup_key") or f"generated-{len(outer.events)}"
                 self._answer(
                     202, {"status": "success", "message": "Event processed", "dedup_key": key}

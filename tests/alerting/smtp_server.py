@@ -10,8 +10,9 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    at: float = field(default_factory=time.time)
 
     def part(self, subtype: str) -> str:
         body = self.message.get_body(preferencelist=(subtype,))

@@ -106,3 +106,25 @@ def test_a_benchmark_error_is_the_reason() -> None:
         None,
         "bench.pipeline: Elasticsearch unreachable",
     )
+
+
+def test_alert_latency_is_reported_per_channel() -> None:
+    """The alert benchmark's per-channel figures nest under the channel; the goal holds for
+    every channel or fails."""
+    [spec] = [s for s in SPECS if s.key == "alert_latency_s"]
+    raw = {
+        "alert_latency_s": {
+            channel: {"p50": 1.0, "p95": p95, "max": 9.0}
+            for channel, p95 in (("slack", 2.0), ("pagerduty", 3.0), ("email", 6.0))
+        }
+    }
+    value, reason = extract(spec, raw)
+    assert reason is None
+    assert value == {
+        "slack": {"p50": 1.0, "p95": 2.0},
+        "pagerduty": {"p50": 1.0, "p95": 3.0},
+        "email": {"p50": 1.0, "p95": 6.0},
+    }
+    verdict = evaluate({"alert_latency_s": value}, {})["alert_latency_s"]
+    assert verdict["pass"] is False
+    assert verdict["measured"] == "slack p95 2.00 s, pagerduty p95 3.00 s, email p95 6.00 s"
