@@ -53,6 +53,15 @@ class ChannelDeliverer:
         """Send a message kept outside the ledger (the watcher's own); never raises."""
         result = self._notifier.send(message)
         self.sent_count += result.ok
+        if not result.ok:
+            fields = {
+                "amf1.alert.rule": message.rule,
+                "amf1.alert.group": message.source,
+                "amf1.alert.severity": message.severity,
+                "amf1.alert.channel": self.channel,
+                "error.message": result.error,
+            }
+            emit(Action.ALERT_DELIVERY_FAILED, f"{self.channel} delivery failed", fields)
         return result
 
     def deliver(self, rule: str, group: str, now: datetime) -> SendResult | None:

@@ -104,7 +104,10 @@ def test_no_secret_in_output_logs_or_messages_on_any_failure_path(
         es.indices.delete(index=f"{h.settings.state_index}-quarantine", ignore_unavailable=True)
     captured = capsys.readouterr()
     assert "AMF1_SLACK_ALERTS_WEBHOOK_URL: not a URL" in captured.err
-    assert any(e.get("event.action") == "alert-delivery-failed" for e in events)
+    failed = {
+        e["amf1.alert.channel"] for e in events if e["event.action"] == "alert-delivery-failed"
+    }
+    assert failed == {"slack-critical", "pagerduty", "email"}
     assert smtp.auth_attempts > 0 and smtp.received == []
     assert "channel email" in json.dumps(problems) or any("channel email" in str(e) for e in events)
     haystacks = {
