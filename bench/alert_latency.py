@@ -28,7 +28,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from alerting.notify import SlackNotifier
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
