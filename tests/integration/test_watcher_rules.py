@@ -263,7 +263,8 @@ def test_alert_message_has_value_example_and_links(
     install(es)
     day = incident_day() + timedelta(hours=1)
     plant(es, [event(day + timedelta(seconds=t), a, **f) for t, a, f in _predictions()])
-    h = harness(stack.es_url, slack, day, "prediction-errors")
+    # A served Jaeger UI gets a trace link; the `amf1 trace` command is named either way.
+    h = harness(stack.es_url, slack, day, "prediction-errors", jaeger_ui_url="http://jaeger:16686")
     h.new_watcher()
     h.run(130)
     block = slack.received[0].body["blocks"][1]["text"]["text"]
@@ -272,5 +273,6 @@ def test_alert_message_has_value_example_and_links(
     assert "driver HAM, circuit monza, error ValueError" in example
     assert "/app/discover#/view/amf1-search-predictions?_g=" in block
     assert f"/trace/{'ab' * 16}|Jaeger trace>" in block
+    assert f"Trace: `amf1 trace {'ab' * 16}`" in block
     assert "alerting/runbooks/prediction-errors.md" in block
     cleanup(es, h)
