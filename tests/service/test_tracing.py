@@ -222,7 +222,7 @@ def test_defaults_keep_failed_and_slow_predictions_and_say_so_in_the_log(
             fast = client.post("/predict/qualifying", json=qualifying_body())
             delay = {TEST_DELAY_HEADER: "80"}
             slow = client.post("/predict/qualifying", json=qualifying_body(), headers=delay)
-            (models_dir / STAGE1_NAME / MODEL_FILE).unlink()
+            (model_directory(models_dir, STAGE1_NAME) / MODEL_FILE).unlink()
             with make_client(models_dir) as unloaded:
                 failed = unloaded.post("/predict/qualifying", json=qualifying_body())
         assert (fast.status_code, slow.status_code, failed.status_code) == (200, 200, 503)
