@@ -35,6 +35,16 @@ class _HeaderDeadline:
     client: tuple[str, int] | None
     _header_timer: asyncio.TimerHandle | None = None
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Arm the deadline: a connection that never sends a byte is closed too."""
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Disarm the deadline."""
+        self._disarm_header_deadline()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _arm_header_deadline(self) -> None:
         if self._header_timer is None:
             self._header_timer = self.loop.call_later(
@@ -76,16 +86,6 @@ class _HeaderDeadline:
 class DeadlineH11Protocol(_HeaderDeadline, H11Protocol):
     """uvicorn's h11 protocol with the header deadline."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Arm the deadline: a connection that never sends a byte is closed too."""
-        super().connection_made(transport)
-        self._arm_header_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Disarm the deadline."""
-        self._disarm_header_deadline()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         """Arm at a request's first bytes, disarm once h11 has its complete headers."""
         if self.conn.their_state is h11.IDLE:
@@ -97,16 +97,6 @@ class DeadlineH11Protocol(_HeaderDeadline, H11Protocol):
 
 class DeadlineHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):
     """uvicorn's httptools protocol with the header deadline."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Arm the deadline: a connection that never sends a byte is closed too."""
-        super().connection_made(transport)
-        self._arm_header_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Disarm the deadline."""
-        self._disarm_header_deadline()
-        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         """A request's first byte: arm."""
