@@ -21,6 +21,11 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     watch.add_argument("--once", action="store_true", help="evaluate every rule once and exit")
     watch.add_argument("--interval", type=float, help="seconds between evaluations (>= 1)")
     watch.add_argument("--rules", type=Path, help="rules file (default: alerting/rules.yaml)")
+    watch.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus /metrics on 127.0.0.1:PORT (default: AMF1_WATCHER_METRICS_PORT)",
+    )
     watch.set_defaults(func=_watch)
 
     # Under `kibana` because it checks the rules against Kibana's saved searches and data view.
@@ -35,7 +40,12 @@ def _settings(args: argparse.Namespace) -> Any:
     from alerting.settings import Settings  # noqa: PLC0415 - keep `amf1 --help` fast
 
     overrides: dict[str, Any] = {}
-    for arg, name in (("rules", "rules_file"), ("interval", "watch_interval_s")):
+    names = (
+        ("rules", "rules_file"),
+        ("interval", "watch_interval_s"),
+        ("metrics_port", "watcher_metrics_port"),
+    )
+    for arg, name in names:
         value = getattr(args, arg, None)
         if value is not None:
             overrides[name] = value
@@ -94,6 +104,10 @@ def _watch(args: argparse.Namespace) -> int:
     # One line per Elasticsearch request or retry (tens per cycle) would drown the watcher's own
     # events; an outage is reported once, by the watcher itself (watcher-degraded).
     logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    if settings.watcher_metrics_port is not None and not args.once:
+        from alerting.metrics import serve  # noqa: PLC0415
+
+        serve(settings.watcher_metrics_port)
     try:
         return _run_watcher(watcher, once=args.once)
     finally:

@@ -132,6 +132,13 @@ class Settings(KibanaSettings, LogIndices):
     max_catchup_s: float = Field(
         6 * 3600.0, ge=0.0, description="Longest past period evaluated after a pause, seconds."
     )
+    watcher_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port of the watcher's Prometheus /metrics on 127.0.0.1 (MAE, Brier, drift, "
+        "missing-data rate); unset: not served.",
+    )
     claim_ttl_s: float = Field(
         300.0,
         gt=0.0,

@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "service.cli",
     "elk.cli",
     "alerting.cli",
+    "alerting.prometheus.cli",
     "kibana.cli",
     "amf1.loadgen.cli",
     "amf1.health.cli",

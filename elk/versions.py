@@ -2,7 +2,8 @@
 
 The cache is keyed by these values, so changing one here makes `amf1 stack up` fetch or build
 the new version beside the old one. The Go side is pinned further by the committed manifests:
-`elk/go/jaeger/go.mod` + `go.sum` (Jaeger), `elk/go/builder/go.mod` + `go.sum` (the collector
+`elk/go/jaeger/go.mod` + `go.sum` (Jaeger), `elk/go/prometheus` and `elk/go/alertmanager`
+(Prometheus + promtool, Alertmanager + amtool), `elk/go/builder/go.mod` + `go.sum` (the collector
 builder), `elk/collector/builder-config.yaml` + `elk/collector/go.sum` (the collector itself).
 A unit test checks that those files agree with the constants here.
 """
@@ -28,6 +29,13 @@ MAVEN_REPOSITORY_URL: Final = "https://repo1.maven.org/maven2"
 JAEGER_MODULE: Final = "github.com/jaegertracing/jaeger"
 JAEGER_PACKAGE: Final = "github.com/jaegertracing/jaeger/cmd/jaeger"
 JAEGER_VERSION: Final = "v1.76.0"
+
+# Prometheus and Alertmanager, built from their Go modules through our tools modules
+# elk/go/prometheus and elk/go/alertmanager. Prometheus 3.x publishes its Go module as v0.3xx.y.
+PROMETHEUS_MODULE: Final = "github.com/prometheus/prometheus"
+PROMETHEUS_VERSION: Final = "v0.316.0"
+ALERTMANAGER_MODULE: Final = "github.com/prometheus/alertmanager"
+ALERTMANAGER_VERSION: Final = "v0.35.0"
 
 # OpenTelemetry Collector: one release for every collector module (core, contrib, builder).
 COLLECTOR_RELEASE: Final = "v0.156.0"

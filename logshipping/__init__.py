@@ -3,7 +3,7 @@
 `configure()` once at start-up in every process; `emit()` catalogue events from call sites.
 """
 
-from logshipping.config import add_secrets, configure, shutdown
+from logshipping.config import add_secrets, configure, shipper_counts, shutdown
 from logshipping.events import CATALOGUE, Action, CatalogueError, EventSpec, emit
 from logshipping.settings import Settings
 
@@ -16,5 +16,6 @@ __all__ = [
     "add_secrets",
     "configure",
     "emit",
+    "shipper_counts",
     "shutdown",
 ]

@@ -39,7 +39,7 @@ from logshipping.render import JsonRenderer
 from logshipping.settings import Settings
 from logshipping.settings_base import environment_secrets
 from logshipping.shipping.handler import ShippingHandler
-from logshipping.shipping.worker import SHIPPER_LOGGER_NAME
+from logshipping.shipping.worker import SHIPPER_LOGGER_NAME, ShipperCounts
 
 _LEVELS: Final = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 # Library loggers whose own handlers would print non-JSON lines; they propagate to root instead.
@@ -242,6 +242,13 @@ def _configure_stdlib(formatter: logging.Formatter, level: int) -> None:
 def add_secrets(secrets: Iterable[str]) -> None:
     """Registers secret values learnt after start-up (redacted from every later event)."""
     _State.redactor.add_secrets(secrets)
+
+
+def shipper_counts() -> ShipperCounts | None:
+    """This process's shipper totals (shipped, buffered, dropped by reason); None when logs are
+    not shipped."""
+    shipper = _State.shipper
+    return shipper.counts() if shipper is not None else None
 
 
 def shutdown(timeout_s: float | None = None) -> bool:

@@ -19,12 +19,13 @@ from logshipping.events import Action, emit
 from service import handlers, openapi
 from service.feedback import PredictionStore
 from service.limits import ConcurrencyLimitMiddleware
+from service.metrics.sync import ProcessSync
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from service.model_status import ModelStatusReporter
 from service.monitoring.hub import MonitoringHub
 from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
-from service.routes import feedback, ops, predict
+from service.routes import feedback, metrics, ops, predict
 from service.settings import Settings
 from service.state import Services, services_of
 from service.workers.sync import WorkerSync
@@ -57,7 +58,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # at ~120 ms each, and the spans waiting in the export queue make such passes come every few
     # thousand requests. Objects freed later by reference counting are unaffected.
     gc.freeze()
-    async with state.monitoring.running(refresh=refresh_monitoring), state.workers.running():
+    async with (
+        state.monitoring.running(refresh=refresh_monitoring),
+        state.workers.running(),
+        app.state.metrics_sync.running(),
+    ):
         yield
     emit(Action.SERVICE_STOPPED, f"{SERVICE_NAME} stopped")
     tracing.shutdown()
@@ -106,11 +111,13 @@ def create_app(
         else PredictionStore(settings.prediction_store_size, settings.prediction_ttl_s),
         monitoring=monitoring if monitoring is not None else MonitoringHub(settings.monitoring),
     )
+    app.state.metrics_sync = ProcessSync(registry.statuses)
     handlers.install(app)
     openapi.install(app)
     app.include_router(predict.router)
     app.include_router(feedback.router)
     app.include_router(ops.router)
+    app.include_router(metrics.router)
     # Added last = outermost: the access log sees the 413/408 answers of the body limit and the
     # 503 of the concurrency limit too (which counts slow body uploads as in progress). With
     # tracing on it also makes the server span and adds X-Trace-Id to every answer.

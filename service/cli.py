@@ -73,6 +73,14 @@ def _save_table(frame: Any, path: Path) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from service.metrics.multiproc import multiproc_dir_for_run  # noqa: PLC0415
+
+    # Before the app (and prometheus-client) is imported: every worker's metrics in one place.
+    with multiproc_dir_for_run():
+        return _serve_run(args)
+
+
+def _serve_run(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
     from service.app import create_app  # noqa: PLC0415

@@ -16,6 +16,7 @@ import orjson
 
 from logshipping.events import Action, Level, emit
 from service.features import STAGE1_NAME, STAGE2_NAME
+from service.metrics.definitions import observe_prediction
 from tracing.asgi import ServerSpan
 from tracing.correlation import SPAN_ID, TRACE_ID, TRACE_KEPT
 from tracing.spans import record_error
@@ -212,6 +213,7 @@ def _log_access(scope: Scope, status: int, duration_ns: int, fields: dict[str, A
     action, level = _classify(path, status, model, "error.stack_trace" in fields)
     if model is not None:
         fields.setdefault("amf1.model.name", model)
+        observe_prediction(model, status, duration_ns)
     if status >= 400:
         fields.setdefault("error.type", f"http_{status}")
         fields.setdefault("error.message", f"{method} {path} answered {status}")

@@ -1,4 +1,4 @@
-"""Build Jaeger and the log collector from their Go modules into the versioned cache.
+"""Build Jaeger, Prometheus, Alertmanager and the log collector from their Go modules into the versioned cache.
 
 Only the Go module proxy is contacted (GOPROXY as configured, GOTOOLCHAIN=local). Module and
 build caches live under the stack's Go directory (AMF1_GO_CACHE_DIR), so nothing outside the
@@ -24,6 +24,8 @@ from elk.stack.progress import Reporter
 
 ELK_DIR = Path(__file__).resolve().parents[1]
 JAEGER_TOOLS_DIR = ELK_DIR / "go" / "jaeger"
+PROMETHEUS_TOOLS_DIR = ELK_DIR / "go" / "prometheus"
+ALERTMANAGER_TOOLS_DIR = ELK_DIR / "go" / "alertmanager"
 BUILDER_TOOLS_DIR = ELK_DIR / "go" / "builder"
 COLLECTOR_DIR = ELK_DIR / "collector"
 _BUILD_TIMEOUT_S = 3600.0
@@ -126,6 +128,59 @@ def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
         partial.replace(binary)
         report(f"jaeger: built {binary}")
     return binary
+
+
+def _ensure_commands(
+    directory: Path, module: str, version: str, tools_dir: Path, layout: Layout, report: Reporter
+) -> None:
+    """Build every command `directory` lacks (its name = the module's `cmd/<name>`)."""
+    name = directory.name.rsplit("-", 1)[0]
+    with file_lock(layout.locks_dir / f"{name}.lock", _LOCK_TIMEOUT_S, report):
+        commands = [cmd for cmd in _COMMANDS[name] if not (directory / cmd).exists()]
+        if not commands:
+            return
+        check_go(report)
+        directory.mkdir(parents=True, exist_ok=True)
+        for command in commands:
+            report(f"{name}: building {module}/cmd/{command}@{version} (minutes the first time)")
+            partial = directory / f".{command}.partial"
+            argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial)]
+            log = directory / "build.log"
+            _run([*argv, f"{module}/cmd/{command}"], tools_dir, go_env(layout), log, report)
+            partial.replace(directory / command)
+            report(f"{name}: built {directory / command}")
+
+
+# The commands each tools module builds; the first is the service's own binary.
+_COMMANDS = {"prometheus": ("prometheus", "promtool"), "alertmanager": ("alertmanager", "amtool")}
+
+
+def ensure_prometheus(layout: Layout, report: Reporter) -> Path:
+    """Return the Prometheus binary, building it and promtool from elk/go/prometheus if missing."""
+    directory = layout.prometheus_dir
+    _ensure_commands(
+        directory,
+        versions.PROMETHEUS_MODULE,
+        versions.PROMETHEUS_VERSION,
+        PROMETHEUS_TOOLS_DIR,
+        layout,
+        report,
+    )
+    return directory / "prometheus"
+
+
+def ensure_alertmanager(layout: Layout, report: Reporter) -> Path:
+    """Return the Alertmanager binary, building it and amtool from elk/go/alertmanager if missing."""
+    directory = layout.alertmanager_dir
+    _ensure_commands(
+        directory,
+        versions.ALERTMANAGER_MODULE,
+        versions.ALERTMANAGER_VERSION,
+        ALERTMANAGER_TOOLS_DIR,
+        layout,
+        report,
+    )
+    return directory / "alertmanager"
 
 
 def _write_manifest(source_dir: Path) -> Path:

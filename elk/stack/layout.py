@@ -39,6 +39,16 @@ class Layout:
         return self.cache_dir / f"jaeger-{versions.JAEGER_VERSION}" / "jaeger"
 
     @property
+    def prometheus_dir(self) -> Path:
+        """Holds `prometheus` and `promtool`."""
+        return self.cache_dir / f"prometheus-{versions.PROMETHEUS_VERSION}"
+
+    @property
+    def alertmanager_dir(self) -> Path:
+        """Holds `alertmanager` and `amtool`."""
+        return self.cache_dir / f"alertmanager-{versions.ALERTMANAGER_VERSION}"
+
+    @property
     def collector_dir(self) -> Path:
         return self.cache_dir / f"otelcol-{versions.COLLECTOR_RELEASE}"
 

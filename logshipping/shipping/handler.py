@@ -26,7 +26,7 @@ from logshipping.shipping.recovery import (
     lock_path,
 )
 from logshipping.shipping.transport import BatchTcpTransport
-from logshipping.shipping.worker import ShippingWorker
+from logshipping.shipping.worker import ShipperCounts, ShippingWorker
 
 
 class PassThroughFormatter(logging.Formatter):
@@ -99,6 +99,10 @@ class ShippingHandler(AsynchronousLogstashHandler):  # type: ignore[misc]
             self.ship(self.format(record))
         except Exception:  # noqa: BLE001 - a logging handler reports via handleError
             self.handleError(record)
+
+    def counts(self) -> ShipperCounts:
+        """Events shipped, buffered and dropped by this process's shipper (`ShipperCounts`)."""
+        return self._worker.counts()
 
     def flush(self) -> None:
         """Nothing to do on the calling thread: the journal is durable once `ship` returns."""

@@ -20,6 +20,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,24 @@ _SEND_BUDGET_S = 0.2  # longest send burst before new journal records are ingest
 _REPORT_INTERVAL_S = 1.0
 _CONFIRM_INTERVAL_S = 1.0  # waiting for the ack and a commit per poll cost more than the sending
 _MIN_RETRY_WAIT_S = 0.05  # between shutdown cycles that delivered nothing (no busy loop)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipperCounts:
+    """What one process's shipper did since start-up (the service exports them as metrics).
+
+    `shipped`: events written to the receiver (one re-sent after a lost connection counts again);
+    `buffered`: events waiting in the SQLite buffer now; `dropped`: events lost, by reason
+    (`journal_full`: the reader fell too far behind; `buffer_full`: the size bound;
+    `expired`: older than the age bound).
+    """
+
+    shipped: int
+    buffered: int
+    dropped: dict[str, int]
+
+
+DROP_REASONS = ("journal_full", "buffer_full", "expired")
 
 
 class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
@@ -79,6 +98,8 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         self._on_dropped = on_dropped
         self._dropped = 0
         self._journal_dropped_seen = 0
+        self._shipped = 0
+        self._dropped_by_reason = dict.fromkeys(DROP_REASONS, 0)
         self._next_report = 0.0
         self._position = (0, 0)  # what was read from the journal and sent or buffered
         self._confirmed = (0, 0)  # what the receiver acknowledged (or SQLite holds), saved
@@ -107,11 +128,14 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         )
         first_seq = self._journal.first_seq
         # Our own files from an earlier process with the same pid (container pid 1).
-        self._dropped += recover_journal(
-            self._database, self._stem, self._database.journal_position(), before_seq=first_seq
+        self._drop(
+            "buffer_full",
+            recover_journal(
+                self._database, self._stem, self._database.journal_position(), before_seq=first_seq
+            ),
         )
         self._position = self._confirmed = (first_seq, 0)
-        self._dropped += adopt_orphans_into(self._database, self._stem)
+        self._drop("buffer_full", adopt_orphans_into(self._database, self._stem))
 
     def run(self) -> None:
         """Thread body: set up, loop until shutdown, then drain within the deadline."""
@@ -160,7 +184,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
             now = time.monotonic()
             if now >= self._next_report or final:
                 self._next_report = now + _REPORT_INTERVAL_S
-                self._dropped += self._database.expire_events()
+                self._drop("expired", self._database.expire_events())
                 self._report_drops()
         except (DatabaseLockedError, DatabaseDiskIOError, BufferUnusableError) as exc:
             self._warn("log buffer unavailable, will retry: %s", exc)
@@ -188,7 +212,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
                 self._position = self._confirmed
                 continue
             else:
-                self._dropped += self._database.add_chunks(group_by_level(data), position)
+                self._drop("buffer_full", self._database.add_chunks(group_by_level(data), position))
                 self._position = self._confirmed = position
             if next_seq is None:
                 return
@@ -228,6 +252,7 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
         except OSError as exc:
             self._back_off(exc)
             return False
+        self._shipped += data.count(b"\n")
         self._retry_delay_s = 0.05
         return True
 
@@ -251,7 +276,19 @@ class ShippingWorker(LogProcessingWorker):  # type: ignore[misc]
                 self._back_off(exc)
                 return
             self._database.delete_queued_events()
+            self._shipped += sum(chunk.count(b"\n") for chunk in chunks)
             self._retry_delay_s = 0.05
+
+    def counts(self) -> ShipperCounts:
+        """Totals since start-up (read from any thread: plain int reads, no lock needed)."""
+        dropped = dict(self._dropped_by_reason)
+        dropped["journal_full"] = self._journal.dropped
+        buffered = self._database.count if self._database is not None else 0
+        return ShipperCounts(self._shipped, buffered, dropped)
+
+    def _drop(self, reason: str, count: int) -> None:
+        self._dropped += count
+        self._dropped_by_reason[reason] += count
 
     def _report_drops(self) -> None:
         journal_dropped = self._journal.dropped
