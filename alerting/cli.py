@@ -24,7 +24,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     watch.add_argument(
         "--metrics-port",
         type=int,
-        help="serve Prometheus /metrics on 127.0.0.1:PORT (default: AMF1_WATCHER_METRICS_PORT)",
+        help="serve Prometheus /metrics on PORT (default: AMF1_WATCHER_METRICS_PORT)",
     )
     watch.set_defaults(func=_watch)
 
@@ -107,7 +107,7 @@ def _watch(args: argparse.Namespace) -> int:
     if settings.watcher_metrics_port is not None and not args.once:
         from alerting.metrics import serve  # noqa: PLC0415
 
-        serve(settings.watcher_metrics_port)
+        serve(settings.watcher_metrics_port, settings.watcher_metrics_host)
     try:
         return _run_watcher(watcher, once=args.once)
     finally:

@@ -132,11 +132,14 @@ class Settings(KibanaSettings, LogIndices):
     max_catchup_s: float = Field(
         6 * 3600.0, ge=0.0, description="Longest past period evaluated after a pause, seconds."
     )
+    watcher_metrics_host: str = Field(
+        "127.0.0.1", description="Address the watcher's /metrics binds (with the port set)."
+    )
     watcher_metrics_port: int | None = Field(
         None,
         ge=1,
         le=65535,
-        description="Port of the watcher's Prometheus /metrics on 127.0.0.1 (MAE, Brier, drift, "
+        description="Port of the watcher's Prometheus /metrics (MAE, Brier, drift, "
         "missing-data rate); unset: not served.",
     )
     claim_ttl_s: float = Field(

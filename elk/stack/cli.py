@@ -1,4 +1,4 @@
-"""`amf1 stack up | down | status | logs | build`: the local Elasticsearch, Jaeger and collector."""
+"""`amf1 stack up | down | status | logs | build`: the local services the tests run against."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ from elk.stack import docker
 if TYPE_CHECKING:
     from elk.stack.control import StackControl
 
-_SERVICES = ("elasticsearch", "jaeger", "collector")
-_COMPOSE_NAMES = {"elasticsearch": "elasticsearch", "jaeger": "jaeger", "collector": "logstash"}
+_SERVICES = ("elasticsearch", "jaeger", "collector", "alertmanager", "prometheus")
+_COMPOSE_NAMES = {
+    "elasticsearch": "elasticsearch",
+    "jaeger": "jaeger",
+    "collector": "logstash",
+    "alertmanager": "alertmanager",
+    "prometheus": "prometheus",
+}
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:

@@ -1,4 +1,4 @@
-"""Build Jaeger, Prometheus, Alertmanager and the log collector from their Go modules into the versioned cache.
+"""Build Jaeger, Prometheus, Alertmanager and the collector from Go modules into the cache.
 
 Only the Go module proxy is contacted (GOPROXY as configured, GOTOOLCHAIN=local). Module and
 build caches live under the stack's Go directory (AMF1_GO_CACHE_DIR), so nothing outside the
@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -130,57 +131,57 @@ def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
     return binary
 
 
-def _ensure_commands(
-    directory: Path, module: str, version: str, tools_dir: Path, layout: Layout, report: Reporter
-) -> None:
-    """Build every command `directory` lacks (its name = the module's `cmd/<name>`)."""
-    name = directory.name.rsplit("-", 1)[0]
+@dataclass(frozen=True)
+class _GoTools:
+    """A tools module building several commands of one Go module into one cache directory."""
+
+    module: str
+    version: str
+    tools_dir: Path
+    commands: tuple[str, ...]  # the first is the service's own binary
+
+
+_PROMETHEUS = _GoTools(
+    versions.PROMETHEUS_MODULE,
+    versions.PROMETHEUS_VERSION,
+    PROMETHEUS_TOOLS_DIR,
+    ("prometheus", "promtool"),
+)
+_ALERTMANAGER = _GoTools(
+    versions.ALERTMANAGER_MODULE,
+    versions.ALERTMANAGER_VERSION,
+    ALERTMANAGER_TOOLS_DIR,
+    ("alertmanager", "amtool"),
+)
+
+
+def _ensure_commands(tools: _GoTools, directory: Path, layout: Layout, report: Reporter) -> Path:
+    """Build every command of `tools` that `directory` lacks; return the first one's path."""
+    name = tools.commands[0]
     with file_lock(layout.locks_dir / f"{name}.lock", _LOCK_TIMEOUT_S, report):
-        commands = [cmd for cmd in _COMMANDS[name] if not (directory / cmd).exists()]
-        if not commands:
-            return
-        check_go(report)
-        directory.mkdir(parents=True, exist_ok=True)
-        for command in commands:
-            report(f"{name}: building {module}/cmd/{command}@{version} (minutes the first time)")
+        missing = [cmd for cmd in tools.commands if not (directory / cmd).exists()]
+        if missing:
+            check_go(report)
+            directory.mkdir(parents=True, exist_ok=True)
+        for command in missing:
+            package = f"{tools.module}/cmd/{command}"
+            report(f"{name}: building {package}@{tools.version} (minutes the first time)")
             partial = directory / f".{command}.partial"
-            argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial)]
-            log = directory / "build.log"
-            _run([*argv, f"{module}/cmd/{command}"], tools_dir, go_env(layout), log, report)
+            argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial), package]
+            _run(argv, tools.tools_dir, go_env(layout), directory / "build.log", report)
             partial.replace(directory / command)
             report(f"{name}: built {directory / command}")
-
-
-# The commands each tools module builds; the first is the service's own binary.
-_COMMANDS = {"prometheus": ("prometheus", "promtool"), "alertmanager": ("alertmanager", "amtool")}
+    return directory / name
 
 
 def ensure_prometheus(layout: Layout, report: Reporter) -> Path:
-    """Return the Prometheus binary, building it and promtool from elk/go/prometheus if missing."""
-    directory = layout.prometheus_dir
-    _ensure_commands(
-        directory,
-        versions.PROMETHEUS_MODULE,
-        versions.PROMETHEUS_VERSION,
-        PROMETHEUS_TOOLS_DIR,
-        layout,
-        report,
-    )
-    return directory / "prometheus"
+    """Return the Prometheus binary, building it and promtool (elk/go/prometheus) if missing."""
+    return _ensure_commands(_PROMETHEUS, layout.prometheus_dir, layout, report)
 
 
 def ensure_alertmanager(layout: Layout, report: Reporter) -> Path:
-    """Return the Alertmanager binary, building it and amtool from elk/go/alertmanager if missing."""
-    directory = layout.alertmanager_dir
-    _ensure_commands(
-        directory,
-        versions.ALERTMANAGER_MODULE,
-        versions.ALERTMANAGER_VERSION,
-        ALERTMANAGER_TOOLS_DIR,
-        layout,
-        report,
-    )
-    return directory / "alertmanager"
+    """Return the Alertmanager binary, building it and amtool (elk/go/alertmanager) if missing."""
+    return _ensure_commands(_ALERTMANAGER, layout.alertmanager_dir, layout, report)
 
 
 def _write_manifest(source_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The three native services: how each is obtained, launched and checked."""
+"""The native services: how each is obtained, launched and checked."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from elk.stack.progress import Reporter
 ELK_DIR = Path(__file__).resolve().parents[1]
 JAEGER_CONFIG = ELK_DIR / "jaeger" / "config.yaml"
 COLLECTOR_CONFIG = ELK_DIR / "collector" / "config.yaml"
+PROMETHEUS_DIR = ELK_DIR.parent / "prometheus"
+PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9093
 # Jaeger keeps the collector defaults (13133 health, 8888 metrics); ours moves to 13134/8889.
 JAEGER_HEALTH_URL = "http://127.0.0.1:13133/status"
 COLLECTOR_HEALTH_PORT = 13134
@@ -69,6 +72,38 @@ def _collector_launch(binary: Path, layout: Layout, settings: Settings) -> Launc
     return Launch(argv=argv, env=env, cwd=layout.service_dir("collector"))
 
 
+def _prometheus_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
+    data = layout.service_dir("prometheus") / "data"
+    argv = [
+        str(binary),
+        f"--config.file={PROMETHEUS_DIR / 'prometheus.yml'}",
+        f"--storage.tsdb.path={data}",
+        "--storage.tsdb.retention.time=2d",
+        f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}",
+    ]
+    return Launch(argv=argv, env=dict(os.environ), cwd=layout.service_dir("prometheus"))
+
+
+def _alertmanager_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
+    data = layout.service_dir("alertmanager") / "data"
+    argv = [
+        str(binary),
+        f"--config.file={PROMETHEUS_DIR / 'alertmanager.yml'}",
+        f"--storage.path={data}",
+        f"--web.listen-address=127.0.0.1:{ALERTMANAGER_PORT}",
+        "--cluster.listen-address=",  # one instance: no gossip port
+    ]
+    return Launch(argv=argv, env=dict(os.environ), cwd=layout.service_dir("alertmanager"))
+
+
+def _prometheus_healthy(_settings: Settings) -> bool:
+    return probes.http_ok(f"http://127.0.0.1:{PROMETHEUS_PORT}/-/ready")
+
+
+def _alertmanager_healthy(_settings: Settings) -> bool:
+    return probes.http_ok(f"http://127.0.0.1:{ALERTMANAGER_PORT}/-/ready")
+
+
 def _es_healthy(_settings: Settings) -> bool:
     return probes.elasticsearch_healthy(f"http://{elasticsearch.HOST}:{elasticsearch.HTTP_PORT}")
 
@@ -117,6 +152,22 @@ SERVICES: tuple[Service, ...] = (
         ensure=gobuild.ensure_collector,
         launch=_collector_launch,
         healthy=_collector_healthy,
+    ),
+    Service(
+        name="alertmanager",
+        port=ALERTMANAGER_PORT,
+        version=versions.ALERTMANAGER_VERSION,
+        ensure=gobuild.ensure_alertmanager,
+        launch=_alertmanager_launch,
+        healthy=_alertmanager_healthy,
+    ),
+    Service(
+        name="prometheus",
+        port=PROMETHEUS_PORT,
+        version=versions.PROMETHEUS_VERSION,
+        ensure=gobuild.ensure_prometheus,
+        launch=_prometheus_launch,
+        healthy=_prometheus_healthy,
     ),
 )
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)

@@ -17,7 +17,7 @@ def test_unknown_service_is_refused_with_the_valid_names(
     with pytest.raises(SystemExit) as exc:
         main(["stack", "up", "bogus"])
     assert exc.value.code == 2
-    assert "elasticsearch, jaeger, collector" in capsys.readouterr().err
+    assert "elasticsearch, jaeger, collector, alertmanager, prometheus" in capsys.readouterr().err
 
 
 def test_status_json_lists_every_service(
@@ -28,8 +28,9 @@ def test_status_json_lists_every_service(
     monkeypatch.setenv("AMF1_STACK_MODE", "native")
     main(["stack", "status", "--json"])
     rows = json.loads(capsys.readouterr().out)
-    assert [row["name"] for row in rows] == ["elasticsearch", "jaeger", "collector"]
-    assert {row["port"] for row in rows} == {9200, 16686, 5000}
+    names = [row["name"] for row in rows]
+    assert names == ["elasticsearch", "jaeger", "collector", "alertmanager", "prometheus"]
+    assert {row["port"] for row in rows} == {9200, 16686, 5000, 9093, 9090}
     # Nothing was started from this empty runtime dir: no pid, whatever else answers the port.
     assert all(row["pid"] is None for row in rows)
     assert all(row["health"] in {"down", "external"} for row in rows)

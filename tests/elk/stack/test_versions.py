@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from elk import versions
@@ -49,7 +50,36 @@ def test_jaeger_tools_module_pins_the_jaeger_version() -> None:
     assert f"{versions.JAEGER_MODULE} {versions.JAEGER_VERSION}" in gomod
 
 
+@pytest.mark.parametrize(
+    ("tools", "module", "version", "commands"),
+    [
+        (
+            "prometheus",
+            versions.PROMETHEUS_MODULE,
+            versions.PROMETHEUS_VERSION,
+            ("prometheus", "promtool"),
+        ),
+        (
+            "alertmanager",
+            versions.ALERTMANAGER_MODULE,
+            versions.ALERTMANAGER_VERSION,
+            ("alertmanager", "amtool"),
+        ),
+    ],
+)
+def test_prometheus_tools_modules_pin_their_versions(
+    tools: str, module: str, version: str, commands: tuple[str, ...]
+) -> None:
+    """The Prometheus and Alertmanager tools modules require the pinned version and declare
+    every command the stack builds."""
+    gomod = (ELK / "go" / tools / "go.mod").read_text()
+    assert re.search(rf"^\s*{re.escape(module)} {re.escape(version)}\b", gomod, re.M), gomod[:400]
+    for command in commands:
+        assert f"{module}/cmd/{command}" in gomod
+
+
 def test_go_sums_are_committed() -> None:
     """Every Go build has a committed go.sum, so module checksums are pinned in the repo."""
-    for path in ("go/jaeger/go.sum", "go/builder/go.sum", "collector/go.sum"):
+    paths = ("go/jaeger/go.sum", "go/builder/go.sum", "go/prometheus/go.sum")
+    for path in (*paths, "go/alertmanager/go.sum", "collector/go.sum"):
         assert (ELK / path).stat().st_size > 0, path
