@@ -148,6 +148,12 @@ SPECS: tuple[Spec, ...] = (
         },
         quick_args=("--seconds", "4"),
     ),
+    Spec(
+        "metrics_us",
+        "bench.metrics",
+        {"": ("metrics_us",)},
+        quick_args=("--calls", "5000", "--rounds", "5"),
+    ),
 )
 
 
@@ -218,6 +224,7 @@ GOALS: tuple[Goal, ...] = (
             " (observed)"
         ),
     ),
+    Goal("metrics_us", "<= 2 per prediction", lambda v: v <= 2, lambda v: f"{v:.2f} us"),
 )
 
 

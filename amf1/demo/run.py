@@ -340,6 +340,9 @@ class Demo:
         )
         if http_ok(f"{self.settings.kibana_url.rstrip('/')}/api/status"):
             result.kibana_url = self.settings.kibana_url
+        result.metrics_url = f"{self.settings.service_url.rstrip('/')}/metrics"
+        if http_ok(f"{summary.PROMETHEUS_URL}/-/ready"):
+            result.prometheus_url = summary.PROMETHEUS_URL
         for line in summary.format_summary(result, str(report)):
             self.say(line)
 

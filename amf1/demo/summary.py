@@ -25,6 +25,8 @@ class Summary:
     alerts: list[dict[str, str]] = field(default_factory=list)
     trace_links: list[tuple[str, str]] = field(default_factory=list)
     kibana_url: str | None = None
+    metrics_url: str | None = None
+    prometheus_url: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -168,9 +170,31 @@ def format_summary(summary: Summary, report_path: str | None) -> list[str]:
             "Kibana: not running here (native stack); saved objects are in kibana/saved_objects/"
             ", `amf1 kibana import` loads them where Kibana runs"
         )
+    lines.extend(metrics_lines(summary))
     if report_path:
         lines.append(f"Report of the demo: {report_path}")
     lines.extend(f"Note: {problem}" for problem in summary.problems)
+    return lines
+
+
+# Where `amf1 stack up prometheus` runs it (elk.stack.services.PROMETHEUS_PORT).
+PROMETHEUS_URL = "http://127.0.0.1:9090"
+# A query that answers "is the service healthy" at a glance (docs/metrics.md has more).
+EXAMPLE_QUERY = "sum by (model, status) (rate(amf1_predictions_total[5m]))"
+
+
+def metrics_lines(summary: Summary) -> list[str]:
+    """Where the metrics are: the service's endpoint, and a query for Prometheus."""
+    if summary.metrics_url is None:
+        return []
+    lines = [f"Metrics: {summary.metrics_url} (Prometheus text format; docs/metrics.md)"]
+    if summary.prometheus_url:
+        lines.append(f"  query in Prometheus ({summary.prometheus_url}/graph): {EXAMPLE_QUERY}")
+    else:
+        lines.append(
+            f"  query, once Prometheus scrapes it (`amf1 stack up prometheus alertmanager`): "
+            f"{EXAMPLE_QUERY}"
+        )
     return lines
 
 

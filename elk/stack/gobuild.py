@@ -7,6 +7,7 @@ repository and the registries feeds a build. Our committed go.mod/go.sum files p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -139,6 +140,9 @@ class _GoTools:
     version: str
     tools_dir: Path
     commands: tuple[str, ...]  # the first is the service's own binary
+    # Files that `//go:embed` needs but the module does not ship (built by npm in the project's
+    # release process): a placeholder page is written there in a copy of the module's source.
+    missing_assets: tuple[str, ...] = ()
 
 
 _PROMETHEUS = _GoTools(
@@ -152,6 +156,11 @@ _ALERTMANAGER = _GoTools(
     versions.ALERTMANAGER_VERSION,
     ALERTMANAGER_TOOLS_DIR,
     ("alertmanager", "amtool"),
+    ("ui/app/dist/elm/index.html", "ui/app/dist/mantine/index.html"),
+)
+_PLACEHOLDER_PAGE = (
+    "<!doctype html><title>{name}</title><p>The web UI is not part of the {name} Go module, so "
+    "this build has none: use its HTTP API or its command-line tool.</p>\n"
 )
 
 
@@ -160,18 +169,62 @@ def _ensure_commands(tools: _GoTools, directory: Path, layout: Layout, report: R
     name = tools.commands[0]
     with file_lock(layout.locks_dir / f"{name}.lock", _LOCK_TIMEOUT_S, report):
         missing = [cmd for cmd in tools.commands if not (directory / cmd).exists()]
-        if missing:
-            check_go(report)
-            directory.mkdir(parents=True, exist_ok=True)
-        for command in missing:
-            package = f"{tools.module}/cmd/{command}"
-            report(f"{name}: building {package}@{tools.version} (minutes the first time)")
-            partial = directory / f".{command}.partial"
-            argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial), package]
-            _run(argv, tools.tools_dir, go_env(layout), directory / "build.log", report)
-            partial.replace(directory / command)
-            report(f"{name}: built {directory / command}")
+        if not missing:
+            return directory / name
+        check_go(report)
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as scratch:
+            tools_dir = tools.tools_dir
+            if tools.missing_assets:
+                tools_dir = _with_assets(tools, Path(scratch), layout, directory / "build.log")
+            for command in missing:
+                package = f"{tools.module}/cmd/{command}"
+                report(f"{name}: building {package}@{tools.version} (minutes the first time)")
+                partial = directory / f".{command}.partial"
+                argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial), package]
+                _run(argv, tools_dir, go_env(layout), directory / "build.log", report)
+                partial.replace(directory / command)
+                report(f"{name}: built {directory / command}")
     return directory / name
+
+
+def _with_assets(tools: _GoTools, scratch: Path, layout: Layout, log: Path) -> Path:
+    """A copy of the tools module whose `tools.module` is a copy of the pinned source (checked
+    against our go.sum by `go mod download`) plus placeholders for the missing embedded assets;
+    returns the copy's directory. The module cache is read-only and `go build -overlay` may not
+    replace files there, hence the copy and a local `replace`."""
+    env = go_env(layout)
+    argv = ["go", "mod", "download", "-json", f"{tools.module}@{tools.version}"]
+    with log.open("a", encoding="utf-8") as out:
+        done = subprocess.run(  # noqa: S603 - argv built from constants
+            argv,
+            cwd=tools.tools_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=_BUILD_TIMEOUT_S,
+        )
+        out.write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise BuildError(f"`{' '.join(argv)}` failed:\n{done.stderr[-2000:]}")
+    source = scratch / "module"
+    # The module cache is read-only: copy the files' contents, then make the tree writable (so
+    # the assets can be added and the scratch directory removed).
+    shutil.copytree(json.loads(done.stdout)["Dir"], source, copy_function=shutil.copyfile)
+    for folder, _, _ in os.walk(source):
+        Path(folder).chmod(0o755)
+    for relative in tools.missing_assets:
+        asset = source / relative
+        asset.parent.mkdir(parents=True, exist_ok=True)
+        asset.write_text(_PLACEHOLDER_PAGE.format(name=tools.commands[0]), encoding="utf-8")
+    tools_copy = scratch / "tools"
+    tools_copy.mkdir()
+    for manifest in ("go.mod", "go.sum"):
+        shutil.copyfile(tools.tools_dir / manifest, tools_copy / manifest)
+    with (tools_copy / "go.mod").open("a", encoding="utf-8") as gomod:
+        gomod.write(f"\nreplace {tools.module} => ../module\n")
+    return tools_copy
 
 
 def ensure_prometheus(layout: Layout, report: Reporter) -> Path:

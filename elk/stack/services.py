@@ -10,7 +10,7 @@ from pathlib import Path
 from elk import installer, versions
 from elk.client import make_client
 from elk.settings import Settings
-from elk.stack import elasticsearch, fetch, gobuild, probes
+from elk.stack import alertmanager, elasticsearch, fetch, gobuild, probes
 from elk.stack.launch import Launch
 from elk.stack.layout import Layout
 from elk.stack.progress import Reporter
@@ -85,10 +85,13 @@ def _prometheus_launch(binary: Path, layout: Layout, _settings: Settings) -> Lau
 
 
 def _alertmanager_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
-    data = layout.service_dir("alertmanager") / "data"
+    runtime = layout.service_dir("alertmanager")
+    data = runtime / "data"
+    # The shipped routes with local secrets (runtime/secrets/) and nothing sent off loopback.
+    config = alertmanager.write_local_config(PROMETHEUS_DIR / "alertmanager.yml", runtime)
     argv = [
         str(binary),
-        f"--config.file={PROMETHEUS_DIR / 'alertmanager.yml'}",
+        f"--config.file={config}",
         f"--storage.path={data}",
         f"--web.listen-address=127.0.0.1:{ALERTMANAGER_PORT}",
         "--cluster.listen-address=",  # one instance: no gossip port

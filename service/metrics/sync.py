@@ -1,5 +1,5 @@
-"""Per-process values copied into the metrics every second: models loaded, the log shipper, the
-span drops and (with several workers) the process's own resources.
+"""Per-process values copied into the metrics every second: the prediction tally, models loaded,
+the log shipper, the span drops and (with several workers) the process's own resources.
 
 These are read from where they are kept (the registry, `logshipping.shipper_counts()`,
 `tracing.drop_totals()`) rather than counted again on the hot path: the request thread pays
@@ -74,6 +74,7 @@ class ProcessSync:
 
     def sync(self) -> None:
         """Copy every value now (also called by `GET /metrics` before it answers)."""
+        m.TALLY.flush()
         statuses = self._statuses()
         for model in m.MODELS:
             status = statuses.get(model)

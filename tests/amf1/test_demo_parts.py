@@ -130,3 +130,14 @@ def test_summary_lists_alerts_traces_and_where_kibana_is() -> None:
 def test_without_a_jaeger_ui_the_summary_prints_trace_commands() -> None:
     """The native Jaeger serves no UI: the example traces are `amf1 trace ID` commands."""
     assert trace_links(["c" * 32, "c" * 32], None) == [("c" * 32, f"amf1 trace {'c' * 32}")]
+
+
+def test_summary_says_where_the_metrics_are() -> None:
+    """The endpoint, and a Prometheus query: in Prometheus when it runs, else how to start it."""
+    summary = Summary(metrics_url="http://127.0.0.1:8000/metrics")
+    text = "\n".join(format_summary(summary, None))
+    assert "Metrics: http://127.0.0.1:8000/metrics" in text
+    assert "rate(amf1_predictions_total[5m])" in text
+    assert "amf1 stack up prometheus alertmanager" in text
+    summary.prometheus_url = "http://127.0.0.1:9090"
+    assert "http://127.0.0.1:9090/graph" in "\n".join(format_summary(summary, None))

@@ -26,6 +26,7 @@ ISSUE_KEYS = [
     "drift_update_us",
     "service_rss_mib",
     "scale",
+    "metrics_us",
 ]
 INFORMATION_ONLY = {"predict", "cpu_per_request_us"}
 
