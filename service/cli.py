@@ -83,9 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_run(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
-    from service.app import create_app  # noqa: PLC0415
     from service.model_store import has_models  # noqa: PLC0415
-    from service.observability import configure_process  # noqa: PLC0415
     from service.protocol import http_protocol, set_header_timeout  # noqa: PLC0415
     from service.settings import Settings  # noqa: PLC0415
 
@@ -111,6 +109,11 @@ def _serve_run(args: argparse.Namespace) -> int:
         "http": http_protocol(),
     }
     if settings.workers == 1:
+        # Imported only here: a supervisor that imported the app would write metric files of
+        # its own (a live process that serves nothing) into the run's directory.
+        from service.app import create_app  # noqa: PLC0415
+        from service.observability import configure_process  # noqa: PLC0415
+
         configure_process()
         set_header_timeout(settings.header_timeout_s)
         uvicorn.run(create_app(settings), **common)

@@ -1,4 +1,4 @@
-"""`GET /metrics` in one process: the guide's names and labels, with values each prediction moves."""
+"""`GET /metrics` in one process: the guide's names and labels, moved by each prediction."""
 
 from __future__ import annotations
 

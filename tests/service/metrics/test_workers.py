@@ -18,6 +18,7 @@ from tests.service.conftest import qualifying_body
 from tests.service.test_serve_workers import _serve
 
 REQUESTS = 30
+FLUSH_S = 1.0
 SUCCESS = {"model": STAGE1_NAME, "status": "success"}
 
 
@@ -55,7 +56,8 @@ def _per_worker_successes(directory: Path) -> dict[int, float]:
 def test_scrapes_sum_all_workers_and_survive_a_killed_worker(
     models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """30 predictions spread over 3 workers: every scrape, whichever worker answers, says 30;
+    """30 predictions spread over 3 workers: every scrape a second later, whichever worker
+    answers, says 30;
     after one worker is killed and replaced, still 30, and only live workers' gauges remain."""
     directory = tmp_path / "metrics"
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
@@ -65,6 +67,8 @@ def test_scrapes_sum_all_workers_and_survive_a_killed_worker(
         for _ in range(REQUESTS):
             response = httpx.post(f"{url}/predict/qualifying", json=qualifying_body(), timeout=30)
             assert response.status_code == 200
+        # Each worker moves its tally into the shared files every second (FLUSH_S).
+        time.sleep(FLUSH_S + 0.5)
         per_worker = _per_worker_successes(directory)
         assert sum(per_worker.values()) == REQUESTS
         assert len(per_worker) >= 2, f"the kernel sent every request to one worker: {per_worker}"
