@@ -445,3 +445,31 @@ def test_the_shipping_handler_works_as_a_plain_logging_handler(
     finally:
         logger.removeHandler(handler)
     assert receiver.wait_for(lambda ev: len(_runs(receiver, "plain")) == 1, WAIT_S)
+
+
+def test_shipper_counts_what_it_buffered_dropped_and_shipped(ship: Callable[..., None]) -> None:
+    """`shipper_counts()` (the service's log metrics): 150 events into a 100-event buffer with
+    the receiver down: 100 buffered, 50 dropped as buffer_full; once it is up, all shipped."""
+    receiver = LineReceiver(free_port())
+    ship(receiver.port, log_buffer_max_events=100)
+    _log_numbered("counted", 150)
+    deadline = time.monotonic() + WAIT_S
+    counts = logshipping.shipper_counts()
+    while counts is None or counts.dropped["buffer_full"] < 50:
+        assert time.monotonic() < deadline, f"not counted: {counts}"
+        time.sleep(0.05)
+        counts = logshipping.shipper_counts()
+    assert counts.buffered == 100
+    assert counts.shipped == 0
+    assert counts.dropped == {"journal_full": 0, "buffer_full": 50, "expired": 0}
+    receiver.start()
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while (counts := logshipping.shipper_counts()) is not None and (
+            counts.buffered or counts.shipped < 100
+        ):
+            assert time.monotonic() < deadline, f"not shipped: {counts}"
+            time.sleep(0.05)
+        assert receiver.wait_for(lambda ev: len(ev) >= 100, WAIT_S)
+    finally:
+        receiver.stop()
