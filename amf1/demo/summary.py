@@ -189,7 +189,11 @@ def metrics_lines(summary: Summary) -> list[str]:
         return []
     lines = [f"Metrics: {summary.metrics_url} (Prometheus text format; docs/metrics.md)"]
     if summary.prometheus_url:
-        lines.append(f"  query in Prometheus ({summary.prometheus_url}/graph): {EXAMPLE_QUERY}")
+        # The native build of Prometheus has no web UI (not in its Go module): its API answers.
+        lines.append(
+            f"  query Prometheus: curl -s '{summary.prometheus_url}/api/v1/query' "
+            f"--data-urlencode 'query={EXAMPLE_QUERY}'"
+        )
     else:
         lines.append(
             f"  query, once Prometheus scrapes it (`amf1 stack up prometheus alertmanager`): "

@@ -140,4 +140,4 @@ def test_summary_says_where_the_metrics_are() -> None:
     assert "rate(amf1_predictions_total[5m])" in text
     assert "amf1 stack up prometheus alertmanager" in text
     summary.prometheus_url = "http://127.0.0.1:9090"
-    assert "http://127.0.0.1:9090/graph" in "\n".join(format_summary(summary, None))
+    assert "http://127.0.0.1:9090/api/v1/query" in "\n".join(format_summary(summary, None))
