@@ -26,6 +26,7 @@ from typing import Any, Final
 import structlog
 from elasticsearch import Elasticsearch
 
+from alerting import metrics
 from alerting.evaluate import Window, index_names
 from alerting.signals import signal_event_id
 from alerting.signals.drift_counts import (
@@ -45,6 +46,7 @@ from alerting.signals.drift_score import (
     FeatureScore,
     drifted,
     past_cooldown,
+    score_all,
     summary,
 )
 from logshipping.events import Action, Level, emit
@@ -197,6 +199,10 @@ class DriftSignal:
                 except CountsFormatError as exc:
                     _log.warning("drift counts not merged", reason=str(exc), model=model)
                     continue
+                # The gauge shows every scored feature, drifted or not (Prometheus alerts on it).
+                for feature in score_all(merged, scoring):
+                    if feature.score is not None:
+                        metrics.record_drift(model, feature.feature, feature.score)
                 if not found:
                     continue
                 last = self._reader.last_reported(es, now, model, version)
@@ -248,6 +254,7 @@ class MissingDataSignal:
             counts = missing(reports, scoring.ignore_features)
             if counts.rows < scoring.min_samples:
                 continue
+            metrics.record_missing_rate(model, counts.rate)
             threshold = scoring.missing_rate_threshold
             level: Level = "warning" if counts.rate > threshold else "info"
             worst = max(counts.by_feature.items(), key=lambda item: item[1], default=None)

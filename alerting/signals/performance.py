@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from elasticsearch import Elasticsearch
 
+from alerting import metrics
 from alerting.evaluate import Window, index_names
 from alerting.signals import signal_event_id
 from alerting.signals.outcomes import (
@@ -204,6 +205,7 @@ class PerformanceSignal:
 
     def _log_performance(self, performance: Performance, now: datetime) -> None:
         metric, value, model = performance.metric, performance.value, performance.model_name
+        metrics.record_performance(model, metric, value)
         warning, critical = self.config.thresholds(metric)
         unit = " s" if metric == "mae" else ""
         emit(

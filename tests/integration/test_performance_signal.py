@@ -20,6 +20,7 @@ from alerting.notify import SlackNotifier
 from elasticsearch import Elasticsearch
 
 import logshipping
+from alerting import metrics
 from alerting.backend import make_client
 from alerting.signals.outcomes import PerformanceConfig
 from alerting.signals.performance import PerformanceSignal
@@ -177,6 +178,12 @@ def test_planted_pairs_give_the_offline_values_and_two_watchers_one_document(
     assert performance[STAGE1]["amf1.performance.window_size"] == 25
     assert performance[STAGE2]["amf1.performance.value"] == pytest.approx(np.mean(squares), 1e-5)
     assert performance[STAGE2]["amf1.performance.window_size"] == 36
+    # The same values on the watcher's /metrics (amf1_model_mae, amf1_model_brier_score).
+    gauge = metrics.REGISTRY.get_sample_value
+    assert gauge("amf1_model_mae", {"model": STAGE1}) == pytest.approx(np.mean(errors), 1e-5)
+    assert gauge("amf1_model_brier_score", {"model": STAGE2}) == pytest.approx(
+        np.mean(squares), 1e-5
+    )
     (unmatched,) = by_action["feedback-unmatched"]
     assert unmatched["amf1.feedback.unmatched_count"] == 3
     assert unmatched["amf1.feedback.unmatched.prediction_not_found"] == 1

@@ -18,6 +18,7 @@ from structlog.testing import capture_logs
 from structlog.typing import EventDict, WrappedLogger
 
 import logshipping
+from alerting import metrics
 from alerting.signals.drift import drift_signals
 from elk.installer import install
 from logshipping.events import Action, emit
@@ -132,5 +133,17 @@ def test_three_workers_counts_give_one_alert_for_the_shifted_feature(
         assert count_when_answering(es, _drift_detected(model)) == 1
         assert count_when_answering(es, _drift_detected(model, SHIFTED)) == 1
         assert messages(slack, "drift-warning") == [("fired", "warning", SHIFTED)]
+        # Every scored feature's PSI on the watcher's /metrics; only the shifted one is high.
+        psi = {
+            feature: metrics.REGISTRY.get_sample_value(
+                "amf1_drift_psi", {"model": model, "feature": feature}
+            )
+            for feature in synthetic.FEATURES
+        }
+        threshold = h.settings.drift.psi_threshold
+        assert (psi[SHIFTED] or 0.0) > threshold, psi
+        assert all(v is None or v <= threshold for f, v in psi.items() if f != SHIFTED), psi
+        missing_rate = metrics.REGISTRY.get_sample_value("amf1_data_missing_rate", {"model": model})
+        assert missing_rate is not None and 0.0 <= missing_rate < 0.05
     finally:
         cleanup(es, h)
