@@ -22,6 +22,7 @@ import yaml
 from elk.stack.alertmanager import write_local_config
 from service.features import STAGE2_NAME
 from service.metadata import MODEL_FILE
+from service.model_store import model_directory
 from tests.alerting.prometheus.tools import PROMETHEUS_DIR, binary
 from tests.alerting.slack_server import SlackServer, slack_fixture  # noqa: F401 - fixture
 from tests.ports import free_port
@@ -110,7 +111,7 @@ def test_a_broken_model_fires_in_prometheus_and_reaches_the_critical_channel(
     """stage-2's model file is missing: /metrics says amf1_model_loaded 0, Prometheus fires
     AMF1ModelNotLoaded (critical) after its minute, Alertmanager posts it to #amf1-critical and
     to PagerDuty, and nothing to #amf1-alerts."""
-    (models_dir / STAGE2_NAME / MODEL_FILE).unlink()
+    (model_directory(models_dir, STAGE2_NAME) / MODEL_FILE).unlink()
     prometheus_bin, alertmanager_bin = binary("prometheus"), binary("alertmanager")
     am_port, prom_port = free_port(), free_port()
     alertmanager = f"http://127.0.0.1:{am_port}"

@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.metadata import MODEL_FILE
+from service.model_store import model_directory
 from tests.service.conftest import make_client, qualifying_body, race_body
 
 
@@ -58,7 +59,7 @@ def test_each_prediction_counts_once_by_model_and_status(client: TestClient) -> 
 
 def test_a_model_that_failed_to_load_reads_0_and_its_requests_are_errors(models_dir: Path) -> None:
     """A missing model file: amf1_model_loaded 0 for that model only; its 503s count as errors."""
-    (models_dir / STAGE2_NAME / MODEL_FILE).unlink()
+    (model_directory(models_dir, STAGE2_NAME) / MODEL_FILE).unlink()
     with make_client(models_dir) as client:
         before = _samples(client)
         assert client.post("/predict/race-winner", json=race_body()).status_code == 503
