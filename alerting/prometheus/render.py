@@ -1,7 +1,8 @@
 """Render the Prometheus alert rules from the watcher's rules file, the one threshold table.
 
-`prometheus/alerts.yaml` holds what only Prometheus needs (the PromQL over the metrics, `for`,
-labels); the levels, comparison, window and sample floor come from `alerting/rules.yaml`, so the
+`prometheus/alerts.yaml` holds what only Prometheus needs (the PromQL over the metrics, `for`);
+the levels, comparison, window, sample floor and routing category come from
+`alerting/rules.yaml`, so the
 watcher (alerting from logs) and Prometheus (alerting from metrics) cannot disagree on a
 threshold. `amf1 prometheus render [--check]` (`alerting.prometheus.cli`) writes or checks
 `prometheus/rules/amf1.rules.yml`.
@@ -10,13 +11,20 @@ threshold. `amf1 prometheus render [--check]` (`alerting.prometheus.cli`) writes
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from alerting.errors import ConfigurationError
-from alerting.rules import MetricCondition, RatioCondition, Rule, Severity, load_rules
+from alerting.rules import (
+    Category,
+    MetricCondition,
+    RatioCondition,
+    Rule,
+    Severity,
+    load_rules,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_FILE = ROOT / "alerting" / "rules.yaml"
@@ -40,14 +48,16 @@ class PrometheusAlert(BaseModel):
     severity: Severity | None = None
     expr: str = Field(min_length=1)
     for_: str = Field(alias="for")
-    category: Literal["model", "service", "data", "pipeline"]
+    category: Category | None = None
     summary: str = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_source_of_levels(self) -> PrometheusAlert:
         if (self.rule is None) == (self.severity is None):
+            raise ValueError("give `rule` (levels from the watcher's rules) or `severity`")
+        if (self.rule is None) != (self.category is not None):
             raise ValueError(
-                "give `rule` (levels from the watcher's rules) or `severity`, not both"
+                "`category` belongs to alerts without `rule` (a rule's comes from the rules file)"
             )
         return self
 
@@ -111,9 +121,13 @@ def _placeholders(rule: Rule) -> dict[str, str]:
 
 
 def _prometheus_rule(
-    alert: PrometheusAlert, severity: Severity, values: dict[str, str], rule_id: str | None
+    alert: PrometheusAlert,
+    severity: Severity,
+    category: Category,
+    values: dict[str, str],
+    rule_id: str | None,
 ) -> dict[str, Any]:
-    labels: dict[str, str] = {"severity": severity, "category": alert.category}
+    labels: dict[str, str] = {"severity": severity, "category": category}
     annotations = {"summary": _substitute(alert.summary, values)}
     if rule_id is not None:
         labels["rule"] = rule_id
@@ -138,8 +152,9 @@ def render(rules_file: Path = RULES_FILE, alerts_file: Path = ALERTS_FILE) -> st
     rendered: list[dict[str, Any]] = []
     for alert in spec.alerts:
         if alert.rule is None:
-            assert alert.severity is not None
-            rendered.append(_prometheus_rule(alert, alert.severity, {}, None))
+            # Both set: the model's validator requires them together.
+            assert alert.severity is not None and alert.category is not None
+            rendered.append(_prometheus_rule(alert, alert.severity, alert.category, {}, None))
             continue
         rule = rules.get(alert.rule)
         if rule is None:
@@ -151,11 +166,8 @@ def render(rules_file: Path = RULES_FILE, alerts_file: Path = ALERTS_FILE) -> st
         for severity in ("warning", "critical"):
             level = rule.warning if severity == "warning" else rule.critical
             if level is not None:
-                rendered.append(
-                    _prometheus_rule(
-                        alert, severity, values | {"threshold": _number(level)}, rule.id
-                    )
-                )
+                placed = values | {"threshold": _number(level)}
+                rendered.append(_prometheus_rule(alert, severity, rule.category, placed, rule.id))
     document = {"groups": [{"name": spec.group, "interval": spec.interval, "rules": rendered}]}
     body = yaml.safe_dump(document, sort_keys=False, width=100, allow_unicode=True)
     return _HEADER + body

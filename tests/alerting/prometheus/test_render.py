@@ -79,3 +79,14 @@ def test_an_alert_naming_an_unknown_rule_is_refused(tmp_path: Path) -> None:
 def test_durations_in_prometheus_form(seconds: float, text: str) -> None:
     """Whole hours and minutes in their unit, the rest in seconds."""
     assert render.duration(seconds) == text
+
+
+def test_routing_category_comes_from_the_table() -> None:
+    """An alert tied to a watcher rule carries that rule's `category` (data warnings route to
+    #amf1-data in both); alerts.yaml may not set one for it."""
+    table = {rule.id: rule for rule in load_rules(render.RULES_FILE)}
+    for prom_rule in _rules(render.render()):
+        labels = prom_rule["labels"]
+        if "rule" in labels:  # type: ignore[operator]
+            assert labels["category"] == table[labels["rule"]].category  # type: ignore[index]
+    assert table["missing-data"].category == "data"
