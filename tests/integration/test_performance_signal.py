@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from alerting.notify import SlackNotifier
 from elasticsearch import Elasticsearch
 
 import logshipping
 from alerting import metrics
 from alerting.backend import make_client
+from alerting.channels import Channels
 from alerting.signals.outcomes import PerformanceConfig
 from alerting.signals.performance import PerformanceSignal
 from alerting.watcher import Watcher
@@ -144,7 +144,7 @@ def test_planted_pairs_give_the_offline_values_and_two_watchers_one_document(
         ),
         stream=io.BytesIO(),
     )
-    notifier = SlackNotifier({}, timeout_s=5, max_retries=0, max_retry_after_s=0)
+    notifier = Channels([])
     clock = SimClock(now)
     for _ in range(2):
         watcher = Watcher(
