@@ -32,6 +32,8 @@ class CompiledRule:
     search: SavedSearch
     query: Query
     numerator_query: Query | None = None
+    # Fields the searches query that the mapping lacks: those parts match nothing, as in Kibana.
+    unknown_fields: tuple[str, ...] = ()
 
     @property
     def time_field(self) -> str:
@@ -45,8 +47,9 @@ def _check_field(rule: Rule, label: str, name: str, types: FieldTypes) -> None:
 
 def _translate(
     rule: Rule, label: str, search: SavedSearch, types: FieldTypes, time_zone: str
-) -> Query:
-    """The search's DSL; each field it names that the mapping lacks is logged as a warning."""
+) -> tuple[Query, tuple[str, ...]]:
+    """The search's DSL and the fields it names that the mapping lacks (each logged as a
+    warning)."""
     try:
         translation = search.translate(types, time_zone=time_zone)
     except KibanaError as exc:
@@ -61,7 +64,7 @@ def _translate(
                 "amf1.kibana.field": name,
             },
         )
-    return translation.query
+    return translation.query, tuple(translation.unknown_fields)
 
 
 def compile_rule(
@@ -86,6 +89,7 @@ def compile_rule(
             f"not on {index_prefix}*"
         )
     numerator_query = None
+    unknown: tuple[str, ...] = ()
     condition = rule.condition
     if isinstance(condition, RatioCondition):
         numerator = searches.get(condition.numerator)
@@ -94,13 +98,16 @@ def compile_rule(
                 f"rule {rule.id!r}: field condition.numerator: no saved search "
                 f"{condition.numerator!r}"
             )
-        numerator_query = _translate(rule, "condition.numerator", numerator, types, time_zone)
+        numerator_query, unknown = _translate(
+            rule, "condition.numerator", numerator, types, time_zone
+        )
     if isinstance(condition, MetricCondition):
         _check_field(rule, "condition.field", condition.field, types)
     if rule.group_by:
         _check_field(rule, "group_by", rule.group_by, types)
-    query = _translate(rule, "search", search, types, time_zone)
-    return CompiledRule(rule, search, query, numerator_query)
+    query, unknown_in_search = _translate(rule, "search", search, types, time_zone)
+    unknown_fields = tuple(dict.fromkeys((*unknown_in_search, *unknown)))
+    return CompiledRule(rule, search, query, numerator_query, unknown_fields)
 
 
 def load_compiled_rules(

@@ -122,6 +122,7 @@ class Watcher:
         self._work: dict[str, ChannelWork] = {}
         self._signals = tuple(signals)
         self._signal_runs: dict[str, datetime] = {}
+        self._report_unknown_fields()
 
     def run_once(self) -> bool:
         """One cycle over every rule; returns whether Elasticsearch answered throughout."""
@@ -171,6 +172,20 @@ class Watcher:
         except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
             _log.error(f"rule {compiled.rule.id} failed", **log_fields(exc))
             self.health.problem(key, f"{type(exc).__name__} (a bug; see the log)", now)
+
+    def _report_unknown_fields(self) -> None:
+        """A rule whose search names a field the mapping lacks can never fire on that part: the
+        watcher is degraded (a configuration alert, sent at the first cycle) until it is fixed."""
+        reported_now = self._clock() - timedelta(seconds=self._settings.degraded_after_s)
+        for compiled in self._rules:
+            if compiled.unknown_fields:
+                fields = ", ".join(compiled.unknown_fields)
+                self.health.problem(
+                    f"rule {compiled.rule.id} configuration",
+                    f"saved search {compiled.search.id} queries {fields}, not in the mapping: "
+                    "that part matches nothing, so the rule may never fire",
+                    reported_now,
+                )
 
     def _set_aside(self, doc_id: str, quarantine_index: str) -> None:
         self.health.notice(

@@ -85,6 +85,7 @@ def test_unknown_query_field_loads_with_a_warning_naming_rule_and_field(tmp_path
     assert warning["amf1.alert.rule"] == "model-load-failure"
     assert warning["amf1.kibana.search"] == "amf1-search-model-load-failed"
     assert warning["amf1.kibana.field"] == "no.such"
+    assert rule.unknown_fields == ("no.such",)  # the watcher's configuration alert names it
 
 
 def test_time_zone_reaches_the_compiled_queries() -> None:
