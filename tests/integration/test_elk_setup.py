@@ -71,11 +71,13 @@ def test_prune_deletes_only_days_past_the_retention(
     es: Elasticsearch, scratch_indices: list[str]
 ) -> None:
     """A day older than 30 days is deleted; a recent day and undated names are kept."""
-    old, recent, undated = "amf1-logs-2001.01.01", "amf1-logs-2001.03.01", "amf1-logs-keepme"
+    # Days before 2001: the watcher tests plant their events on random days of 2001-2003.
+    old, recent, undated = "amf1-logs-2000.01.01", "amf1-logs-2000.03.01", "amf1-logs-keepme"
     scratch_indices.extend([old, recent, undated])
     for name in scratch_indices:
+        es.indices.delete(index=name, ignore_unavailable=True)  # an interrupted run's leftover
         es.indices.create(index=name)
-    deleted = installer.prune(es, now=datetime(2001, 3, 10, tzinfo=UTC))
+    deleted = installer.prune(es, now=datetime(2000, 3, 10, tzinfo=UTC))
     assert old in deleted
     assert recent not in deleted
     assert undated not in deleted
