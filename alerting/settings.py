@@ -42,10 +42,6 @@ PERFORMANCE_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
     "performance_min_outcomes": ("performance", "min_outcomes"),
     "performance_lookback_s": ("performance", "lookback_s"),
     "performance_grace_s": ("performance", "grace_s"),
-    "mae_warning_s": ("performance", "mae_warning_s"),
-    "mae_critical_s": ("performance", "mae_critical_s"),
-    "brier_warning": ("performance", "brier_warning"),
-    "brier_critical": ("performance", "brier_critical"),
 }
 
 

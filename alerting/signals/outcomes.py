@@ -25,7 +25,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 Metric = Literal["mae", "brier"]
-Level = Literal["info", "warning", "critical"]
 
 # Which metric judges which model (model names are the team contract).
 METRIC_BY_MODEL: Final[Mapping[str, Metric]] = {
@@ -86,9 +85,9 @@ class Joined:
 
 
 class PerformanceConfig(BaseModel):
-    """Window, cadence and thresholds of the performance signal (the one place of their
-    defaults; the watcher's settings read them from `AMF1_PERFORMANCE_*`, `AMF1_MAE_*`,
-    `AMF1_BRIER_*`)."""
+    """Window and cadence of the performance signal (the one place of their defaults; the
+    watcher's settings read them from `AMF1_PERFORMANCE_*`). Its warning and critical levels
+    are the rules file's, as the alerts' are (`stage1-degradation`, `stage2-degradation`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -110,27 +109,6 @@ class PerformanceConfig(BaseModel):
         description="How long a feedback's prediction may take to be indexed before the "
         "feedback counts as unmatched, seconds.",
     )
-    mae_warning_s: float = Field(0.40, gt=0, description="Stage-1 MAE warning level, seconds.")
-    mae_critical_s: float = Field(0.50, gt=0, description="Stage-1 MAE critical level, seconds.")
-    # Over 20-car fields guessing 1/20 scores 0.0475 and the model about 0.040: the guide's
-    # 0.16 / 0.25 could never be reached (see docs/monitoring.md, model performance).
-    brier_warning: float = Field(0.045, gt=0, description="Stage-2 Brier warning level.")
-    brier_critical: float = Field(0.0475, gt=0, description="Stage-2 Brier critical level.")
-
-    def thresholds(self, metric: Metric) -> tuple[float, float]:
-        """(warning, critical) for `metric`."""
-        if metric == "mae":
-            return self.mae_warning_s, self.mae_critical_s
-        return self.brier_warning, self.brier_critical
-
-    def level(self, metric: Metric, value: float) -> Level:
-        """Critical above the critical threshold, warning above the warning one, else info."""
-        warning, critical = self.thresholds(metric)
-        if value > critical:
-            return "critical"
-        if value > warning:
-            return "warning"
-        return "info"
 
 
 @dataclass(frozen=True, slots=True)

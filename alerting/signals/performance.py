@@ -25,6 +25,7 @@ from elasticsearch import Elasticsearch
 
 from alerting import metrics
 from alerting.evaluate import Window, index_names
+from alerting.rules import Rule
 from alerting.signals import signal_event_id
 from alerting.signals.outcomes import (
     FEEDBACK_LAP_TIME,
@@ -33,6 +34,7 @@ from alerting.signals.outcomes import (
     REASONS,
     Feedback,
     Joined,
+    Metric,
     Performance,
     PerformanceConfig,
     Prediction,
@@ -43,12 +45,18 @@ from alerting.signals.outcomes import (
     prediction_from,
     rolling,
 )
-from logshipping.events import Action, emit
+from logshipping.events import Action, Level, emit
 
 # The outcome field of each model's feedback.
 OUTCOME_FIELD: Final[Mapping[str, str]] = {
     "stage1-qualifying": FEEDBACK_LAP_TIME,
     "stage2-race-winner": FEEDBACK_WINNER,
+}
+# The alert rules whose levels also set the level of each metric's `model-performance` event:
+# the event and the alert agree, and the thresholds live only in the rules file.
+LEVEL_RULES: Final[Mapping[Metric, str]] = {
+    "mae": "stage1-degradation",
+    "brier": "stage2-degradation",
 }
 _FEEDBACK_SOURCE: Final = [
     PREDICTION_ID,
@@ -61,6 +69,12 @@ _PREDICTION_SOURCE: Final = ["amf1.prediction.*", "amf1.model.*", "@timestamp"]
 # A prediction's event is written a moment after its id is made (and replicas' clocks differ).
 _ID_SKEW: Final = timedelta(minutes=5)
 _LISTED_IDS: Final = 20
+
+
+def level_rules(rules: Iterable[Rule]) -> dict[Metric, Rule]:
+    """The rules of `LEVEL_RULES` found in `rules` (a metric without one logs at info)."""
+    by_id = {rule.id: rule for rule in rules}
+    return {metric: by_id[rule_id] for metric, rule_id in LEVEL_RULES.items() if rule_id in by_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +96,21 @@ class PerformanceSignal:
         config: PerformanceConfig,
         *,
         index_prefix: str,
+        levels: Mapping[Metric, Rule] | None = None,
         service_name: str | None = None,
         limits: Limits | None = None,
     ) -> None:
         """
         Args:
-            config: window, cadence, look-back, grace and thresholds.
+            config: window, cadence, look-back and grace.
             index_prefix: the daily log indices' prefix (`amf1-logs-`).
+            levels: the rule whose thresholds set each metric's event level (`level_rules`).
             service_name: read only this service's events (None: every service's).
             limits: page, chunk and total sizes of the reads.
         """
         self._scope = [{"term": {"service.name": service_name}}] if service_name else []
         self.config = config
+        self.levels = dict(levels or {})
         self.interval_s = config.interval_s
         self.index_prefix = index_prefix
         self.lookback = timedelta(seconds=config.lookback_s)
@@ -206,13 +223,19 @@ class PerformanceSignal:
     def _log_performance(self, performance: Performance, now: datetime) -> None:
         metric, value, model = performance.metric, performance.value, performance.model_name
         metrics.record_performance(model, metric, value)
-        warning, critical = self.config.thresholds(metric)
         unit = " s" if metric == "mae" else ""
+        level: Level = "info"
+        bounds = ""
+        rule = self.levels.get(metric)
+        if rule is not None:
+            level = rule.severity_of(value) or "info"
+            levels = (("warning", rule.warning), ("critical", rule.critical))
+            listed = ", ".join(f"{name} > {at}{unit}" for name, at in levels if at is not None)
+            bounds = f" ({listed})"
         emit(
             Action.MODEL_PERFORMANCE,
             f"Rolling {metric.upper()} of {model} over the last "
-            f"{performance.window_size} outcomes: {value:.4f}{unit} (warning > {warning}{unit}, "
-            f"critical > {critical}{unit})",
+            f"{performance.window_size} outcomes: {value:.4f}{unit}{bounds}",
             {
                 "@timestamp": _iso(now),
                 "event.id": signal_event_id(self.name, model, now, self.interval_s),
@@ -222,7 +245,7 @@ class PerformanceSignal:
                 "amf1.performance.value": round(value, 6),
                 "amf1.performance.window_size": performance.window_size,
             },
-            level=self.config.level(metric, value),
+            level=level,
         )
 
     def _log_unmatched(

@@ -4,8 +4,8 @@ The defaults, limits and descriptions live once, in the hub's config models (`Dr
 `FreshnessConfig`, `MonitoringConfig`). `service.settings.Settings` holds one `MonitoringConfig`
 and maps the variables users set (`AMF1_DRIFT_EVALUATE_EVERY`, `AMF1_STALE_DATA_AFTER_S`, ...)
 onto its fields through `MONITORING_VARIABLES`. Drift scoring, the missing-data rate and model
-performance are the watcher's (`AMF1_DRIFT_WINDOW_SIZE`, `AMF1_MAE_WARNING_S`, ...:
-`alerting.settings`).
+performance are the watcher's (`AMF1_DRIFT_WINDOW_SIZE`, `AMF1_PERFORMANCE_WINDOW`, ...:
+`alerting.settings`; their alert levels are in `alerting/rules.yaml`).
 """
 
 from __future__ import annotations

@@ -65,12 +65,11 @@ def test_drift_scoring_comes_from_its_flat_variables(monkeypatch: pytest.MonkeyP
 
 
 def test_performance_variables_reach_the_signal_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AMF1_MAE_WARNING_S and AMF1_PERFORMANCE_* set the performance signal; arguments win."""
-    monkeypatch.setenv("AMF1_MAE_WARNING_S", "0.35")
+    """AMF1_PERFORMANCE_* set the performance signal; arguments win."""
     monkeypatch.setenv("AMF1_PERFORMANCE_WINDOW", "50")
+    monkeypatch.setenv("AMF1_PERFORMANCE_GRACE_S", "99")
     performance = Settings(performance_grace_s=10.0).performance
-    assert (performance.mae_warning_s, performance.window, performance.grace_s) == (0.35, 50, 10.0)
-    assert (performance.mae_critical_s, performance.brier_warning) == (0.50, 0.045)
+    assert (performance.window, performance.grace_s, performance.min_outcomes) == (50, 10.0, 10)
 
 
 SECRETS = {

@@ -194,19 +194,3 @@ def test_only_the_newest_version_counts_and_min_outcomes_holds_it_back() -> None
     assert performance is not None
     assert (performance.model_version, performance.value) == ("2", pytest.approx(0.3))
     assert rolling(matched, STAGE1, PerformanceConfig(min_outcomes=2)) is None
-
-
-@pytest.mark.parametrize(
-    ("metric", "value", "level"),
-    [
-        ("mae", 0.30, "info"),
-        ("mae", 0.45, "warning"),
-        ("mae", 0.55, "critical"),
-        ("brier", 0.040, "info"),
-        ("brier", 0.046, "warning"),
-        ("brier", 0.050, "critical"),
-    ],
-)
-def test_level_follows_the_thresholds(metric: str, value: float, level: str) -> None:
-    """MAE > 0.40 s warns, > 0.50 s is critical; Brier > 0.045 warns, > 0.0475 is critical."""
-    assert PerformanceConfig().level(metric, value) == level  # type: ignore[arg-type]
