@@ -7,6 +7,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from alerting.errors import BackendUnavailableError, ConfigurationError
 from alerting.settings import Settings
 from elk import client as elk_client
+from elk.security.credentials import StackUser
 from kibana.errors import KibanaError
 from kibana.mapping import load_template_file, merge_index_mappings
 
@@ -14,9 +15,12 @@ from kibana.mapping import load_template_file, merge_index_mappings
 _MAX_RETRIES = 1
 
 
-def make_client(settings: Settings) -> Elasticsearch:
-    """The shared client (`elk.client`), but without retry on timeout: the loop is the retry."""
-    return elk_client.make_client(settings, max_retries=_MAX_RETRIES, retry_on_timeout=False)
+def make_client(settings: Settings, user: StackUser = StackUser.WATCHER) -> Elasticsearch:
+    """The shared client (`elk.client`) as the watcher's user (unless `user` says otherwise),
+    but without retry on timeout: the loop is the retry."""
+    return elk_client.make_client(
+        settings, user=user, max_retries=_MAX_RETRIES, retry_on_timeout=False
+    )
 
 
 def field_types(settings: Settings, es: Elasticsearch | None) -> dict[str, str]:

@@ -37,6 +37,7 @@ from alerting.loading import load_compiled_rules
 from alerting.settings import Settings
 from alerting.watcher import Watcher
 from elk.installer import install
+from elk.security.credentials import StackUser
 from tests.alerting.pagerduty_server import ROUTING_KEY, PagerDutyServer
 from tests.alerting.smtp_server import PASSWORD, USER, SmtpServer
 
@@ -223,7 +224,8 @@ def main() -> int:
         email_from="watcher@amf1.example",
         email_to="oncall@amf1.example",
     )
-    es = make_client(settings)
+    # The bench seeds the log indices itself: an admin client (the watcher under test has its own).
+    es = make_client(settings, StackUser.ADMIN)
     install(es)
     rules = [
         c

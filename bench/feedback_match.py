@@ -26,6 +26,7 @@ from alerting.signals.outcomes import feedback_from, first_feedback, join, predi
 from amf1.loadgen.payloads import PayloadFactory
 from bench.serving import get_json, serve
 from elk.client import make_client
+from elk.security.credentials import StackUser
 from elk.settings import Settings as ElkSettings
 from elk.stack import probes
 
@@ -103,7 +104,7 @@ def measure(models: Path, stack: ExitStack, pairs: int, concurrency: int = 16) -
     settings = ElkSettings()
     if not probes.tcp_open(settings.logstash_host, settings.logstash_port):
         return {"feedback_matched_pct": None, "feedback_unmeasured": "no collector: stack down"}
-    es = stack.enter_context(make_client(settings))
+    es = stack.enter_context(make_client(settings, user=StackUser.ADMIN))
     service = f"amf1-bench-scale-{uuid.uuid4().hex[:8]}"
     buffer_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-buf-"))
     url, _ = serve(stack, models, _service_env(settings, service, buffer_dir))

@@ -47,6 +47,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 import logshipping
 from elk import installer, pipeline_rules
 from elk.client import make_client
+from elk.security.credentials import StackUser
 from logshipping import Action, Settings, emit
 
 # Every event the bench logs carries this dataset (the cleanup deletes by it).
@@ -268,7 +269,7 @@ def _median(values: list[int]) -> int:
 
 def run(events: int, rounds: int, paced_s: float, timeout_s: float) -> dict[str, Any]:
     """Alternate ceiling and pipeline `rounds` times (the machine is shared: medians), then pace."""
-    es = make_client()
+    es = make_client(user=StackUser.ADMIN)
     installer.install(es)
     ceilings: list[dict[str, Any]] = []
     bursts: list[dict[str, Any]] = []

@@ -36,9 +36,10 @@ def _add_elk_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _setup(args: argparse.Namespace) -> int:
     from elk.client import make_client  # noqa: PLC0415 - keep `amf1 --help` fast
     from elk.installer import InstallError, install  # noqa: PLC0415 - keep `amf1 --help` fast
+    from elk.security.credentials import StackUser  # noqa: PLC0415
 
     try:
-        report = install(make_client())
+        report = install(make_client(user=StackUser.ADMIN))
     except InstallError as exc:
         print(f"amf1 elk setup: {exc}")
         return 1
@@ -63,7 +64,8 @@ def _render(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     from elk.client import make_client  # noqa: PLC0415 - keep `amf1 --help` fast
     from elk.installer import prune  # noqa: PLC0415 - keep `amf1 --help` fast
+    from elk.security.credentials import StackUser  # noqa: PLC0415
 
-    for name in prune(make_client(), older_than_days=args.older_than_days):
+    for name in prune(make_client(user=StackUser.ADMIN), older_than_days=args.older_than_days):
         print(f"deleted {name}")
     return 0

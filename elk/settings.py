@@ -41,6 +41,12 @@ class Settings(ElasticsearchSettings, CacheDir, LogPipeline, JaegerEndpoints):
         default=None, description="GOMODCACHE/GOCACHE root for the builds; default <cache_dir>/go."
     )
     es_heap: str = Field(default="1g", description="Elasticsearch heap (-Xms/-Xmx) when native.")
+    collector_health_port: int = Field(
+        default=13134, description="Health-check port of the native stack's collector."
+    )
+    collector_metrics_port: int = Field(
+        default=8889, description="Prometheus metrics port of the native stack's collector."
+    )
     stack_timeout_s: float = Field(
         default=240.0, gt=0, description="How long `stack up` waits for one service's health."
     )

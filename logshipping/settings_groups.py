@@ -55,7 +55,11 @@ class ElasticsearchConnection(BaseModel):
     """How to reach Elasticsearch (TLS verified by default)."""
 
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch base URL.")
-    es_username: str | None = Field(None, description="Basic-auth user name.")
+    es_username: str | None = Field(
+        None,
+        description="Basic-auth user name; unset (with the password) on a loopback URL: the "
+        "native stack's generated user of the process's role (docs/stack.md).",
+    )
     es_password: SecretStr | None = Field(None, description="Basic-auth password.")
     es_api_key: SecretStr | None = Field(
         None, description="Encoded API key; preferred over user/password when set."

@@ -16,6 +16,7 @@ from elasticsearch import Elasticsearch
 
 import logshipping
 from elk.client import make_client
+from elk.security.credentials import StackUser
 from elk.settings import Settings
 from elk.stack.control import StackControl
 from logshipping.redaction import SECRETS
@@ -67,8 +68,8 @@ def stack() -> StackEndpoints:
 
 @pytest.fixture(scope="session")
 def es(stack: StackEndpoints) -> Iterator[Elasticsearch]:
-    """An Elasticsearch client for the stack (the project's own client factory)."""
-    client = make_client(Settings(es_url=stack.es_url))
+    """An admin Elasticsearch client for the stack (the project's own client factory)."""
+    client = make_client(Settings(es_url=stack.es_url), user=StackUser.ADMIN)
     yield client
     client.close()
 

@@ -40,6 +40,7 @@ from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import LoadPlan, run_sync
 from amf1.loadgen.session import Options, payloads_for, run_scenario
 from amf1.settings import Settings
+from elk.security.credentials import without_credentials
 from tracing.correlation import jaeger_ui_served
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -211,7 +212,8 @@ class Demo:
             return
         target = Target.from_url(self.settings.service_url)
         # The demo runs the service as it is deployed: several workers (unless told otherwise).
-        env = {"AMF1_WORKERS": str(environment.DEMO_WORKERS)} | self.env
+        # The service never talks to Elasticsearch: it gets no credentials of it.
+        env = {"AMF1_WORKERS": str(environment.DEMO_WORKERS)} | without_credentials(self.env)
         env |= environment.SERVICE_DEMO_ENV
         args = amf1_command("serve", "--host", target.host, "--port", str(target.port))
         service = self._child("service", args, env)
@@ -228,9 +230,10 @@ class Demo:
         the pipeline's start-up lag.
         """
         from elk.client import make_client  # noqa: PLC0415 - heavy import
+        from elk.security.credentials import StackUser  # noqa: PLC0415
 
         started = time.monotonic()
-        with make_client() as es:
+        with make_client(user=StackUser.WATCHER) as es:
             while time.monotonic() - started < 90:
                 # With several workers the events come from the workers, not the supervisor.
                 query = {"terms": {"process.pid": service_pids(service.pid)}}
@@ -247,11 +250,12 @@ class Demo:
     def _start_watcher(self) -> None:
         from alerting.settings import Settings as WatcherSettings  # noqa: PLC0415
         from elk.client import make_client  # noqa: PLC0415 - heavy import
+        from elk.security.credentials import StackUser  # noqa: PLC0415
 
         rules = environment.write_demo_rules(
             WatcherSettings().rules_file, self.config.work_dir / "rules.yaml"
         )
-        with make_client() as es:
+        with make_client(user=StackUser.WATCHER) as es:
             es.indices.delete(index=environment.DEMO_STATE_INDEX, ignore_unavailable=True)
         args = amf1_command("watch", "--interval", "1", "--rules", str(rules))
         # The drift window and cadences are the watcher's to score with.
@@ -320,12 +324,13 @@ class Demo:
         from amf1.report.data import collect  # noqa: PLC0415 - matplotlib only when needed
         from amf1.report.render import write_report  # noqa: PLC0415
         from elk.client import make_client  # noqa: PLC0415
+        from elk.security.credentials import StackUser  # noqa: PLC0415
 
         self.say("waiting 10 s for the last events to be searchable ...")
         time.sleep(10)
         result = summary.Summary()
         pids = [child.pid for child in self.children if child.pid is not None]
-        with make_client() as es:
+        with make_client(user=StackUser.WATCHER) as es:
             summary.indexed_events(es, self.settings, self.started_at, result, pids)
             if self.sink is not None:
                 result.alerts = summary.alerts_from_sink(list(self.sink.messages))

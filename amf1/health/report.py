@@ -25,9 +25,10 @@ def run_checks(
 ) -> tuple[list[dict[str, Any]], Status]:
     """Run the checks in the guide's order; returns the rows and the overall status."""
     from elk.client import make_client  # noqa: PLC0415 - elasticsearch is a heavy import
+    from elk.security.credentials import StackUser  # noqa: PLC0415
 
     checks: list[Check] = [check_service(settings)]
-    with make_client() as es:
+    with make_client(user=StackUser.ANALYST) as es:
         cluster = check_cluster(es)
         checks.append(cluster)
         reachable = cluster.data != {}

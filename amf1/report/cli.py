@@ -29,12 +29,13 @@ def _run(args: argparse.Namespace) -> int:
     from amf1.report.render import write_report  # noqa: PLC0415
     from amf1.settings import Settings  # noqa: PLC0415
     from elk.client import make_client  # noqa: PLC0415
+    from elk.security.credentials import StackUser  # noqa: PLC0415
 
     if args.days < 1:
         print("--days must be at least 1")
         return 2
     try:
-        with make_client() as es:
+        with make_client(user=StackUser.ANALYST) as es:
             end = datetime.now(UTC)
             data = collect(es, Settings(), end - timedelta(days=args.days), end)
     except (ApiError, TransportError, BackendUnavailableError) as exc:

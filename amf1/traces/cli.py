@@ -125,9 +125,10 @@ def _logs(settings: Any, trace_id: str) -> list[Any]:
 
     from amf1.traces.logs import trace_logs  # noqa: PLC0415
     from elk.client import make_client  # noqa: PLC0415 - elasticsearch is a heavy import
+    from elk.security.credentials import StackUser  # noqa: PLC0415
 
     try:
-        with make_client(max_retries=0) as es:
+        with make_client(user=StackUser.ANALYST, max_retries=0) as es:
             return trace_logs(es, f"{settings.index_prefix}*", trace_id)
     except (ApiError, TransportError) as exc:
         print(f"(log events unavailable: Elasticsearch: {exc})")

@@ -106,10 +106,11 @@ class StackControl:
     def _status_of(self, svc: Service) -> ServiceStatus:
         record = processes.alive_record(self.layout.pid_file(svc.name))
         healthy = svc.healthy(self.settings)
+        port = svc.port(self.settings)
         if record is not None:
             health = "healthy" if healthy else "starting"
-            return ServiceStatus(svc.name, svc.port, health, record.version, record.pid)
-        return ServiceStatus(svc.name, svc.port, "external" if healthy else "down", "?", None)
+            return ServiceStatus(svc.name, port, health, record.version, record.pid)
+        return ServiceStatus(svc.name, port, "external" if healthy else "down", "?", None)
 
     def _start_one(self, svc: Service) -> bool:
         pid_file = self.layout.pid_file(svc.name)
@@ -117,11 +118,12 @@ class StackControl:
             self._report(f"{svc.name}: already running (started by amf1)")
             self._wait_healthy(svc)
             return False
+        port = svc.port(self.settings)
         if svc.healthy(self.settings):
-            self._report(f"{svc.name}: already answering on port {svc.port}, not ours: left alone")
+            self._report(f"{svc.name}: already answering on port {port}, not ours: left alone")
             return False
-        if probes.tcp_open("127.0.0.1", svc.port):
-            raise StackError(f"{svc.name}: port {svc.port} is taken by another program")
+        if probes.tcp_open("127.0.0.1", port):
+            raise StackError(f"{svc.name}: port {port} is taken by another program")
         artifact = svc.ensure(self.layout, self._report)
         launch = svc.launch(artifact, self.layout, self.settings)
         self.layout.service_dir(svc.name).mkdir(parents=True, exist_ok=True)
@@ -136,7 +138,7 @@ class StackControl:
         note = f", {launch.note}" if launch.note else ""
         self._report(f"{svc.name}: started pid {record.pid}{note}; waiting for health")
         self._wait_healthy(svc)
-        self._report(f"{svc.name}: healthy on port {svc.port}")
+        self._report(f"{svc.name}: healthy on port {port}")
         return True
 
     def _when_healthy(self, svc: Service) -> None:

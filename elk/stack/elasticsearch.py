@@ -1,7 +1,10 @@
 """How the native Elasticsearch is configured and launched.
 
 The distribution in the cache stays read-only: each runtime gets its own config directory
-(ES_PATH_CONF), data, logs and temp directories under the stack's runtime dir.
+(ES_PATH_CONF), data, logs and temp directories under the stack's runtime dir. Security is on
+when the distribution carries it: the file realm holds the stack's users (`elk.security`), and
+anonymous requests are refused. The HTTP port is the one of `AMF1_ES_URL`, so a second stack
+(`AMF1_STACK_DIR`) can run beside the first.
 """
 
 from __future__ import annotations
@@ -9,18 +12,22 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
 from elk import versions
+from elk.security.credentials import CredentialStore, without_credentials
+from elk.security.realm import write_realm
 from elk.settings import Settings
 from elk.stack.java import find_jdk
 from elk.stack.launch import Launch
 from elk.stack.layout import Layout
 
 HOST = "127.0.0.1"
-HTTP_PORT = 9200
-TRANSPORT_PORT = 9300
+DEFAULT_HTTP_PORT = 9200
+# The transport port sits this far above the HTTP port (9200 -> 9300).
+_TRANSPORT_OFFSET = 100
 # Elasticsearch refuses to run as root. As root we start it in a user namespace where it is an
 # ordinary user; the files it writes are still owned by root outside, and it gains no rights.
 _NAMESPACE_UID = 1000
@@ -30,28 +37,42 @@ class RootWithoutUnshareError(RuntimeError):
     """Running as root and `unshare` (util-linux) is missing, so Elasticsearch cannot start."""
 
 
-def node_settings(home: Path, data: Path, logs: Path) -> dict[str, object]:
-    """elasticsearch.yml for one local, single-node, loopback-only cluster."""
+def http_port(settings: Settings) -> int:
+    """The port of `AMF1_ES_URL`: where the native Elasticsearch listens."""
+    return urlsplit(settings.es_url).port or DEFAULT_HTTP_PORT
+
+
+def security_available(home: Path) -> bool:
+    """Whether the distribution carries the security module (the integ-test zip does not)."""
+    return (home / "modules" / "x-pack-security").is_dir()
+
+
+def node_settings(
+    home: Path, data: Path, logs: Path, port: int = DEFAULT_HTTP_PORT
+) -> dict[str, object]:
+    """elasticsearch.yml for one local, single-node, loopback-only cluster on HTTP `port`."""
     settings: dict[str, object] = {
         "cluster.name": "amf1-local",
         "node.name": "amf1-local",
         "discovery.type": "single-node",
         "network.host": HOST,
-        "http.port": HTTP_PORT,
-        "transport.port": TRANSPORT_PORT,
+        "http.port": port,
+        "transport.port": port + _TRANSPORT_OFFSET,
         "path.data": str(data),
         "path.logs": str(logs),
         # A nearly full developer disk must not flip indices read-only in the middle of tests.
         "cluster.routing.allocation.disk.threshold_enabled": False,
     }
     # The integ-test zip carries only a few modules; a setting of a missing one is fatal.
-    if (home / "modules" / "x-pack-security").is_dir():
-        # Local, loopback-only stack: security off here only (the Docker stack keeps it on).
-        settings["xpack.security.enabled"] = False
+    if security_available(home):
+        # Users from the file realm (written at each start), roles from elk/security/roles.yml.
+        settings["xpack.security.enabled"] = True
+        settings["xpack.security.http.ssl.enabled"] = False
+        settings["xpack.security.transport.ssl.enabled"] = False
     return settings
 
 
-def _prepare_config(home: Path, service_dir: Path) -> Path:
+def _prepare_config(home: Path, service_dir: Path, port: int = DEFAULT_HTTP_PORT) -> Path:
     config = service_dir / "config"
     marker = config / ".amf1-distribution"
     # Re-seed from the distribution when it changed (a new pinned version), keeping the data.
@@ -61,7 +82,7 @@ def _prepare_config(home: Path, service_dir: Path) -> Path:
     data, logs = service_dir / "data", service_dir / "logs"
     for path in (data, logs, service_dir / "tmp"):
         path.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(node_settings(home, data, logs), sort_keys=False)
+    text = yaml.safe_dump(node_settings(home, data, logs, port), sort_keys=False)
     (config / "elasticsearch.yml").write_text(
         "# Written by `amf1 stack up` on every start; edit elk/stack/elasticsearch.py instead.\n"
         + text,
@@ -86,9 +107,11 @@ def _namespace_prefix() -> list[str]:
 def launch(home: Path, layout: Layout, settings: Settings) -> Launch:
     """Argv, environment and working directory that start Elasticsearch."""
     service_dir = layout.service_dir("elasticsearch")
-    config = _prepare_config(home, service_dir)
+    config = _prepare_config(home, service_dir, http_port(settings))
+    if security_available(home):
+        write_realm(config, CredentialStore(layout.runtime_dir).ensure())
     jdk = find_jdk(versions.ELASTICSEARCH_MIN_JAVA, settings.java_home)
-    env = dict(os.environ)
+    env = without_credentials(os.environ)
     env.update(
         ES_JAVA_HOME=str(jdk.home),
         ES_PATH_CONF=str(config),

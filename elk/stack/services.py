@@ -9,6 +9,12 @@ from pathlib import Path
 
 from elk import installer, versions
 from elk.client import make_client
+from elk.security.credentials import (
+    StackUser,
+    credentials_for,
+    stack_credentials,
+    without_credentials,
+)
 from elk.settings import Settings
 from elk.stack import alertmanager, elasticsearch, fetch, gobuild, probes
 from elk.stack.launch import Launch
@@ -21,10 +27,10 @@ COLLECTOR_CONFIG = ELK_DIR / "collector" / "config.yaml"
 PROMETHEUS_DIR = ELK_DIR.parent / "prometheus"
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
-# Jaeger keeps the collector defaults (13133 health, 8888 metrics); ours moves to 13134/8889.
+# Jaeger keeps the collector defaults (13133 health, 8888 metrics); ours moves to
+# AMF1_COLLECTOR_HEALTH_PORT / AMF1_COLLECTOR_METRICS_PORT (13134/8889).
 JAEGER_HEALTH_URL = "http://127.0.0.1:13133/status"
-COLLECTOR_HEALTH_PORT = 13134
-COLLECTOR_METRICS_PORT = 8889
+JAEGER_QUERY_PORT = 16686
 # Go's default GOGC=100 collects whenever the heap doubles; the collector allocates ~25 KiB per
 # event (JSON parse, OTTL, the disk queue's encode and decode) over a live heap of a few MiB, so
 # about a third of its CPU went to the GC: ~75 -> ~50 us of collector CPU per event at 400
@@ -40,7 +46,7 @@ class Service:
     """One service of the native stack."""
 
     name: str
-    port: int
+    port: Callable[[Settings], int]
     version: str
     ensure: Callable[[Layout, Reporter], Path]
     launch: Callable[[Path, Layout, Settings], Launch]
@@ -52,22 +58,27 @@ class Service:
 
 def _jaeger_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
     argv = [str(binary), "--config", str(JAEGER_CONFIG)]
-    return Launch(argv=argv, env=dict(os.environ), cwd=layout.service_dir("jaeger"))
+    return Launch(argv=argv, env=without_credentials(os.environ), cwd=layout.service_dir("jaeger"))
 
 
 def _collector_launch(binary: Path, layout: Layout, settings: Settings) -> Launch:
     queue_dir = layout.service_dir("collector") / "queue"
     queue_dir.mkdir(parents=True, exist_ok=True)
-    env = {**COLLECTOR_GO_RUNTIME, **os.environ}
+    env = {**COLLECTOR_GO_RUNTIME, **without_credentials(os.environ)}
     # The names elk/collector/config.yaml reads (rendered by `amf1 elk render`).
     env.update(
         AMF1_ES_URL=settings.es_url,
         AMF1_LOGSTASH_HOST=settings.logstash_host,
         AMF1_LOGSTASH_PORT=str(settings.logstash_port),
         AMF1_COLLECTOR_STORAGE_DIR=str(queue_dir),
-        AMF1_COLLECTOR_HEALTH_PORT=str(COLLECTOR_HEALTH_PORT),
-        AMF1_COLLECTOR_METRICS_PORT=str(COLLECTOR_METRICS_PORT),
+        AMF1_COLLECTOR_HEALTH_PORT=str(settings.collector_health_port),
+        AMF1_COLLECTOR_METRICS_PORT=str(settings.collector_metrics_port),
     )
+    # The pipeline writer's own credentials only (the stack's generated ones), through the
+    # environment: the collector's config reads them from there, never from its argv.
+    writer = stack_credentials(settings.es_url, StackUser.PIPELINE, settings.runtime_dir)
+    if writer is not None:
+        env.update(AMF1_ES_USERNAME=writer.username, AMF1_ES_PASSWORD=writer.basic_auth[1])
     argv = [str(binary), "--config", str(COLLECTOR_CONFIG)]
     return Launch(argv=argv, env=env, cwd=layout.service_dir("collector"))
 
@@ -81,7 +92,9 @@ def _prometheus_launch(binary: Path, layout: Layout, _settings: Settings) -> Lau
         "--storage.tsdb.retention.time=2d",
         f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}",
     ]
-    return Launch(argv=argv, env=dict(os.environ), cwd=layout.service_dir("prometheus"))
+    return Launch(
+        argv=argv, env=without_credentials(os.environ), cwd=layout.service_dir("prometheus")
+    )
 
 
 def _alertmanager_launch(binary: Path, layout: Layout, _settings: Settings) -> Launch:
@@ -96,7 +109,9 @@ def _alertmanager_launch(binary: Path, layout: Layout, _settings: Settings) -> L
         f"--web.listen-address=127.0.0.1:{ALERTMANAGER_PORT}",
         "--cluster.listen-address=",  # one instance: no gossip port
     ]
-    return Launch(argv=argv, env=dict(os.environ), cwd=layout.service_dir("alertmanager"))
+    return Launch(
+        argv=argv, env=without_credentials(os.environ), cwd=layout.service_dir("alertmanager")
+    )
 
 
 def _prometheus_healthy(_settings: Settings) -> bool:
@@ -107,8 +122,10 @@ def _alertmanager_healthy(_settings: Settings) -> bool:
     return probes.http_ok(f"http://127.0.0.1:{ALERTMANAGER_PORT}/-/ready")
 
 
-def _es_healthy(_settings: Settings) -> bool:
-    return probes.elasticsearch_healthy(f"http://{elasticsearch.HOST}:{elasticsearch.HTTP_PORT}")
+def _es_healthy(settings: Settings) -> bool:
+    admin = credentials_for(settings, StackUser.ADMIN)
+    url = f"http://{elasticsearch.HOST}:{elasticsearch.http_port(settings)}"
+    return probes.elasticsearch_healthy(url, admin.basic_auth if admin else None)
 
 
 def _install_index_template(settings: Settings, report: Reporter) -> None:
@@ -116,7 +133,7 @@ def _install_index_template(settings: Settings, report: Reporter) -> None:
 
     A daily index created before the template exists keeps dynamic mappings for the whole day.
     """
-    for action in installer.install(make_client(settings)).actions:
+    for action in installer.install(make_client(settings, user=StackUser.ADMIN)).actions:
         report(f"elasticsearch: {action}")
 
 
@@ -125,7 +142,8 @@ def _jaeger_healthy(_settings: Settings) -> bool:
 
 
 def _collector_healthy(settings: Settings) -> bool:
-    return probes.http_ok(f"http://127.0.0.1:{COLLECTOR_HEALTH_PORT}/") and probes.tcp_open(
+    health = f"http://127.0.0.1:{settings.collector_health_port}/"
+    return probes.http_ok(health) and probes.tcp_open(
         settings.logstash_host, settings.logstash_port
     )
 
@@ -133,7 +151,7 @@ def _collector_healthy(settings: Settings) -> bool:
 SERVICES: tuple[Service, ...] = (
     Service(
         name="elasticsearch",
-        port=elasticsearch.HTTP_PORT,
+        port=elasticsearch.http_port,
         version=versions.ELASTICSEARCH_VERSION,
         ensure=fetch.ensure_elasticsearch,
         launch=elasticsearch.launch,
@@ -142,7 +160,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         name="jaeger",
-        port=16686,
+        port=lambda _settings: JAEGER_QUERY_PORT,
         version=versions.JAEGER_VERSION,
         ensure=gobuild.ensure_jaeger,
         launch=_jaeger_launch,
@@ -150,7 +168,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         name="collector",
-        port=5000,
+        port=lambda settings: settings.logstash_port,
         version=versions.COLLECTOR_RELEASE,
         ensure=gobuild.ensure_collector,
         launch=_collector_launch,
@@ -158,7 +176,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         name="alertmanager",
-        port=ALERTMANAGER_PORT,
+        port=lambda _settings: ALERTMANAGER_PORT,
         version=versions.ALERTMANAGER_VERSION,
         ensure=gobuild.ensure_alertmanager,
         launch=_alertmanager_launch,
@@ -166,7 +184,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         name="prometheus",
-        port=PROMETHEUS_PORT,
+        port=lambda _settings: PROMETHEUS_PORT,
         version=versions.PROMETHEUS_VERSION,
         ensure=gobuild.ensure_prometheus,
         launch=_prometheus_launch,

@@ -17,6 +17,7 @@ import orjson
 from elasticsearch import Elasticsearch, TransportError
 
 from elk import pipeline_rules, rendered
+from elk.security.credentials import StackUser, stack_credentials
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,8 +66,18 @@ def logstash_pipeline(es_url: str) -> Iterator[Pipeline]:
         DockerContainer(LOGSTASH_IMAGE)
         .with_kwargs(network_mode="host")
         .with_env("AMF1_ES_URL", es_url)
-        .with_env("AMF1_ES_PASSWORD", "")
-        .with_env("AMF1_LOGSTASH_PORT", str(port))
+    )
+    # The pipeline writer's own credentials when the native stack generated them (security on).
+    writer = stack_credentials(es_url, StackUser.PIPELINE)
+    container = (
+        container.with_env("AMF1_ES_USERNAME", writer.username).with_env(
+            "AMF1_ES_PASSWORD", writer.password.get_secret_value()
+        )
+        if writer is not None
+        else container.with_env("AMF1_ES_PASSWORD", "")
+    )
+    container = (
+        container.with_env("AMF1_LOGSTASH_PORT", str(port))
         .with_env("AMF1_BEATS_PORT", str(free_port()))
         .with_volume_mapping(str(rendered.LOGSTASH_PIPELINE.parent), "/usr/share/logstash/pipeline")
         .with_volume_mapping(

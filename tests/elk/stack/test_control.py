@@ -39,7 +39,12 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[control.Stack
         return Launch(argv=argv, env={}, cwd=layout.service_dir("fake"))
 
     svc = Service(
-        "fake", port, "0.1", ensure, launch, lambda _s: probes.http_ok(f"http://127.0.0.1:{port}/")
+        "fake",
+        lambda _s: port,
+        "0.1",
+        ensure,
+        launch,
+        lambda _s: probes.http_ok(f"http://127.0.0.1:{port}/"),
     )
     monkeypatch.setattr(control, "SERVICES", (svc,))
     monkeypatch.setattr(control, "SERVICE_NAMES", ("fake",))
