@@ -8,7 +8,7 @@ they fail. Bring the stack up with `amf1 stack up`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import structlog
@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 
 import logshipping
 from elk.client import make_client
-from elk.security.credentials import StackUser
+from elk.security.credentials import StackUser, stack_credentials
 from elk.settings import Settings
 from elk.stack.control import StackControl
 from logshipping.redaction import SECRETS
@@ -72,6 +72,32 @@ def es(stack: StackEndpoints) -> Iterator[Elasticsearch]:
     client = make_client(Settings(es_url=stack.es_url), user=StackUser.ADMIN)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def es_as(stack: StackEndpoints) -> Iterator[Callable[[StackUser], Elasticsearch]]:
+    """Clients in one role each: `es_as(StackUser.ANALYST)` authenticates as the analyst.
+
+    They use the stack's generated credentials; a stack without them (security off) skips the
+    test, or fails it where the stack is required.
+    """
+    clients: dict[StackUser, Elasticsearch] = {}
+
+    def client(user: StackUser) -> Elasticsearch:
+        if user not in clients:
+            found = stack_credentials(stack.es_url, user)
+            if found is None:
+                skip_or_fail(f"no generated credentials of {user}: Elasticsearch security is off")
+                raise AssertionError  # unreachable: skip_or_fail raised
+            settings = Settings(
+                es_url=stack.es_url, es_username=found.username, es_password=found.password
+            )
+            clients[user] = make_client(settings, user=user, max_retries=0)
+        return clients[user]
+
+    yield client
+    for opened in clients.values():
+        opened.close()
 
 
 @pytest.fixture
