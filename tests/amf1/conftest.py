@@ -166,13 +166,18 @@ class IsolatedIndices:
 
 @pytest.fixture
 def isolated(es: Elasticsearch) -> Iterator[IsolatedIndices]:
-    """Private log indices and state index on the real cluster, deleted afterwards."""
+    """Private log indices and state index on the real cluster, deleted afterwards.
+
+    Named inside the roles' index patterns (`amf1-logs-*`, `amf1-watcher-state*`), so that the
+    commands under test read them as their own users do.
+    """
     tag = uuid.uuid4().hex[:10]
     settings = OpsSettings(
-        index_prefix=f"amf1test-{tag}-logs-", state_index=f"amf1test-{tag}-state"
+        index_prefix=f"amf1-logs-test-{tag}-", state_index=f"amf1-watcher-state-test-{tag}"
     )
     yield IsolatedIndices(settings, es)
     # Deleting by wildcard is refused by default (destructive_requires_name): resolve names first.
-    names = list(es.indices.get(index=f"amf1test-{tag}-*", allow_no_indices=True))
+    pattern = f"{settings.index_prefix}*,{settings.state_index}*"
+    names = list(es.indices.get(index=pattern, allow_no_indices=True))
     if names:
         es.indices.delete(index=",".join(names))

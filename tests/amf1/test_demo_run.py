@@ -77,7 +77,7 @@ def test_quick_demo_drives_every_phase_and_alerts_only_on_what_it_caused(
     # Another watcher's state on the same Elasticsearch, named by AMF1_STATE_INDEX: the demo must
     # neither replay it (an hour of catch-up would resolve its old alert in the first phase) nor
     # touch it.
-    other_state = f"amf1test-{uuid.uuid4().hex[:10]}-state"
+    other_state = f"amf1-watcher-state-test-{uuid.uuid4().hex[:10]}"
     _plant_an_earlier_runs_alert(es, other_state)
     models = tmp_path / "models"
     shutil.copytree(trained_models, models)  # the corrupt-model phase breaks and restores one

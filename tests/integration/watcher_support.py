@@ -137,7 +137,7 @@ def harness(es_url: str, slack: SlackServer, day: datetime, *rule_ids: str, **ov
     """A harness on `day` for the named rules, Slack's three channels pointed at the stand-in."""
     options: dict[str, Any] = {
         "es_url": es_url,
-        "state_index": f"amf1-watcher-test-{uuid.uuid4().hex[:12]}",
+        "state_index": f"amf1-watcher-state-test-{uuid.uuid4().hex[:12]}",
         "watch_interval_s": 5.0,
         "query_delay_s": 0.0,
         "degraded_after_s": 20.0,
