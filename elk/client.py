@@ -7,6 +7,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from elk.security.credentials import StackUser, credentials_for
+from elk.security.tls import ca_for
 from elk.settings import ElasticsearchSettings
 
 # Bounded: a dead cluster costs at most (1 + retries) x timeout per call.
@@ -23,8 +24,9 @@ def make_client(
     """Return a client for `settings.es_url` with its credentials, CA and timeout.
 
     `user` names the role the caller works in: with no credentials in the settings, the native
-    stack's generated password of that user is used (`elk.security.credentials`). An API key
-    wins over user/password. TLS certificates are verified unless the settings say not.
+    stack's generated password of that user is used (`elk.security.credentials`), and over
+    https with no `AMF1_ES_CA_CERT` the stack's CA (`elk.security.tls`). An API key wins over
+    user/password. TLS certificates are verified unless the settings say not.
     """
     settings = settings or ElasticsearchSettings()
     options: dict[str, Any] = {
@@ -39,6 +41,8 @@ def make_client(
         options["basic_auth"] = credentials.basic_auth
     if settings.es_url.startswith("https"):
         options["verify_certs"] = settings.es_verify_certs
-        if settings.es_ca_cert is not None:
-            options["ca_certs"] = str(settings.es_ca_cert)
+        # No CA given: the native stack's own, when that is where the URL points.
+        ca = ca_for(settings)
+        if ca is not None:
+            options["ca_certs"] = str(ca)
     return Elasticsearch(settings.es_url, **options)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from elk.security.credentials import StackUser, credentials_for
+from elk.security.tls import ca_for
 from elk.settings import Settings
 from elk.stack import probes
 from elk.stack.control import StackControl
@@ -30,6 +32,7 @@ class StackEndpoints:
     log_tcp_host: str
     log_tcp_port: int
     es_admin_auth: tuple[str, str] | None = field(default=None, repr=False)
+    es_ca_cert: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StackEndpoints:
@@ -38,6 +41,7 @@ class StackEndpoints:
         return cls(
             es_url=settings.es_url,
             es_admin_auth=admin.basic_auth if admin else None,
+            es_ca_cert=ca_for(settings),
             jaeger_query_url=settings.jaeger_query_url.rstrip("/"),
             otlp_grpc_endpoint=settings.otlp_endpoint,
             # OTLP/HTTP sits beside OTLP/gRPC on the next port (4317 -> 4318), as Jaeger serves it.
@@ -49,7 +53,7 @@ class StackEndpoints:
     def unreachable(self) -> list[str]:
         """Names of the services that do not answer right now."""
         missing = []
-        if not probes.elasticsearch_healthy(self.es_url, self.es_admin_auth):
+        if not probes.elasticsearch_healthy(self.es_url, self.es_admin_auth, self.es_ca_cert):
             missing.append(f"elasticsearch ({self.es_url})")
         if probes.http_get_json(f"{self.jaeger_query_url}/api/v3/services") is None:
             missing.append(f"jaeger ({self.jaeger_query_url})")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import ssl
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 _PROBE_TIMEOUT_S = 2.0
@@ -20,21 +22,31 @@ def _request(url: str, auth: tuple[str, str] | None) -> urllib.request.Request:
     return request
 
 
+def _context(ca: Path | None) -> ssl.SSLContext | None:
+    return ssl.create_default_context(cafile=str(ca)) if ca is not None else None
+
+
 def http_get_json(
-    url: str, timeout_s: float = _PROBE_TIMEOUT_S, auth: tuple[str, str] | None = None
+    url: str,
+    timeout_s: float = _PROBE_TIMEOUT_S,
+    auth: tuple[str, str] | None = None,
+    ca: Path | None = None,
 ) -> Any | None:
-    """The decoded JSON body of a 2xx answer from `url` (basic `auth` if given), else None."""
+    """The decoded JSON body of a 2xx answer from `url` (basic `auth`, trusting `ca`), else None."""
+    request = _request(url, auth)
     try:
-        with urllib.request.urlopen(_request(url, auth), timeout=timeout_s) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout_s, context=_context(ca)) as response:  # noqa: S310
             return json.loads(response.read() or b"null")
     except (OSError, ValueError):
         return None
 
 
-def http_status(url: str, timeout_s: float = _PROBE_TIMEOUT_S) -> int | None:
+def http_status(
+    url: str, timeout_s: float = _PROBE_TIMEOUT_S, ca: Path | None = None
+) -> int | None:
     """The HTTP status `url` answers an anonymous GET with, or None when it does not answer."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - our URLs
+        with urllib.request.urlopen(url, timeout=timeout_s, context=_context(ca)) as response:  # noqa: S310
             status: int = response.status
             return status
     except urllib.error.HTTPError as exc:
@@ -62,14 +74,16 @@ def tcp_open(host: str, port: int, timeout_s: float = _PROBE_TIMEOUT_S) -> bool:
         return False
 
 
-def elasticsearch_healthy(base_url: str, auth: tuple[str, str] | None = None) -> bool:
+def elasticsearch_healthy(
+    base_url: str, auth: tuple[str, str] | None = None, ca: Path | None = None
+) -> bool:
     """Cluster health is yellow or green (a single node never gets green with replicas).
 
     Without `auth`, a secured cluster's 401 counts as healthy: it answers, and only a user may
-    ask it more.
+    ask it more. `ca` is the CA certificate an https cluster is verified with.
     """
     url = f"{base_url.rstrip('/')}/_cluster/health"
-    if auth is None and http_status(url) == 401:
+    if auth is None and http_status(url, ca=ca) == 401:
         return True
-    health = http_get_json(url, auth=auth)
+    health = http_get_json(url, auth=auth, ca=ca)
     return isinstance(health, dict) and health.get("status") in {"yellow", "green"}

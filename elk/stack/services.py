@@ -9,6 +9,7 @@ from pathlib import Path
 
 from elk import installer, versions
 from elk.client import make_client
+from elk.security import tls
 from elk.security.credentials import (
     StackUser,
     credentials_for,
@@ -79,6 +80,9 @@ def _collector_launch(binary: Path, layout: Layout, settings: Settings) -> Launc
     writer = stack_credentials(settings.es_url, StackUser.PIPELINE, settings.runtime_dir)
     if writer is not None:
         env.update(AMF1_ES_USERNAME=writer.username, AMF1_ES_PASSWORD=writer.basic_auth[1])
+    ca = tls.ca_for(settings)
+    if ca is not None:
+        env["AMF1_ES_CA_CERT"] = str(ca)
     argv = [str(binary), "--config", str(COLLECTOR_CONFIG)]
     return Launch(argv=argv, env=env, cwd=layout.service_dir("collector"))
 
@@ -124,8 +128,10 @@ def _alertmanager_healthy(_settings: Settings) -> bool:
 
 def _es_healthy(settings: Settings) -> bool:
     admin = credentials_for(settings, StackUser.ADMIN)
-    url = f"http://{elasticsearch.HOST}:{elasticsearch.http_port(settings)}"
-    return probes.elasticsearch_healthy(url, admin.basic_auth if admin else None)
+    scheme = "https" if tls.uses_tls(settings.es_url) else "http"
+    url = f"{scheme}://{elasticsearch.HOST}:{elasticsearch.http_port(settings)}"
+    ca = tls.ca_for(settings)
+    return probes.elasticsearch_healthy(url, admin.basic_auth if admin else None, ca)
 
 
 def _install_index_template(settings: Settings, report: Reporter) -> None:

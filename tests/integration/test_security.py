@@ -7,6 +7,7 @@ and roles from elk/security/roles.yml; these tests use each role's own generated
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import urllib.error
 import urllib.request
@@ -41,11 +42,16 @@ SCRATCH_STATE = "amf1-watcher-state-security-test"
 Client = Callable[[StackUser], Elasticsearch]
 
 
-def _anonymous_status(url: str, method: str = "GET", body: bytes | None = None) -> int:
+def _anonymous_status(
+    stack: StackEndpoints, path: str, method: str = "GET", body: bytes | None = None
+) -> int:
+    url = f"{stack.es_url.rstrip('/')}{path}"
     request = urllib.request.Request(url, data=body, method=method)
     request.add_header("Content-Type", "application/json")
+    ca = stack.es_ca_cert
+    context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             status: int = response.status
             return status
     except urllib.error.HTTPError as exc:
@@ -55,7 +61,7 @@ def _anonymous_status(url: str, method: str = "GET", body: bytes | None = None) 
 @pytest.fixture(scope="module")
 def secured(stack: StackEndpoints) -> StackEndpoints:
     """The stack's Elasticsearch refuses anonymous requests (else: skip, or fail in CI)."""
-    if _anonymous_status(f"{stack.es_url}/") != 401:
+    if _anonymous_status(stack, "/") != 401:
         skip_or_fail(
             f"Elasticsearch at {stack.es_url} answers anonymous requests: security is off "
             "(restart it with `amf1 stack down elasticsearch && amf1 stack up`)"
@@ -82,11 +88,10 @@ def _stack_passwords() -> list[str]:
 
 def test_anonymous_requests_are_refused(secured: StackEndpoints) -> None:
     """Without credentials, reading, searching and writing all answer 401."""
-    base = secured.es_url
-    assert _anonymous_status(f"{base}/_cluster/health") == 401
-    assert _anonymous_status(f"{base}/amf1-logs-*/_search") == 401
+    assert _anonymous_status(secured, "/_cluster/health") == 401
+    assert _anonymous_status(secured, "/amf1-logs-*/_search") == 401
     doc = b'{"message": "anonymous"}'
-    assert _anonymous_status(f"{base}/{SCRATCH_LOGS}/_doc", "POST", doc) == 401
+    assert _anonymous_status(secured, f"/{SCRATCH_LOGS}/_doc", "POST", doc) == 401
 
 
 def test_the_collector_writes_as_the_pipeline_user(

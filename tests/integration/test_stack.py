@@ -148,7 +148,7 @@ def test_stack_control_stops_and_restarts_elasticsearch_with_its_data(
     """Stopped, Elasticsearch stops answering; started again, it is healthy with its data."""
     es.index(index=scratch_index, id="kept", document={"v": 1}, refresh="wait_for")
     stack_control.stop("elasticsearch")
-    assert not probes.elasticsearch_healthy(stack.es_url)
+    assert not probes.elasticsearch_healthy(stack.es_url, stack.es_admin_auth, stack.es_ca_cert)
     stack_control.start("elasticsearch")
-    assert probes.elasticsearch_healthy(stack.es_url)
+    assert probes.elasticsearch_healthy(stack.es_url, stack.es_admin_auth, stack.es_ca_cert)
     assert es.get(index=scratch_index, id="kept")["_source"] == {"v": 1}

@@ -14,6 +14,7 @@ from elk.security.credentials import (
     is_loopback_url,
     without_credentials,
 )
+from elk.security.tls import TlsFiles, ca_for
 from elk.settings import ElasticsearchSettings, Settings
 from logshipping.redaction import SECRETS, Redactor
 
@@ -126,3 +127,16 @@ def test_a_process_not_given_credentials_gets_none_of_them() -> None:
         "AMF1_ES_URL": "http://127.0.0.1:9200",
         "PATH": "/usr/bin",
     }
+
+
+def test_the_stack_ca_is_trusted_only_for_https_on_loopback(tmp_path: Path) -> None:
+    """A client without AMF1_ES_CA_CERT verifies the native stack with the stack's own CA."""
+    files = TlsFiles.of(tmp_path)
+    files.directory.mkdir()
+    files.ca_cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    local = Settings(stack_dir=tmp_path, es_url="https://127.0.0.1:9200")
+    assert ca_for(local) == files.ca_cert
+    assert ca_for(Settings(stack_dir=tmp_path, es_url="http://127.0.0.1:9200")) is None
+    assert ca_for(Settings(stack_dir=tmp_path, es_url="https://es.example:9200")) is None
+    given = Settings(stack_dir=tmp_path, es_url="https://127.0.0.1:9200", es_ca_cert=tmp_path)
+    assert ca_for(given) == tmp_path

@@ -29,6 +29,17 @@ def test_security_is_on_when_the_module_exists(tmp_path: Path) -> None:
     assert settings["xpack.security.enabled"] is True
 
 
+def test_https_url_turns_on_tls_with_the_certificates_in_the_config_dir(tmp_path: Path) -> None:
+    """HTTPS only with security and an https AMF1_ES_URL; the files are read from config/certs."""
+    (tmp_path / "modules" / "x-pack-security").mkdir(parents=True)
+    plain = elasticsearch.node_settings(tmp_path, tmp_path, tmp_path, 9200)
+    assert plain["xpack.security.http.ssl.enabled"] is False
+    https = elasticsearch.node_settings(tmp_path, tmp_path, tmp_path, 9200, https=True)
+    assert https["xpack.security.http.ssl.enabled"] is True
+    assert https["xpack.security.http.ssl.certificate"] == "certs/node.crt"
+    assert https["xpack.security.http.ssl.key"] == "certs/node.key"
+
+
 def test_ports_follow_the_es_url(tmp_path: Path) -> None:
     """AMF1_ES_URL's port is the HTTP port, the transport port 100 above: stacks side by side."""
     port = elasticsearch.http_port(Settings(es_url="http://127.0.0.1:9201"))
