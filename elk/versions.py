@@ -4,7 +4,8 @@ The cache is keyed by these values, so changing one here makes `amf1 stack up` f
 the new version beside the old one. The Go side is pinned further by the committed manifests:
 `elk/go/jaeger/go.mod` + `go.sum` (Jaeger), `elk/go/prometheus` and `elk/go/alertmanager`
 (Prometheus + promtool, Alertmanager + amtool), `elk/go/builder/go.mod` + `go.sum` (the collector
-builder), `elk/collector/builder-config.yaml` + `elk/collector/go.sum` (the collector itself).
+builder), `elk/collector/builder-config.yaml` + `elk/collector/go.sum` (the collector itself),
+`elk/go/compose` (the compose CLI that validates docker-compose.elk.yml).
 A unit test checks that those files agree with the constants here.
 """
 
@@ -42,6 +43,12 @@ COLLECTOR_RELEASE: Final = "v0.156.0"
 COLLECTOR_STABLE_RELEASE: Final = "v1.62.0"
 COLLECTOR_BUILDER_PACKAGE: Final = "go.opentelemetry.io/collector/cmd/builder"
 COLLECTOR_BINARY: Final = "otelcol-amf1"
+
+# The compose CLI (`docker compose` as a standalone binary), built from its Go module through our
+# tools module elk/go/compose: `config` validates docker-compose.elk.yml without a Docker engine.
+COMPOSE_MODULE: Final = "github.com/docker/compose/v5"
+COMPOSE_PACKAGE: Final = "github.com/docker/compose/v5/cmd"
+COMPOSE_VERSION: Final = "v5.6.0"
 
 # The Go toolchain the builds were verified with (the go.mod files say `go 1.26`).
 GO_MIN_VERSION: Final = (1, 26)

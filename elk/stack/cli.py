@@ -44,14 +44,28 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
     logs.set_defaults(func=_logs)
-    build = commands.add_parser("build", help="only fetch/build the artifacts into the cache")
-    build.add_argument("services", nargs="*", type=_service_name, metavar="SERVICE")
+    build = commands.add_parser(
+        "build", help="only fetch/build the artifacts (services, the compose tool) into the cache"
+    )
+    build.add_argument("services", nargs="*", type=_buildable_name, metavar="SERVICE_OR_TOOL")
     build.set_defaults(func=_build)
 
 
 def _service_name(text: str) -> str:
     if text not in _SERVICES:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(_SERVICES)}")
+    return text
+
+
+def _buildable_name(text: str) -> str:
+    from elk.stack.control import TOOLS  # noqa: PLC0415 - keep `amf1 --help` fast
+
+    if text in TOOLS:
+        return text
+    if text not in _SERVICES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not one of {', '.join([*_SERVICES, *TOOLS])}"
+        )
     return text
 
 

@@ -8,18 +8,20 @@ stop one that another run is starting.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from elk.installer import InstallError
 from elk.settings import Settings
-from elk.stack import probes, processes
+from elk.stack import gobuild, probes, processes
 from elk.stack.layout import Layout
 from elk.stack.locking import file_lock
 from elk.stack.progress import Reporter, quiet
 from elk.stack.services import SERVICE_NAMES, SERVICES, Service, service
 
+# Tools the tests run but nothing serves: built into the cache by `up` (everything) and `build`.
+TOOLS: dict[str, Callable[[Layout, Reporter], object]] = {"compose": gobuild.ensure_compose}
 _POLL_S = 1.0
 _LOG_TAIL_LINES = 30
 
@@ -60,9 +62,13 @@ class StackControl:
         return [service(name) for name in wanted]
 
     def build(self, names: Iterable[str] | None = None) -> None:
-        """Fetch or build the artifacts of the named services (all by default) into the cache."""
-        for svc in self._selected(names):
-            svc.ensure(self.layout, self._report)
+        """Fetch or build the artifacts of the named services or tools (all by default)."""
+        wanted = list(names) if names else [*SERVICE_NAMES, *TOOLS]
+        for name in wanted:
+            if name in TOOLS:
+                TOOLS[name](self.layout, self._report)
+            else:
+                service(name).ensure(self.layout, self._report)
 
     def up(self, names: Iterable[str] | None = None, started: list[str] | None = None) -> list[str]:
         """Start the named services (all by default) unless already up; return those started.
@@ -71,7 +77,7 @@ class StackControl:
         what to stop when a later service fails (StackError).
         """
         selected = self._selected(names)
-        self.build(svc.name for svc in selected)
+        self.build([svc.name for svc in selected] if names else None)
         started = [] if started is None else started
         with self._lock():
             for svc in selected:

@@ -1,4 +1,5 @@
-"""Build Jaeger, Prometheus, Alertmanager and the collector from Go modules into the cache.
+"""Build Jaeger, Prometheus, Alertmanager, the collector and the compose CLI from Go modules
+into the cache.
 
 Only the Go module proxy is contacted (GOPROXY as configured, GOTOOLCHAIN=local). Module and
 build caches live under the stack's Go directory (AMF1_GO_CACHE_DIR), so nothing outside the
@@ -29,6 +30,7 @@ JAEGER_TOOLS_DIR = ELK_DIR / "go" / "jaeger"
 PROMETHEUS_TOOLS_DIR = ELK_DIR / "go" / "prometheus"
 ALERTMANAGER_TOOLS_DIR = ELK_DIR / "go" / "alertmanager"
 BUILDER_TOOLS_DIR = ELK_DIR / "go" / "builder"
+COMPOSE_TOOLS_DIR = ELK_DIR / "go" / "compose"
 COLLECTOR_DIR = ELK_DIR / "collector"
 _BUILD_TIMEOUT_S = 3600.0
 _LOCK_TIMEOUT_S = 3900.0
@@ -109,27 +111,50 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], log: Path, report: Rep
         raise BuildError(f"`{' '.join(argv)}` failed (exit {returncode}):\n{tail}")
 
 
-def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
-    """Return the Jaeger binary, building it from elk/go/jaeger (go.mod + go.sum) if missing."""
-    binary = layout.jaeger_binary
+def _ensure_binary(
+    binary: Path, package: str, *, version: str, tools_dir: Path, layout: Layout, report: Reporter
+) -> Path:
+    """Return `binary`, building `package` through the tools module `tools_dir` if missing."""
     if binary.exists():
         return binary
-    with file_lock(layout.locks_dir / "jaeger.lock", _LOCK_TIMEOUT_S, report):
+    name = binary.parent.name
+    with file_lock(layout.locks_dir / f"{binary.name}.lock", _LOCK_TIMEOUT_S, report):
         if binary.exists():
             return binary
         check_go(report)
         binary.parent.mkdir(parents=True, exist_ok=True)
-        report(
-            f"jaeger: building {versions.JAEGER_PACKAGE}@{versions.JAEGER_VERSION} "
-            "(several minutes the first time)"
-        )
-        partial = binary.with_name(".jaeger.partial")
+        report(f"{name}: building {package}@{version} (several minutes the first time)")
+        partial = binary.with_name(f".{binary.name}.partial")
         # -v names each package as it compiles, so the log grows visibly during the build.
-        argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial), versions.JAEGER_PACKAGE]
-        _run(argv, JAEGER_TOOLS_DIR, go_env(layout), binary.with_name("build.log"), report)
+        argv = ["go", "build", "-v", "-ldflags=-s -w", "-o", str(partial), package]
+        _run(argv, tools_dir, go_env(layout), binary.with_name("build.log"), report)
         partial.replace(binary)
-        report(f"jaeger: built {binary}")
+        report(f"{name}: built {binary}")
     return binary
+
+
+def ensure_jaeger(layout: Layout, report: Reporter) -> Path:
+    """Return the Jaeger binary, building it from elk/go/jaeger (go.mod + go.sum) if missing."""
+    return _ensure_binary(
+        layout.jaeger_binary,
+        versions.JAEGER_PACKAGE,
+        version=versions.JAEGER_VERSION,
+        tools_dir=JAEGER_TOOLS_DIR,
+        layout=layout,
+        report=report,
+    )
+
+
+def ensure_compose(layout: Layout, report: Reporter) -> Path:
+    """Return the compose CLI, building it from elk/go/compose (go.mod + go.sum) if missing."""
+    return _ensure_binary(
+        layout.compose_binary,
+        versions.COMPOSE_PACKAGE,
+        version=versions.COMPOSE_VERSION,
+        tools_dir=COMPOSE_TOOLS_DIR,
+        layout=layout,
+        report=report,
+    )
 
 
 @dataclass(frozen=True)

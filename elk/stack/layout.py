@@ -39,6 +39,11 @@ class Layout:
         return self.cache_dir / f"jaeger-{versions.JAEGER_VERSION}" / "jaeger"
 
     @property
+    def compose_binary(self) -> Path:
+        """The compose CLI (a tool, not a service: `config` needs no Docker engine)."""
+        return self.cache_dir / f"compose-{versions.COMPOSE_VERSION}" / "docker-compose"
+
+    @property
     def prometheus_dir(self) -> Path:
         """Holds `prometheus` and `promtool`."""
         return self.cache_dir / f"prometheus-{versions.PROMETHEUS_VERSION}"

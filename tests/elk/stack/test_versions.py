@@ -78,8 +78,19 @@ def test_prometheus_tools_modules_pin_their_versions(
         assert f"{module}/cmd/{command}" in gomod
 
 
+def test_compose_tools_module_pins_the_compose_version() -> None:
+    """The compose tools module requires COMPOSE_VERSION and declares the compose CLI as a tool."""
+    gomod = (ELK / "go" / "compose" / "go.mod").read_text()
+    assert f"tool {versions.COMPOSE_PACKAGE}" in gomod
+    assert re.search(
+        rf"^\s*{re.escape(versions.COMPOSE_MODULE)} {re.escape(versions.COMPOSE_VERSION)}\b",
+        gomod,
+        re.M,
+    )
+
+
 def test_go_sums_are_committed() -> None:
     """Every Go build has a committed go.sum, so module checksums are pinned in the repo."""
     paths = ("go/jaeger/go.sum", "go/builder/go.sum", "go/prometheus/go.sum")
-    for path in (*paths, "go/alertmanager/go.sum", "collector/go.sum"):
+    for path in (*paths, "go/alertmanager/go.sum", "go/compose/go.sum", "collector/go.sum"):
         assert (ELK / path).stat().st_size > 0, path
