@@ -11,12 +11,14 @@ from typing import Any
 def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register `amf1 kibana import`."""
     imp = command_group(subparsers).add_parser(
-        "import", help="import the saved objects into Kibana"
+        "import",
+        help="import the saved objects into Kibana",
+        description="Credentials are never arguments (a command line is visible to every user "
+        "of the machine): the password comes from AMF1_KIBANA_PASSWORD or the file named by "
+        "AMF1_KIBANA_PASSWORD_FILE, an API key from AMF1_KIBANA_API_KEY (or _FILE).",
     )
     imp.add_argument("--url", help="Kibana base URL (default: AMF1_KIBANA_URL)")
-    imp.add_argument("--api-key", help="Kibana API key (default: AMF1_KIBANA_API_KEY)")
     imp.add_argument("--user", help="basic-auth user (default: AMF1_KIBANA_USERNAME)")
-    imp.add_argument("--password", help="basic-auth password (default: AMF1_KIBANA_PASSWORD)")
     imp.add_argument("--dir", type=Path, help="directory of *.ndjson (default: the shipped ones)")
     imp.add_argument("--space", help="Kibana space to import into (default: AMF1_KIBANA_SPACE)")
     imp.set_defaults(func=_import)
@@ -42,9 +44,7 @@ def _settings(args: argparse.Namespace) -> Any:
     overrides: dict[str, Any] = {}
     for arg, name in (
         ("url", "kibana_url"),
-        ("api_key", "kibana_api_key"),
         ("user", "kibana_username"),
-        ("password", "kibana_password"),
         ("dir", "saved_objects_dir"),
         ("space", "kibana_space"),
     ):

@@ -123,10 +123,12 @@ def kibana() -> Iterator[KibanaStandIn]:
 
 
 def test_import_posts_every_object_with_overwrite_and_xsrf(
-    kibana: KibanaStandIn, capsys: pytest.CaptureFixture[str]
+    kibana: KibanaStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """All saved objects go in one multipart POST with overwrite=true, kbn-xsrf and basic auth."""
-    code = main(["kibana", "import", "--url", kibana.url, "--user", "elastic", "--password", "pw"])
+    """All saved objects go in one multipart POST with overwrite=true, kbn-xsrf and basic auth
+    (the password from AMF1_KIBANA_PASSWORD)."""
+    monkeypatch.setenv("AMF1_KIBANA_PASSWORD", "pw")
+    code = main(["kibana", "import", "--url", kibana.url, "--user", "elastic"])
     request = kibana.requests[0]
     assert request["path"] == "/api/saved_objects/_import?overwrite=true"
     assert request["headers"]["kbn-xsrf"]
@@ -149,26 +151,43 @@ def test_import_posts_every_object_with_overwrite_and_xsrf(
 
 
 def test_import_with_api_key_and_nothing_rejected(
-    kibana: KibanaStandIn, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    kibana: KibanaStandIn,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An API key is sent as `Authorization: ApiKey`; a clean import exits 0."""
+    """An API key (from the file AMF1_KIBANA_API_KEY_FILE names) is sent as `Authorization:
+    ApiKey`; a clean import exits 0."""
     kibana.reject.clear()
-    code = main(["kibana", "import", "--url", kibana.url, "--api-key", "k3y"])
+    key_file = tmp_path / "kibana-api-key"
+    key_file.write_text("k3y\n", encoding="utf-8")
+    monkeypatch.setenv("AMF1_KIBANA_API_KEY_FILE", str(key_file))
+    code = main(["kibana", "import", "--url", kibana.url])
     assert kibana.requests[0]["headers"]["Authorization"] == "ApiKey k3y"
     assert code == 0
     assert "0 rejected" in capsys.readouterr().out
 
 
 def test_unreachable_kibana_fails_without_leaking_credentials(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Kibana down: exit code 2 and a message that never shows the password."""
-    code = main(
-        ["kibana", "import", "--url", "http://127.0.0.1:9", "--user", "u", "--password", "s3cret"]
-    )
+    monkeypatch.setenv("AMF1_KIBANA_PASSWORD", "s3cret")
+    code = main(["kibana", "import", "--url", "http://127.0.0.1:9", "--user", "u"])
     assert code == 2
     captured = capsys.readouterr()
     assert "s3cret" not in captured.err + captured.out
+
+
+@pytest.mark.parametrize("option", ["--password", "--api-key"])
+def test_credentials_are_refused_as_arguments(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A secret on the command line (visible to every user of the machine) is refused."""
+    with pytest.raises(SystemExit) as exited:
+        main(["kibana", "import", "--url", "http://127.0.0.1:9", option, "s3cret"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
 
 
 def test_trace_links_point_at_the_configured_jaeger(
