@@ -49,6 +49,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[control.Stack
     monkeypatch.setattr(control, "SERVICES", (svc,))
     monkeypatch.setattr(control, "SERVICE_NAMES", ("fake",))
     monkeypatch.setattr(control, "service", lambda _name: svc)
+    monkeypatch.setattr(control, "TOOLS", {})
     settings = Settings(cache_dir=tmp_path, stack_timeout_s=30)
     return control.StackControl(settings), svc
 
@@ -116,5 +117,25 @@ def test_a_failing_when_healthy_step_is_a_stack_error_naming_the_service(
     try:
         with pytest.raises(control.StackError, match="fake: Elasticsearch refused"):
             stack.up()
+    finally:
+        stack.down()
+
+
+def test_up_of_everything_builds_the_tools_too(
+    fake: tuple[control.StackControl, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`up` with no names also builds the tools (the compose CLI); `up NAME` only that service."""
+    stack, _svc = fake
+    built: list[Path] = []
+    monkeypatch.setattr(
+        control, "TOOLS", {"compose": lambda layout, _report: built.append(layout.cache_dir)}
+    )
+    try:
+        stack.up(["fake"])
+        assert built == []
+        stack.up()
+        assert built == [stack.layout.cache_dir]
+        stack.build(["compose"])
+        assert len(built) == 2
     finally:
         stack.down()
