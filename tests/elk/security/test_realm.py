@@ -54,9 +54,10 @@ def test_roles_file_defines_every_role_a_user_holds() -> None:
 
 
 def test_pipeline_writer_may_only_add_log_documents() -> None:
-    """The writer's role: create_doc/create_index/auto_configure on amf1-logs-*, nothing else."""
+    """The writer's role: create_doc/create_index/auto_configure on amf1-logs-*, and only the
+    read-only cluster `monitor` (Logstash's output reads `GET /` first)."""
     role = yaml.safe_load(ROLES_FILE.read_text())["amf1_pipeline_writer"]
-    assert "cluster" not in role
+    assert role["cluster"] == ["monitor"]
     assert role["indices"] == [
         {"names": ["amf1-logs-*"], "privileges": ["create_doc", "create_index", "auto_configure"]}
     ]
