@@ -97,16 +97,23 @@ def _email_problems(settings: Settings) -> list[str]:
 
 
 def longest_sends_s(settings: Settings) -> dict[str, float]:
-    """The longest one send can take, per kind of channel (claims must outlast each)."""
-    return {
-        "slack": SlackNotifier.longest(
+    """The longest one send can take, per kind of channel in use (claims must outlast each).
+
+    A kind that is not configured never sends, so its timeouts do not bound the claim.
+    """
+    longest: dict[str, float] = {}
+    slack_hooks = (settings.webhook_for(channel) for channel in ("critical", "alerts", "data"))
+    if any(hook is not None for hook in slack_hooks):
+        longest["slack"] = SlackNotifier.longest(
             settings.slack_timeout_s, settings.slack_max_retries, settings.slack_max_retry_after_s
-        ),
-        "pagerduty": PagerDutyNotifier.longest(
+        )
+    if settings.pagerduty_routing_key is not None:
+        longest["pagerduty"] = PagerDutyNotifier.longest(
             settings.pagerduty_timeout_s, PAGERDUTY_RETRIES, PAGERDUTY_MAX_RETRY_AFTER_S
-        ),
-        "email": EmailNotifier.longest(settings.smtp_timeout_s, EMAIL_RETRIES),
-    }
+        )
+    if settings.smtp_host is not None:
+        longest["email"] = EmailNotifier.longest(settings.smtp_timeout_s, EMAIL_RETRIES)
+    return longest
 
 
 def channel_problems(settings: Settings) -> list[str]:

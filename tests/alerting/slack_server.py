@@ -1,13 +1,16 @@
 """A real local HTTP server standing in for Slack's incoming webhooks.
 
 It records every request it accepted, and can fail on demand: answer 429 with `Retry-After`,
-answer 500, or stop listening altogether (connection refused) and come back on the same port.
+answer 500, stop listening altogether (connection refused) and come back on the same port, or
+be slow: accept a message (record it, as Slack posts it) and answer only after a delay.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ class Received:
 @dataclass
 class _Script:
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    holds: list[tuple[str, float]] = field(default_factory=list)  # (text contains, delay s)
 
 
 class SlackServer:
@@ -48,6 +52,19 @@ class SlackServer:
         with self._lock:
             self._script.failures.extend([(status, headers)] * times)
 
+    def hold(self, containing: str, delay_s: float) -> None:
+        """The next message whose text contains `containing` is recorded (accepted) at once and
+        answered only `delay_s` later: a sender killed meanwhile never learns it went out."""
+        with self._lock:
+            self._script.holds.append((containing, delay_s))
+
+    def _take_hold(self, text: str) -> float:
+        for held in self._script.holds:
+            if held[0] in text:
+                self._script.holds.remove(held)
+                return held[1]
+        return 0.0
+
     def texts(self, channel: str | None = None) -> list[str]:
         with self._lock:
             return [
@@ -63,19 +80,25 @@ class SlackServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
+                delay_s = 0.0
                 with outer._lock:
                     outer.attempts += 1
                     failure = outer._script.failures.popleft() if outer._script.failures else None
                     if failure is None:
-                        outer.received.append(Received(self.path, json.loads(raw)))
+                        body = json.loads(raw)
+                        outer.received.append(Received(self.path, body))
+                        delay_s = outer._take_hold(str(body.get("text", "")))
+                if delay_s:
+                    time.sleep(delay_s)
                 status, headers = failure or (200, {})
-                body = b"ok" if status == 200 else b"rate_limited" if status == 429 else b"error"
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                answer = b"ok" if status == 200 else b"rate_limited" if status == 429 else b"error"
+                with contextlib.suppress(OSError):  # a held sender may be gone (killed)
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -48,7 +48,22 @@ def test_placeholder_secret_refused_outside_development() -> None:
 def test_claim_must_outlast_the_longest_send() -> None:
     """A delivery claim shorter than a channel's worst-case send is refused."""
     with pytest.raises(ValidationError, match="AMF1_CLAIM_TTL_S: must exceed the longest slack"):
-        Settings(claim_ttl_s=60, slack_max_retry_after_s=30)
+        Settings(claim_ttl_s=60, slack_max_retry_after_s=30, slack_webhook_url="https://a")
+
+
+def test_claim_is_bounded_only_by_the_channels_in_use() -> None:
+    """Only Slack configured, with short sends: a short claim is fine (PagerDuty's and email's
+    longer worst cases do not count until they are configured)."""
+    fast_slack = {"slack_webhook_url": "https://a", "slack_timeout_s": 2, "slack_max_retries": 0}
+    assert Settings(claim_ttl_s=10, slack_max_retry_after_s=1, **fast_slack)
+    with pytest.raises(ValidationError, match="must exceed the longest pagerduty") as refused:
+        Settings(
+            claim_ttl_s=10,
+            slack_max_retry_after_s=1,
+            pagerduty_routing_key="a" * 32,
+            **fast_slack,
+        )
+    assert "longest slack" not in str(refused.value)
 
 
 def test_drift_scoring_comes_from_its_flat_variables(monkeypatch: pytest.MonkeyPatch) -> None:
