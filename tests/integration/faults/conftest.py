@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from elk import installer
 from service.training.dataset import validate_dataset
@@ -22,6 +23,6 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def index_template(es: object) -> None:
+def index_template(es: Elasticsearch) -> None:
     """The amf1-logs template is in place before the service's events create today's index."""
-    installer.install(es)  # type: ignore[arg-type]
+    installer.install(es)
