@@ -85,7 +85,7 @@ def test_watcher_killed_mid_delivery_delivers_after_restart_at_most_twice(
     two copies (the bound), never three; the ledger ends with nothing pending."""
     started = time.monotonic()
     group = f"fault-model-{uuid.uuid4().hex[:8]}"
-    state_index = f"amf1-watcher-fault-{uuid.uuid4().hex[:12]}"
+    state_index = f"amf1-watcher-state-fault-{uuid.uuid4().hex[:12]}"  # the watcher role's pattern
     env = {
         "AMF1_ES_URL": stack.es_url,
         "AMF1_STATE_INDEX": state_index,
