@@ -23,8 +23,9 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
+from tracing.records import Span
 from tracing.spans import record_error
-from tracing.tracer import Span, SpanStarter, attach_span, current_span, detach
+from tracing.tracer import SpanStarter, attach_span, current_span, detach
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

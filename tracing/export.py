@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from tracing.drops import DropAccountant
-from tracing.tracer import Span
+from tracing.records import Span
 
 
 class SpanExporter(Protocol):

@@ -22,7 +22,7 @@ from typing import Any
 from opentelemetry.trace import SpanContext, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from tracing.tracer import EMPTY_TRACE_STATE, Event, Scope, Span
+from tracing.records import EMPTY_TRACE_STATE, Event, Scope, Span
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from tracing.otlp import Encoder
-from tracing.tracer import Span
+from tracing.records import Span
 
 logger = logging.getLogger("tracing.otlp")
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.trace import StatusCode
 
 if TYPE_CHECKING:
-    from tracing.tracer import Span
+    from tracing.records import Span
 
 _ERROR = StatusCode.ERROR
 

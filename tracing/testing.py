@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from tracing.tracer import Span
+from tracing.records import Span
 
 
 class MemoryExporter:

@@ -15,6 +15,7 @@ recording spans and ids, a kept trace goes to the sink whole, a dropped one neve
 It is the OpenTelemetry *API* that the rest of the code and any instrumentation library talk to
 (`trace.get_current_span()`, `trace.use_span()`, `Tracer.start_as_current_span()`, context
 propagation): only the implementation behind it is ours. The SDK still provides the `Resource`.
+The span record itself is `tracing.records.Span`.
 """
 
 from __future__ import annotations
@@ -22,38 +23,25 @@ from __future__ import annotations
 import functools
 import random
 import time
-import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
 from typing import Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context, get_current
 from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
-from opentelemetry.trace import (
-    Link,
-    NonRecordingSpan,
-    SpanContext,
-    SpanKind,
-    Status,
-    StatusCode,
-    TraceFlags,
-)
-from opentelemetry.trace.span import TraceState
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.util.types import Attributes, AttributeValue
 
+from tracing.records import EMPTY_TRACE_STATE, Scope, Span, SpanSink, copy_attributes
 from tracing.sampling import Sampling
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _SAMPLED_BIT = TraceFlags.SAMPLED
-EMPTY_TRACE_STATE = TraceState()
-"""The trace state of every root span (the encoder skips it by identity)."""
 _LOW_64_BITS = (1 << 64) - 1
-_UNSET = Status(StatusCode.UNSET)
 # `SpanContext(...)` validates its ids in a Python `__new__` (~1.3 us); ours are valid by
 # construction (non-zero, in range), so the tuple is built directly in the API's own layout
 # (trace_id, span_id, is_remote, trace_flags, trace_state, is_valid). A test pins the layout.
@@ -61,8 +49,6 @@ _new_context = functools.partial(tuple.__new__, SpanContext)
 # The key under which the API keeps the current span in a `Context`, taken from the API itself
 # (its constant is private).
 _SPAN_KEY = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
-MAX_ATTRIBUTES = 128
-"""Attributes kept per span, event and link (the SDK's default limit); later ones are dropped."""
 
 
 # The API keeps the current `Context` in a ContextVar behind two Python calls (`get_current()`
@@ -106,13 +92,6 @@ def detach(token: Token[Context]) -> None:
         otel_context.detach(token)
 
 
-class SpanSink(Protocol):
-    """Where ended spans go (the batch processor of `tracing.export`)."""
-
-    def on_end(self, span: Span) -> None:
-        """Take one ended, sampled span; must not block."""
-
-
 class SpanStarter(Protocol):
     """What the product's own spans are started with: `Tracer` here, `tracing.sdk.SdkTracer`."""
 
@@ -120,206 +99,6 @@ class SpanStarter(Protocol):
         self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], parent: trace.Span
     ) -> trace.Span:
         """A span under `parent` that owns `attributes`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """The instrumentation scope of a tracer: who created the spans."""
-
-    name: str
-    version: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A timestamped annotation on a span (`exception` events carry the error)."""
-
-    name: str
-    timestamp: int
-    attributes: Mapping[str, AttributeValue]
-
-
-def _copy_attributes(attributes: Attributes) -> dict[str, AttributeValue]:
-    if not attributes:
-        return {}
-    kept = dict(attributes)
-    if None in kept.values():  # the API allows None and means "no value"
-        kept = {k: v for k, v in kept.items() if v is not None}
-    if len(kept) > MAX_ATTRIBUTES:
-        kept = dict(list(kept.items())[:MAX_ATTRIBUTES])
-    return kept
-
-
-class Span(trace.Span):
-    """One recording span; after `end()` a read-only record for the exporter.
-
-    Public fields are what the OTLP encoder and tests read: `name`, `context`, `parent`, `kind`,
-    `start_time`/`end_time` (ns since the epoch), `attributes`, `events`, `links`, `status`,
-    `scope`. Not locked: a span is written by the code that started it (the SDK takes a lock per
-    write for spans shared across threads, which the product never does).
-    """
-
-    __slots__ = (
-        "_pending",
-        "_record_exception",
-        "_root",
-        "_sampling",
-        "_set_status_on_exception",
-        "_sink",
-        "attributes",
-        "context",
-        "end_time",
-        "events",
-        "kept",
-        "kind",
-        "links",
-        "name",
-        "parent",
-        "scope",
-        "start_time",
-        "status",
-    )
-
-    def __init__(  # noqa: PLR0917 - positional on the hot path
-        self,
-        name: str,
-        context: SpanContext,
-        parent: SpanContext | None,
-        kind: SpanKind,
-        attributes: dict[str, AttributeValue],
-        start_time: int,
-        scope: Scope,
-        sink: SpanSink,
-        root: Span | None,
-        head_sampled: bool,
-        sampling: Sampling,
-    ) -> None:
-        # `attributes` is the span's own dict from here on (the tracer copied what callers gave).
-        # Links and the context-manager flags are set by `Tracer.start_span`, when given.
-        # `root` is the trace's local root (None: this span is it). A root the head sampler kept
-        # sends every span of its trace to the sink as it ends; any other root collects its
-        # trace's ended spans in `_pending` until its own end decides (`tracing.sampling`).
-        self.name = name
-        self.context = context
-        self.parent = parent
-        self.kind = kind
-        self.attributes = attributes
-        # Most spans get no event: the shared empty tuple until the first one (each object a span
-        # keeps alive until export counts towards the next garbage-collector pass).
-        self.events: Sequence[Event] = ()
-        self.links: tuple[Link, ...] = ()
-        self.start_time = start_time
-        self.end_time: int | None = None
-        self.status = _UNSET
-        self.scope = scope
-        self._sink = sink
-        self._root = self if root is None else root
-        self._pending: list[Span] | None = None if root is not None or head_sampled else []
-        self._sampling = sampling
-        self.kept = head_sampled
-        """Whether the trace is exported: final once the local root has ended."""
-        self._record_exception = False
-        self._set_status_on_exception = False
-
-    def get_span_context(self) -> SpanContext:
-        """The ids of this span."""
-        return self.context
-
-    def is_recording(self) -> bool:
-        """True until the span ends."""
-        return self.end_time is None
-
-    def end(self, end_time: int | None = None) -> None:
-        """End the span; a kept trace's spans go to the exporter, a dropped one's nowhere. The
-        local root's end decides for its trace; a second call does nothing."""
-        if self.end_time is not None:
-            return
-        self.end_time = end_time if end_time is not None else time.time_ns()
-        root = self._root
-        pending = root._pending
-        if pending is None:  # the trace is decided: kept by the head sampler or at the root's end
-            if root.kept:
-                self._sink.on_end(self)
-        elif root is not self:
-            pending.append(self)
-        else:
-            self._pending = None
-            if self._sampling.keeps(self, pending):
-                self.kept = True
-                on_end = self._sink.on_end
-                for span in pending:
-                    on_end(span)
-                on_end(self)
-
-    def set_attribute(self, key: str, value: AttributeValue) -> None:
-        """Set one attribute (ignored after the end, for None, or beyond the limit)."""
-        if self.end_time is not None or value is None:
-            return
-        attributes = self.attributes
-        if key in attributes or len(attributes) < MAX_ATTRIBUTES:
-            attributes[key] = value
-
-    def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
-        """Set several attributes."""
-        for key, value in attributes.items():
-            self.set_attribute(key, value)
-
-    def add_event(
-        self, name: str, attributes: Attributes = None, timestamp: int | None = None
-    ) -> None:
-        """Add an event (now, unless `timestamp` in ns since the epoch is given)."""
-        if self.end_time is None:
-            when = timestamp if timestamp is not None else time.time_ns()
-            self.events = (*self.events, Event(name, when, _copy_attributes(attributes)))
-
-    def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
-        """Link another span (valid contexts only)."""
-        if self.end_time is None and context.is_valid:
-            self.links = (*self.links, Link(context, _copy_attributes(attributes)))
-
-    def update_name(self, name: str) -> None:
-        """Rename the span (e.g. after the route is known)."""
-        if self.end_time is None:
-            self.name = name
-
-    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
-        """Set the status, with OpenTelemetry's rules: OK is final, UNSET never overrides."""
-        if self.end_time is not None or self.status.status_code is StatusCode.OK:
-            return
-        if isinstance(status, StatusCode):
-            status = Status(status, description)
-        if status.status_code is not StatusCode.UNSET:
-            self.status = status
-
-    def record_exception(
-        self,
-        exception: BaseException,
-        attributes: Attributes = None,
-        timestamp: int | None = None,
-        escaped: bool = False,
-    ) -> None:
-        """Add an `exception` event with type, message and stack trace (semantic conventions)."""
-        event_attributes: dict[str, AttributeValue] = {
-            "exception.type": type(exception).__name__,
-            "exception.message": str(exception),
-            "exception.stacktrace": "".join(traceback.format_exception(exception)),
-            "exception.escaped": str(escaped),
-        }
-        if attributes:
-            event_attributes.update(attributes)
-        self.add_event("exception", event_attributes, timestamp)
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        """`with tracer.start_span(...)`: record an escaping exception (if asked), then end."""
-        if exc is not None and self.end_time is None:
-            if self._record_exception:
-                self.record_exception(exc, escaped=True)
-            if self._set_status_on_exception:
-                self.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        self.end()
-
-    def __repr__(self) -> str:
-        return f"Span({self.name!r}, trace_id={self.context.trace_id:032x})"
 
 
 class Tracer(trace.Tracer):
@@ -350,7 +129,7 @@ class Tracer(trace.Tracer):
     ) -> trace.Span:
         """A recording span, or a non-recording one with valid ids when not sampled (so logs
         and the `X-Trace-Id` header still name the trace)."""
-        span = self.start_owned(name, kind, _copy_attributes(attributes), current_span(context))
+        span = self.start_owned(name, kind, copy_attributes(attributes), current_span(context))
         if isinstance(span, Span):
             if links:
                 span.links = tuple(links)

@@ -13,7 +13,8 @@ from tests.integration.tracing_support import find_spans, spans_of_trace, wait_f
 from tests.stack_fixtures import StackEndpoints
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
-from tracing.tracer import Scope, Span, Tracer
+from tracing.records import Scope, Span
+from tracing.tracer import Tracer
 
 pytestmark = pytest.mark.integration
 

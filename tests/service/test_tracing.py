@@ -27,8 +27,8 @@ from service.settings import Settings
 from tests.service.conftest import make_client, qualifying_body, race_body
 from tests.service.monitoring import synthetic
 from tracing.correlation import add_trace_context
+from tracing.records import Span
 from tracing.testing import MemoryExporter
-from tracing.tracer import Span
 
 
 @pytest.fixture(params=["lean", "sdk"])

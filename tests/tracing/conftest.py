@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import tracing
+from tracing.records import Span
 from tracing.testing import MemoryExporter
-from tracing.tracer import Span
 
 
 class MemoryTracing:

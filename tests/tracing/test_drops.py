@@ -14,8 +14,8 @@ from structlog.testing import capture_logs
 import tracing
 from tracing.drops import DropAccountant, DropTotals, RateLimitFilter
 from tracing.export import SpanExporter
+from tracing.records import Span
 from tracing.testing import MemoryExporter
-from tracing.tracer import Span
 
 
 class FailingExporter:

@@ -34,8 +34,9 @@ from tests.ports import free_port
 from tracing import otlp
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
+from tracing.records import Event, Scope, Span
 from tracing.testing import MemoryExporter
-from tracing.tracer import Event, Scope, Span, Tracer
+from tracing.tracer import Tracer
 
 RESOURCE: dict[str, AttributeValue] = {
     "service.name": "amf1-test",

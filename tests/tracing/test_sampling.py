@@ -8,8 +8,9 @@ from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
 
 import tracing
 from tests.tracing.conftest import configure_memory
+from tracing.records import Scope, Span
 from tracing.sampling import Sampling
-from tracing.tracer import Scope, Span, Tracer
+from tracing.tracer import Tracer
 
 
 class Collect:

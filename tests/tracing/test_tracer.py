@@ -18,10 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from tracing.records import MAX_ATTRIBUTES, Scope, Span
 from tracing.tracer import (
-    MAX_ATTRIBUTES,
-    Scope,
-    Span,
     Tracer,
     TracerProvider,
     attach_span,
