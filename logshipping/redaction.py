@@ -1,8 +1,13 @@
-"""Redaction of secrets: by key name (anywhere, nested) and by known secret value (anywhere).
+"""Redaction of secrets: by key name (anywhere, nested), by known secret value (anywhere) and by
+the shape of a credential written into free text (`password=...`, `Bearer ...`, a URL's
+`user:password@`).
 
 Speed matters because this runs for every event on the request thread, so the common case costs
-one C-level set comparison (all keys already known to be harmless) plus one substring search per
-known secret over the rendered bytes. Nested objects and new keys take the slow, thorough path.
+one C-level set comparison (all keys already known to be harmless), one substring search per
+known secret and a few keyword searches over the rendered bytes. Nested objects, new keys and
+text that holds a keyword take the slow, thorough path.
+
+The same `Redactor` cleans spans before export (`tracing.redaction`): `redact_text` on strings.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import threading
 import urllib.parse
 import weakref
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, AnyStr, Final
 
 import orjson
 from structlog.typing import EventDict, WrappedLogger
@@ -28,6 +33,35 @@ SECRET_KEY: Final = re.compile(
 MIN_SECRET_LENGTH: Final = 4
 # Bounds the cache of harmless key names (keys are a small fixed vocabulary in practice).
 _MAX_SAFE_KEYS: Final = 10_000
+# A credential written into free text; the `keep*` group stays, the rest becomes `[REDACTED]`:
+# `name=value` or `name:value` (no space after the colon: "AMF1_X_TOKEN: field required" is a
+# message, not a token), an `Authorization` header's value, a `Bearer` token, and the password of
+# a URL's user-info.
+_INLINE_SOURCE: Final = (
+    r"(?P<keep>[\w.-]*(?:passw(?:or)?d|pwd|secret|token|api[_-]?key)[\"']?(?:\s*=\s*|:)[\"']?)"
+    r"[^\s\"'&,;]+"
+    r"|(?P<keep_auth>authori[sz]ation[\"']?\s*[:=]\s*[\"']?(?:(?:basic|bearer|token)\s+)?)"
+    r"[^\s\"'&,;]+"
+    r"|(?P<keep_scheme>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"
+    r"|(?P<keep_user>://[^/\s:@\"']+:)[^/\s@\"']+(?=@)"
+)
+INLINE_SECRET: Final = re.compile(_INLINE_SOURCE, re.IGNORECASE)
+_INLINE_SECRET_BYTES: Final = re.compile(_INLINE_SOURCE.encode(), re.IGNORECASE)
+# Lower-case words without which `INLINE_SECRET` cannot match: the cheap test before the regex.
+_INLINE_HINTS: Final = ("pass", "pwd", "secret", "token", "api", "auth", "bearer", "://")
+_INLINE_HINTS_BYTES: Final = tuple(hint.encode() for hint in _INLINE_HINTS)
+
+
+def _kept(match: re.Match[AnyStr]) -> AnyStr:
+    return match["keep"] or match["keep_auth"] or match["keep_scheme"] or match["keep_user"]
+
+
+def _keep_str(match: re.Match[str]) -> str:
+    return _kept(match) + REDACTED
+
+
+def _keep_bytes(match: re.Match[bytes]) -> bytes:
+    return _kept(match) + _REDACTED_BYTES
 
 
 def _variants(secret: str) -> set[bytes]:
@@ -47,6 +81,8 @@ class Redactor:
         self._safe_keys: set[str] = set()
         # (needles, pattern) replaced as one tuple: a logging thread never sees them mismatched.
         self._secrets: tuple[tuple[bytes, ...], re.Pattern[bytes]] = ((), re.compile(b"(?!)"))
+        # The same values as text, for strings that are not rendered (span attributes).
+        self._text_secrets: tuple[tuple[str, ...], re.Pattern[str]] = ((), re.compile("(?!)"))
         self.add_secrets(secrets)
 
     @property
@@ -64,6 +100,8 @@ class Redactor:
         ordered = tuple(sorted(needles, key=len, reverse=True))
         if ordered:
             self._secrets = (ordered, re.compile(b"|".join(re.escape(n) for n in ordered)))
+            texts = tuple(n.decode(errors="replace") for n in ordered)
+            self._text_secrets = (texts, re.compile("|".join(re.escape(t) for t in texts)))
 
     def is_secret_key(self, key: object) -> bool:
         """Whether values under `key` are secret (harmless answers are cached)."""
@@ -98,12 +136,32 @@ class Redactor:
         return value
 
     def scrub(self, line: bytes) -> bytes:
-        """Replaces every known secret value in a rendered line."""
+        """Replaces every known secret value and inline credential in a rendered line."""
         needles, pattern = self._secrets
         for needle in needles:
             if needle in line:
-                return pattern.sub(_REDACTED_BYTES, line)
+                line = pattern.sub(_REDACTED_BYTES, line)
+                break
+        lowered = line.lower()
+        for hint in _INLINE_HINTS_BYTES:
+            if hint in lowered:
+                return _INLINE_SECRET_BYTES.sub(_keep_bytes, line)
         return line
+
+    def may_hold_secret(self, text: str) -> bool:
+        """Cheap test: False means `redact_text(text)` would return `text` unchanged."""
+        for needle in self._text_secrets[0]:
+            if needle in text:
+                return True
+        lowered = text.lower()
+        return any(hint in lowered for hint in _INLINE_HINTS)
+
+    def redact_text(self, text: str) -> str:
+        """`text` with every known secret value and inline credential replaced."""
+        needles, pattern = self._text_secrets
+        if needles:
+            text = pattern.sub(REDACTED, text)
+        return INLINE_SECRET.sub(_keep_str, text)
 
 
 class SecretRegistry:

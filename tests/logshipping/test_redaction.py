@@ -130,3 +130,38 @@ def test_lines_without_secrets_are_unchanged() -> None:
 def test_too_short_secrets_are_not_registered() -> None:
     """A 1-3 character 'secret' would redact ordinary words everywhere."""
     assert not Redactor(["abc", ""]).has_secrets
+
+
+def test_credentials_written_into_text_are_redacted(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """`password=...`, `api_key: ...`, a Bearer token and a URL's password, in any message."""
+    logshipping.configure(settings_for(), stream=stdout)
+    emit(
+        Action.SERVICE_STARTED,
+        "connect failed: password=hunter2x; retry with Authorization: Bearer abc.def-ghi_jkl",
+        {"error.message": "GET http://elastic:s3cr3tpw@127.0.0.1:9200/ api_key='kkkk1234'"},
+    )
+    text = stdout.getvalue().decode()
+    for secret in ("hunter2x", "abc.def-ghi_jkl", "s3cr3tpw", "kkkk1234"):
+        assert secret not in text
+    (event,) = stdout.events()
+    assert event["message"] == (
+        f"connect failed: password={REDACTED}; retry with Authorization: Bearer {REDACTED}"
+    )
+    assert event["error.message"] == (
+        f"GET http://elastic:{REDACTED}@127.0.0.1:9200/ api_key='{REDACTED}'"
+    )
+
+
+def test_words_that_merely_name_secrets_are_unchanged() -> None:
+    """A message about a token or a variable naming one keeps its words."""
+    redactor = Redactor()
+    for text in (
+        "AMF1_FEEDBACK_TOKEN: field required",
+        "token bucket refilled",
+        "amf1.token_count=5",
+        "basic statistics computed",
+    ):
+        assert redactor.redact_text(text) == text
+        assert redactor.scrub(text.encode()) == text.encode()
