@@ -58,6 +58,10 @@ class _State:
     hooks_registered = False
 
 
+# Before `configure`, the redactor (which spans use too) still knows every registered secret.
+SECRETS.follow(_State.redactor)
+
+
 class _TextStdout:
     """Bytes-to-text adapter for a sys.stdout without a binary buffer (some embedders)."""
 
@@ -242,6 +246,11 @@ def _configure_stdlib(formatter: logging.Formatter, level: int) -> None:
 def add_secrets(secrets: Iterable[str]) -> None:
     """Registers secret values learnt after start-up (redacted from every later event)."""
     _State.redactor.add_secrets(secrets)
+
+
+def redactor() -> Redactor:
+    """The redactor of this process's log events (spans pass through it too: `tracing`)."""
+    return _State.redactor
 
 
 def shipper_counts() -> ShipperCounts | None:

@@ -113,6 +113,12 @@ class Redactor:
             self._safe_keys.add(key)
         return False
 
+    def has_secret_key(self, keys: Iterable[object]) -> bool:
+        """Whether any of `keys` is secret-looking (one set comparison when all are known)."""
+        if self._safe_keys.issuperset(keys):
+            return False
+        return any(self.is_secret_key(key) for key in keys)
+
     def redact_keys(
         self, logger: WrappedLogger, method_name: str, event_dict: EventDict
     ) -> EventDict:

@@ -23,6 +23,7 @@ from tracing.drops import EXPORT_PATH_LOGGERS, DropAccountant, DropTotals, RateL
 from tracing.export import BatchProcessor, SpanExporter
 from tracing.otlp import Encoder
 from tracing.otlp_export import GrpcExporter, HttpExporter
+from tracing.redaction import RedactingExporter
 from tracing.sampling import Sampling
 from tracing.sdk import SdkPipeline, SdkTracer
 from tracing.settings import Settings
@@ -103,7 +104,9 @@ def _build(
         tracer: Tracer | SdkTracer = SdkTracer(provider.get_tracer(INSTRUMENTATION_NAME))
     else:
         processor = BatchProcessor(
-            exporter if exporter is not None else _otlp_exporter(settings, resource),
+            RedactingExporter(
+                exporter if exporter is not None else _otlp_exporter(settings, resource)
+            ),
             accountant,
             queue_size=settings.tracing_queue_size,
             batch_size=settings.tracing_batch_size,

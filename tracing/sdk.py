@@ -2,7 +2,8 @@
 
 opentelemetry-sdk's `TracerProvider` with its `BatchSpanProcessor` and OTLP exporter
 (`opentelemetry-exporter-otlp-proto-http` or `-grpc`), configured from the same settings as the
-lean tracer: the same spans, attributes, resource, endpoint, headers, batching and timeouts. Its
+lean tracer: the same spans, attributes, resource, endpoint, headers, batching and timeouts, and
+the same redaction before export (`tracing.redaction`). Its
 sampler decides at the start of a trace only (`ParentBased(TraceIdRatioBased(ratio))`): the
 rules that keep failed and slow traces need the decision at the end, which the SDK's sampler
 interface cannot make. The way back to the official SDK, and the baseline of the overhead
@@ -29,6 +30,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from tracing.export import SpanExporter
+from tracing.redaction import RedactingSdkExporter
 from tracing.settings import Settings
 
 
@@ -75,7 +77,9 @@ class SdkPipeline:
         self.provider = SdkTracerProvider(resource=Resource(dict(resource)), sampler=sampler)
         self.provider.add_span_processor(
             BatchSpanProcessor(
-                _Adapted(exporter) if exporter is not None else _otlp_exporter(settings),
+                RedactingSdkExporter(
+                    _Adapted(exporter) if exporter is not None else _otlp_exporter(settings)
+                ),
                 max_queue_size=settings.tracing_queue_size,
                 schedule_delay_millis=settings.tracing_schedule_delay_ms,
                 max_export_batch_size=settings.tracing_batch_size,
