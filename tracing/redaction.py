@@ -31,6 +31,7 @@ from tracing.export import SpanExporter
 from tracing.records import Event, Span
 
 _SEPARATOR = "\x00"  # between the strings of one span: no secret or keyword spans it
+_SEQUENCES = (list, tuple)  # what OTLP calls an array value
 
 
 def needs_redaction(
@@ -40,19 +41,16 @@ def needs_redaction(
     attribute_maps: Iterable[Mapping[str, Any] | None],
 ) -> bool:
     """Whether a span with these parts holds anything the redactor would change."""
-    texts = [name]
-    if description:
-        texts.append(description)
+    texts = [name, description] if description else [name]
     for attributes in attribute_maps:
         if not attributes:
             continue
         if redactor.has_secret_key(attributes):
             return True
-        for value in attributes.values():
-            if value.__class__ is str:
-                texts.append(value)
-            elif isinstance(value, list | tuple):
-                texts.extend(item for item in value if isinstance(item, str))
+        values = attributes.values()
+        texts += [value for value in values if value.__class__ is str]
+        for sequence in [value for value in values if value.__class__ in _SEQUENCES]:
+            texts += [item for item in sequence if isinstance(item, str)]
     return redactor.may_hold_secret(_SEPARATOR.join(texts))
 
 
