@@ -16,7 +16,7 @@ import re
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, AnyStr, Final
 
 import orjson
@@ -33,6 +33,10 @@ SECRET_KEY: Final = re.compile(
 MIN_SECRET_LENGTH: Final = 4
 # Bounds the cache of harmless key names (keys are a small fixed vocabulary in practice).
 _MAX_SAFE_KEYS: Final = 10_000
+# Bounds the cache of strings found clean (span attribute values repeat: methods, routes, models,
+# drivers); longer strings are checked every time. At most ~1 MB.
+_MAX_CLEAN_TEXTS: Final = 4096
+_MAX_CLEAN_TEXT_LENGTH: Final = 256
 # A credential written into free text; the `keep*` group stays, the rest becomes `[REDACTED]`:
 # `name=value` or `name:value` (no space after the colon: "AMF1_X_TOKEN: field required" is a
 # message, not a token), an `Authorization` header's value, a `Bearer` token, and the password of
@@ -47,6 +51,8 @@ _INLINE_SOURCE: Final = (
 )
 INLINE_SECRET: Final = re.compile(_INLINE_SOURCE, re.IGNORECASE)
 _INLINE_SECRET_BYTES: Final = re.compile(_INLINE_SOURCE.encode(), re.IGNORECASE)
+
+
 def _has_hint(lowered: AnyStr) -> bool:
     """Whether lower-cased text holds a word without which `INLINE_SECRET` cannot match: the
     cheap test before the regex (unrolled: a loop over the words costs more than the searches)."""
@@ -100,6 +106,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._safe_keys: set[str] = set()
+        self._clean_texts: set[str] = set()
         # (needles, pattern) replaced as one tuple: a logging thread never sees them mismatched.
         self._secrets: tuple[tuple[bytes, ...], re.Pattern[bytes]] = ((), re.compile(b"(?!)"))
         # The same values as text, for strings that are not rendered (span attributes).
@@ -123,6 +130,7 @@ class Redactor:
             self._secrets = (ordered, re.compile(b"|".join(re.escape(n) for n in ordered)))
             texts = tuple(n.decode(errors="replace") for n in ordered)
             self._text_secrets = (texts, re.compile("|".join(re.escape(t) for t in texts)))
+            self._clean_texts = set()  # found clean of the secrets known then
 
     def is_secret_key(self, key: object) -> bool:
         """Whether values under `key` are secret (harmless answers are cached)."""
@@ -179,6 +187,21 @@ class Redactor:
             if needle in text:
                 return True
         return _has_hint(text.lower())
+
+    def any_may_hold_secret(self, texts: Collection[str]) -> bool:
+        """`may_hold_secret` of each text; texts found clean are remembered (bounded), so
+        strings seen before cost one set look-up."""
+        clean = self._clean_texts
+        if clean.issuperset(texts):
+            return False
+        for text in texts:
+            if text in clean:
+                continue
+            if self.may_hold_secret(text):
+                return True
+            if len(text) <= _MAX_CLEAN_TEXT_LENGTH and len(clean) < _MAX_CLEAN_TEXTS:
+                clean.add(text)
+        return False
 
     def redact_text(self, text: str) -> str:
         """`text` with every known secret value and inline credential replaced."""

@@ -10,8 +10,9 @@ written into text (`password=...`, `Bearer ...`, a URL's `user:password@`).
 
 Only exported spans pay: the wrappers run in the export worker, after the tail sampler decided
 (a dropped trace never reaches them). A span with nothing suspect costs one set comparison of
-its attribute keys and one scan of its joined strings for known values and a few keywords; only
-a suspect span is rewritten.
+its attribute keys and one of its strings against those found clean before (a bounded cache; a
+new string is scanned once for the known values and a few keywords); only a suspect span is
+rewritten.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from logshipping.redaction import REDACTED, Redactor
 from tracing.export import SpanExporter
 from tracing.records import Event, Span
 
-_SEPARATOR = "\x00"  # between the strings of one span: no secret or keyword spans it
-_SEQUENCES = (list, tuple)  # what OTLP calls an array value
-
 
 def needs_redaction(
     redactor: Redactor,
@@ -47,11 +45,13 @@ def needs_redaction(
             continue
         if redactor.has_secret_key(attributes):
             return True
-        values = attributes.values()
-        texts += [value for value in values if value.__class__ is str]
-        for sequence in [value for value in values if value.__class__ in _SEQUENCES]:
-            texts += [item for item in sequence if isinstance(item, str)]
-    return redactor.may_hold_secret(_SEPARATOR.join(texts))
+        for value in attributes.values():  # one loop: cheaper here than two comprehensions
+            cls = value.__class__
+            if cls is str:
+                texts.append(value)
+            elif cls is list or cls is tuple:
+                texts += [item for item in value if item.__class__ is str]
+    return redactor.any_may_hold_secret(texts)
 
 
 def redact_attributes(redactor: Redactor, attributes: Mapping[str, Any]) -> dict[str, Any]:

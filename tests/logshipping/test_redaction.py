@@ -165,3 +165,13 @@ def test_words_that_merely_name_secrets_are_unchanged() -> None:
     ):
         assert redactor.redact_text(text) == text
         assert redactor.scrub(text.encode()) == text.encode()
+
+
+def test_a_string_found_clean_is_checked_again_once_a_secret_is_added() -> None:
+    """The cache of clean strings (spans' repeated values) forgets them when a secret is added."""
+    redactor = Redactor()
+    text = "the vault answered late-registered-value"
+    assert not redactor.any_may_hold_secret([text])
+    redactor.add_secrets(["late-registered-value"])
+    assert redactor.any_may_hold_secret([text])
+    assert redactor.redact_text(text) == f"the vault answered {REDACTED}"
