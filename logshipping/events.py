@@ -32,6 +32,7 @@ class Action(StrEnum):
     HTTP_ACCESS = "http-access"
     FEEDBACK_RECEIVED = "feedback-received"
     FEEDBACK_UNMATCHED = "feedback-unmatched"
+    FEEDBACK_REFUSED = "feedback-refused"
     DRIFT_COUNTS = "drift-counts"
     DRIFT_DETECTED = "drift-detected"
     MISSING_DATA_RATE = "missing-data-rate"
@@ -124,6 +125,13 @@ CATALOGUE: Final[Mapping[Action, EventSpec]] = {
         frozenset({"amf1.feedback.unmatched_count"}),
         "Feedback of one interval the watcher could not join with a prediction, by reason "
         "(`amf1.feedback.unmatched.*`); warning level when any.",
+    ),
+    Action.FEEDBACK_REFUSED: EventSpec(
+        "warning",
+        frozenset({"amf1.feedback.refused_reason"}),
+        "A `POST /feedback` was refused before it could move the MAE or Brier: no or a wrong "
+        "bearer token (`missing_token`, `wrong_token`), or no AMF1_FEEDBACK_TOKEN configured "
+        "(`disabled`).",
     ),
     Action.DRIFT_COUNTS: EventSpec(
         "info",

@@ -112,7 +112,7 @@ class KibanaUrl(BaseModel):
 
 
 class ServiceAdmin(BaseModel):
-    """The service's model files and admin token (the service, and the operator tools)."""
+    """The service's model files and its tokens (the service, and the operator tools)."""
 
     models_dir: Path = Field(
         Path("models"), description="Directory holding one <model-name>/ folder per model."
@@ -120,4 +120,9 @@ class ServiceAdmin(BaseModel):
     admin_token: SecretStr | None = Field(
         None,
         description="Bearer token of `POST /admin/models/reload`; unset disables the endpoint.",
+    )
+    feedback_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of `POST /feedback` (outcomes move the rolling MAE and Brier); "
+        "unset disables the endpoint (403) in every environment.",
     )

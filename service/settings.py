@@ -77,13 +77,17 @@ class Settings(AMF1Settings, ServiceAdmin, MonitoringSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_empty_token(self) -> Settings:
+    def _refuse_empty_tokens(self) -> Settings:
         # An empty token would let an empty bearer through; unset disables the endpoint instead.
-        if self.environment == "development" or self.admin_token is None:
+        if self.environment == "development":
             return self
-        if not self.admin_token.get_secret_value().strip():
-            raise ValueError(
-                f"AMF1_ADMIN_TOKEN is empty; set a real secret in {self.environment} "
-                "(or leave it unset to disable the admin endpoint)"
-            )
+        for variable, token in (
+            ("AMF1_ADMIN_TOKEN", self.admin_token),
+            ("AMF1_FEEDBACK_TOKEN", self.feedback_token),
+        ):
+            if token is not None and not token.get_secret_value().strip():
+                raise ValueError(
+                    f"{variable} is empty; set a real secret in {self.environment} "
+                    "(or leave it unset to disable its endpoint)"
+                )
         return self

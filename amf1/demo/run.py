@@ -113,6 +113,9 @@ class Demo:
         token = self.settings.admin_token
         self.admin_token = token.get_secret_value() if token else secrets.token_urlsafe(24)
         self.env["AMF1_ADMIN_TOKEN"] = self.admin_token
+        told = self.settings.feedback_token
+        self.feedback_token = told.get_secret_value() if told else secrets.token_urlsafe(24)
+        self.env["AMF1_FEEDBACK_TOKEN"] = self.feedback_token
         self.children: list[ManagedProcess] = []
         self.sink: SlackSink | None = None
         self.stack_started: list[str] = []
@@ -276,7 +279,11 @@ class Demo:
     def _drive(self) -> None:
         target = Target.from_url(self.settings.service_url)
         models_dir = Path(self.env["AMF1_MODELS_DIR"])
-        options = Options(models_dir=models_dir, admin_token=self.admin_token)
+        options = Options(
+            models_dir=models_dir,
+            admin_token=self.admin_token,
+            feedback_token=self.feedback_token,
+        )
         try:
             payloads = run_sync(lambda: payloads_for(target))
         except LoadgenError as exc:

@@ -52,10 +52,12 @@ def _run(args: argparse.Namespace) -> int:
         print("amf1 loadgen: --duration must be in (0, 3600] and --rps > 0")
         return 2
     token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    told = settings.feedback_token
     options = Options(
         models_dir=args.models_dir or settings.models_dir,
         model=args.model,
         admin_token=token,
+        feedback_token=told.get_secret_value() if told else None,
         feedback_error_s=args.feedback_error_s,
         slow_delay_ms=args.delay_ms,
     )

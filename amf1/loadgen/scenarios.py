@@ -128,14 +128,20 @@ class FeedbackScenario:
     0.50 s critical); race feedback names the driver the model rated least likely, which pushes
     the rolling Brier score up as far as one wrong winner per field can. With `honest=True`
     (the `recovery` scenario) the error is small and the favourite wins: the metrics recover.
+    Feedback carries `token` as its bearer token (the service's AMF1_FEEDBACK_TOKEN).
     """
 
     name = "feedback-mae"
 
     def __init__(
-        self, payloads: PayloadFactory, error_s: float = 0.6, honest: bool = False
+        self,
+        payloads: PayloadFactory,
+        error_s: float = 0.6,
+        honest: bool = False,
+        token: str | None = None,
     ) -> None:
         self._payloads = payloads
+        self._auth = (("Authorization", f"Bearer {token}"),) if token else ()
         self._error_s = error_s
         self._honest = honest
         self._pending: deque[dict[str, Any]] = deque(maxlen=10_000)
@@ -144,7 +150,7 @@ class FeedbackScenario:
     def next_request(self) -> Request:
         """Feedback for an earlier prediction when one is waiting, else a new prediction."""
         if self._pending:
-            return post_json(FEEDBACK_PATH, self._pending.popleft(), "feedback")
+            return post_json(FEEDBACK_PATH, self._pending.popleft(), "feedback", self._auth)
         return self._predictions.next_request()
 
     def observe(self, request: Request, response: Response | None) -> None:

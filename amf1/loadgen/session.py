@@ -47,6 +47,7 @@ class Options:
         models_dir: the service's models directory (corrupt-model edits a file in it).
         model: which model corrupt-model breaks.
         admin_token: bearer token of the reload endpoint.
+        feedback_token: bearer token of `POST /feedback` (AMF1_FEEDBACK_TOKEN).
         feedback_error_s: how far feedback lap times are from the predictions.
         slow_delay_ms: the delay the slow scenario asks for, through the service's test-only
             `X-AMF1-Test-Delay-Ms` header (honoured only with AMF1_TEST_DELAY_ENABLED=true).
@@ -55,6 +56,7 @@ class Options:
     models_dir: Path = Path("models")
     model: str = "stage1-qualifying"
     admin_token: str | None = None
+    feedback_token: str | None = None
     feedback_error_s: float = 0.6
     slow_delay_ms: int = 400
 
@@ -99,14 +101,23 @@ def build_scenario(name: str, payloads: PayloadFactory, options: Options) -> Sce
         "bad-requests": lambda: BadRequestsScenario(payloads),
         "slow": lambda: SlowScenario(payloads, (SLOW_HEADER, str(options.slow_delay_ms))),
         "drift": lambda: DriftScenario(drifted),
-        "feedback-mae": lambda: FeedbackScenario(payloads, options.feedback_error_s),
-        "recovery": lambda: FeedbackScenario(payloads, error_s=0.05, honest=True),
+        "feedback-mae": lambda: FeedbackScenario(
+            payloads, options.feedback_error_s, token=options.feedback_token
+        ),
+        "recovery": lambda: FeedbackScenario(
+            payloads, error_s=0.05, honest=True, token=options.feedback_token
+        ),
         "mixed": lambda: MixedScenario(
             [
                 (NormalScenario(payloads), 0.6),
                 (BadRequestsScenario(payloads), 0.1),
                 (DriftScenario(drifted), 0.15),
-                (FeedbackScenario(payloads, options.feedback_error_s), 0.15),
+                (
+                    FeedbackScenario(
+                        payloads, options.feedback_error_s, token=options.feedback_token
+                    ),
+                    0.15,
+                ),
             ]
         ),
     }

@@ -5,15 +5,21 @@ the time-to-live, one outcome, a lap time within bounds, a winner the stage-2 mo
 this worker made the prediction it is also checked against it and the answer carries the
 prediction's own error; otherwise the watcher joins the outcome with the prediction from the logs
 (the `feedback-received` event carries both the id and the outcome).
+
+Outcomes move the service's rolling MAE and Brier, so only holders of AMF1_FEEDBACK_TOKEN may
+send them (`service.auth`); a refused request leaves a `feedback-refused` event.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from logshipping.events import Action, emit
+from service.auth import refusal, refused
 from service.errors import FeedbackMismatchError
 from service.features import STAGE2_NAME
 from service.feedback import Outcome
@@ -32,12 +38,37 @@ from service.state import services
 router = APIRouter(tags=["feedback"])
 
 UNKNOWN_DRIVER = "unknown_driver"
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="FeedbackToken", description="the value of AMF1_FEEDBACK_TOKEN"
+)
+
+
+def require_feedback_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Allow only a bearer token equal to AMF1_FEEDBACK_TOKEN (compared in constant time)."""
+    reason = refusal(services(request).settings.feedback_token, credentials)
+    if reason is None:
+        return
+    emit(
+        Action.FEEDBACK_REFUSED,
+        f"feedback refused ({reason}): not applied",
+        {"amf1.feedback.refused_reason": str(reason)},
+    )
+    raise refused(reason, "AMF1_FEEDBACK_TOKEN", "POST /feedback")
 
 
 @router.post(
     "/feedback",
     status_code=202,
+    dependencies=[Depends(require_feedback_token)],
     responses={
+        401: {
+            "model": ErrorResponse,
+            "description": "no or a wrong token: send Authorization: Bearer <AMF1_FEEDBACK_TOKEN>",
+        },
+        403: {"model": ErrorResponse, "description": "AMF1_FEEDBACK_TOKEN is not configured"},
         404: {
             "model": ErrorResponse,
             "description": "not a prediction id this service could have issued within "

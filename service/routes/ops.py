@@ -4,14 +4,14 @@ reaches every worker: `service.workers`)."""
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from service.auth import refusal, refused
 from service.registry import ModelStatus
 from service.schemas import ErrorResponse
 from service.state import services
@@ -147,17 +147,9 @@ def require_admin(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Allow only a bearer token equal to AMF1_ADMIN_TOKEN (compared in constant time)."""
-    configured = services(request).settings.admin_token
-    expected = configured.get_secret_value() if configured else ""
-    if not expected:
-        raise HTTPException(403, "admin endpoints are disabled: set AMF1_ADMIN_TOKEN")
-    given = credentials.credentials if credentials else ""
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            401,
-            "send header Authorization: Bearer <AMF1_ADMIN_TOKEN>",
-            {"WWW-Authenticate": "Bearer"},
-        )
+    reason = refusal(services(request).settings.admin_token, credentials)
+    if reason is not None:
+        raise refused(reason, "AMF1_ADMIN_TOKEN", "the admin endpoint")
 
 
 @router.post(

@@ -33,6 +33,7 @@ from service.training.train import train_all
 from tests.ports import free_port
 
 ADMIN_TOKEN = "amf1-tests-admin-token-5c1e"
+FEEDBACK_TOKEN = "amf1-tests-feedback-token-8d2f"
 TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "elk" / "index" / "amf1-logs.template.json"
 
 
@@ -123,7 +124,12 @@ def service(trained_models: Path, tmp_path: Path) -> Iterator[RunningService]:
     """
     models_dir = tmp_path / "models"
     shutil.copytree(trained_models, models_dir)
-    settings = Settings(models_dir=models_dir, admin_token=ADMIN_TOKEN, test_delay_enabled=True)
+    settings = Settings(
+        models_dir=models_dir,
+        admin_token=ADMIN_TOKEN,
+        feedback_token=FEEDBACK_TOKEN,
+        test_delay_enabled=True,
+    )
     with ThreadedServer(create_app(settings)) as server:
         yield RunningService(server.url, models_dir)
 

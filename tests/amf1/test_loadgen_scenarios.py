@@ -17,7 +17,7 @@ from amf1.loadgen.runner import LoadPlan, run_sync
 from amf1.loadgen.scenarios import DRIFT_SHIFT
 from amf1.loadgen.session import Options, run_scenario
 from service.schemas import QualifyingRequest, RaceWinnerRequest
-from tests.amf1.conftest import ADMIN_TOKEN, RunningService
+from tests.amf1.conftest import ADMIN_TOKEN, FEEDBACK_TOKEN, RunningService
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,9 @@ def payloads() -> PayloadFactory:
 
 def _run(service: RunningService, name: str, payloads: PayloadFactory, requests: int = 40) -> dict:
     plan = LoadPlan(rps=200, duration_s=30, max_requests=requests, concurrency=4)
-    options = Options(models_dir=service.models_dir, admin_token=ADMIN_TOKEN)
+    options = Options(
+        models_dir=service.models_dir, admin_token=ADMIN_TOKEN, feedback_token=FEEDBACK_TOKEN
+    )
     target = Target.from_url(service.url)
     return run_sync(lambda: run_scenario(target, name, plan, options, payloads=payloads))
 

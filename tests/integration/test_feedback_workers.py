@@ -2,10 +2,12 @@
 
 Every feedback is accepted whichever worker receives it, and once the events are indexed the
 watcher's performance signal gives the MAE and Brier computed offline from the same pairs.
+Forged feedback (no token, or a wrong one) is refused and moves neither.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections import Counter
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.integration
 PAIRS = 30
 INDEXED_WITHIN_S = 90.0
 STARTUP_S = 180.0
+FEEDBACK_TOKEN = secrets.token_urlsafe(24)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +68,7 @@ def served(
         "AMF1_LOGSTASH_PORT": str(stack.log_tcp_port),
         "AMF1_LOG_BUFFER_DIR": str(tmp_path / "buffer"),
         "AMF1_LOG_LEVEL": "info",
+        "AMF1_FEEDBACK_TOKEN": FEEDBACK_TOKEN,
     }
     with serve(tmp_path, models_dir, env) as process:
         yield process
@@ -114,10 +118,22 @@ def _indexed(es: Elasticsearch, service: str, action: str) -> int:
 
 
 @pytest.mark.timeout(480)
+def _forged(prediction: dict[str, Any], kind: str) -> dict[str, Any]:
+    """An outcome that would push the MAE or Brier far up if it were applied."""
+    if kind == "qualifying":
+        outcome: dict[str, Any] = {"actual_lap_time_s": round(prediction["lap_time_s"] + 50, 3)}
+    else:
+        field = prediction["probabilities"]
+        outcome = {"actual_winner": min(field, key=lambda p: p["win_probability"])["driver"]}
+    return {"prediction_id": prediction["prediction_id"], **outcome}
+
+
 def test_every_feedback_is_accepted_and_the_watcher_matches_the_offline_values(
     served: Served, es: Elasticsearch, record_property: Any
 ) -> None:
     """30 predictions, each followed by its feedback: 30 x 202; MAE / Brier as offline.
+    Before each real outcome a forged one (50 s off, or the least likely winner) without the
+    token or with a wrong one: 401, and the MAE / Brier do not move.
 
     Each request on its own connection, so the workers share them as they would any clients'.
     """
@@ -140,14 +156,20 @@ def test_every_feedback_is_accepted_and_the_watcher_matches_the_offline_values(
                 winner = str(rng.choice(list(field)))
                 outcome = {"actual_winner": winner}
                 squares += [(p - (d == winner)) ** 2 for d, p in field.items()]
+            forged = _forged(prediction, kind)
+            wrong = {"Authorization": f"Bearer {FEEDBACK_TOKEN[::-1]}"}
+            statuses[client.post("/feedback", json=forged).status_code] += 1
+            statuses[client.post("/feedback", json=forged, headers=wrong).status_code] += 1
             told = client.post(
-                "/feedback", json={"prediction_id": prediction["prediction_id"], **outcome}
+                "/feedback",
+                json={"prediction_id": prediction["prediction_id"], **outcome},
+                headers={"Authorization": f"Bearer {FEEDBACK_TOKEN}"},
             )
             statuses[told.status_code] += 1
             if told.status_code == 202:
                 matched_by[told.json()["matched_by"]] += 1
     record_property("feedback_matched_by", dict(matched_by))
-    assert statuses == {202: PAIRS}, (statuses, matched_by)
+    assert statuses == {202: PAIRS, 401: 2 * PAIRS}, (statuses, matched_by)
 
     deadline = time.monotonic() + INDEXED_WITHIN_S
     while True:

@@ -7,6 +7,7 @@ offline from the same pairs, and its drift signal reports each shifted feature e
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections import Counter
@@ -42,6 +43,7 @@ pytestmark = pytest.mark.integration
 PAIRS = 440  # 220 per model: over drift's 200 samples once each instance has reported
 SHIFT = {"air_temp_c": 15.0, "track_temp_c": 22.0}  # the demo's drift scenario
 INDEXED_WITHIN_S = 120.0
+FEEDBACK_TOKEN = secrets.token_urlsafe(24)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,7 @@ def instances(
         for n in range(2):
             env = {
                 "AMF1_SERVICE_NAME": service,
+                "AMF1_FEEDBACK_TOKEN": FEEDBACK_TOKEN,
                 "AMF1_ENVIRONMENT": "test",
                 "AMF1_TRACING_ENABLED": "false",
                 "AMF1_LOGSTASH_HOST": stack.log_tcp_host,
@@ -94,6 +97,7 @@ def _round_robin(urls: list[str], pairs: int) -> tuple[Counter[int], list[float]
     errors: list[float] = []
     squares: list[float] = []
     turn = cycle(range(len(urls)))
+    auth = {"Authorization": f"Bearer {FEEDBACK_TOKEN}"}
     with httpx.Client(timeout=30) as client:
         drivers = client.get(f"{urls[0]}/drivers").json()["drivers"]
         circuits = client.get(f"{urls[0]}/circuits").json()["circuits"]
@@ -119,7 +123,9 @@ def _round_robin(urls: list[str], pairs: int) -> tuple[Counter[int], list[float]
                 outcome = {"actual_winner": winner}
                 squares += [(p - (d == winner)) ** 2 for d, p in field.items()]
             told = client.post(
-                f"{urls[there]}/feedback", json={"prediction_id": body["prediction_id"], **outcome}
+                f"{urls[there]}/feedback",
+                json={"prediction_id": body["prediction_id"], **outcome},
+                headers=auth,
             )
             statuses[told.status_code] += 1
     return statuses, errors, squares

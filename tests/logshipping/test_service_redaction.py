@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK = "https://hooks.slack.com/services/T0AMF1/B0AMF1/e2eWebhookSecret42"
 ES_PASSWORD = "e2e-es-p@ss:w0rd/42"
 ADMIN_TOKEN = "e2e-admin-token-5b8e1d"
-SECRETS = (WEBHOOK, ES_PASSWORD, ADMIN_TOKEN, "e2eWebhookSecret42")
+FEEDBACK_TOKEN = "e2e-feedback-token-9c4a70"
+SECRETS = (WEBHOOK, ES_PASSWORD, ADMIN_TOKEN, FEEDBACK_TOKEN, "e2eWebhookSecret42")
 
 
 @dataclass
@@ -45,6 +46,7 @@ def _drive(base: str, models_dir: Path) -> dict[str, int]:
     """Every endpoint and failure path, with secrets planted in inputs and headers."""
     statuses: dict[str, int] = {}
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    told = {"Authorization": f"Bearer {FEEDBACK_TOKEN}"}
     with httpx.Client(base_url=base, timeout=30) as client:
 
         def call(name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -64,9 +66,12 @@ def _drive(base: str, models_dir: Path) -> dict[str, int]:
         call("too big", "POST", "/predict/qualifying", content=b"x" * 200_000)
         prediction_id = ok.json().get("prediction_id", "none")
         feedback = {"prediction_id": prediction_id, "actual_lap_time_s": 80.1}
-        call("feedback", "POST", "/feedback", json=feedback)
-        call("feedback again", "POST", "/feedback", json=feedback)
-        call("feedback unknown", "POST", "/feedback", json={"prediction_id": ADMIN_TOKEN})
+        call("feedback no token", "POST", "/feedback", json=feedback)
+        call("feedback wrong token", "POST", "/feedback", json=feedback, headers=auth)
+        call("feedback", "POST", "/feedback", json=feedback, headers=told)
+        call("feedback again", "POST", "/feedback", json=feedback, headers=told)
+        unknown = {"prediction_id": ADMIN_TOKEN}
+        call("feedback unknown", "POST", "/feedback", json=unknown, headers=told)
         call("admin no token", "POST", "/admin/models/reload")
         call(
             "admin wrong token",
@@ -112,6 +117,7 @@ def service_run(
         "AMF1_SLACK_WEBHOOK_URL": WEBHOOK,
         "AMF1_ES_PASSWORD": ES_PASSWORD,
         "AMF1_ADMIN_TOKEN": ADMIN_TOKEN,
+        "AMF1_FEEDBACK_TOKEN": FEEDBACK_TOKEN,
         "AMF1_LOGSTASH_PORT": str(receiver.port),
         "AMF1_LOG_BUFFER_DIR": str(tmp / "buffer"),
         "AMF1_MODELS_DIR": str(models_dir),
@@ -154,8 +160,12 @@ def _forms(secret: str) -> set[str]:
 
 
 def test_no_secret_in_stdout_stderr_or_the_shipped_stream(service_run: ServiceRun) -> None:
-    """Known secrets (webhook, ES password, admin token) appear nowhere, in no encoding."""
+    """Known secrets (webhook, ES password, admin and feedback tokens) appear nowhere, in no
+    encoding."""
     assert service_run.statuses["qualifying"] == 200
+    assert service_run.statuses["feedback no token"] == 401
+    assert service_run.statuses["feedback wrong token"] == 401
+    assert service_run.statuses["feedback"] == 202
     assert service_run.statuses["admin reload"] == 200
     for name, text in (
         ("stdout", service_run.stdout),

@@ -20,6 +20,8 @@ from service.training.synthetic import generate
 from service.training.train import train_all
 
 ADMIN_TOKEN = "test-admin-token-7f3a9c"
+FEEDBACK_TOKEN = "test-feedback-token-2b8e51"
+FEEDBACK_AUTH = {"Authorization": f"Bearer {FEEDBACK_TOKEN}"}
 LAST_RACE = dt.date(2026, 6, 30)
 SEED = 11
 
@@ -50,7 +52,8 @@ def models_dir(trained: tuple[Path, list[ModelMetadata]], tmp_path: Path) -> Pat
 
 def make_client(models_dir: Path, **settings: Any) -> TestClient:
     """A client of a fresh app over `models_dir` (start-up runs inside `with client:`)."""
-    config = Settings(**({"models_dir": models_dir, "admin_token": ADMIN_TOKEN} | settings))
+    defaults = {"models_dir": models_dir, "admin_token": ADMIN_TOKEN}
+    config = Settings(**(defaults | {"feedback_token": FEEDBACK_TOKEN} | settings))
     return TestClient(create_app(config), raise_server_exceptions=False)
 
 

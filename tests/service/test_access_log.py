@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 from logshipping.events import CATALOGUE, Action
 from service.features import STAGE1_NAME
 from service.registry import ModelRegistry
-from tests.service.conftest import make_client, qualifying_body
+from tests.service.conftest import FEEDBACK_AUTH, make_client, qualifying_body
 
 
 def _one_event(client: TestClient, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -68,6 +68,7 @@ def test_probe_and_feedback_actions(client: TestClient) -> None:
         client,
         "POST",
         "/feedback",
+        headers=FEEDBACK_AUTH,
         json={"prediction_id": prediction_id, "actual_lap_time_s": 80.1},
     )
     assert event["event.action"] == "feedback-received"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from service.errors import FeedbackAlreadyRecordedError
 from service.feedback import Outcome, PredictionRecord, PredictionStore
-from tests.service.conftest import qualifying_body, race_body
+from tests.service.conftest import FEEDBACK_AUTH, qualifying_body, race_body
 
 
 def uuid7_at(seconds: float) -> str:
@@ -26,6 +26,7 @@ def test_lap_time_feedback_is_stored_with_its_error(client: TestClient) -> None:
     actual = prediction["lap_time_s"] + 0.25
     response = client.post(
         "/feedback",
+        headers=FEEDBACK_AUTH,
         json={"prediction_id": prediction["prediction_id"], "actual_lap_time_s": actual},
     )
     assert response.status_code == 202
@@ -40,7 +41,9 @@ def test_winner_feedback_reports_brier(client: TestClient) -> None:
     """Feedback on a race prediction reports that race's Brier score."""
     prediction = client.post("/predict/race-winner", json=race_body()).json()
     response = client.post(
-        "/feedback", json={"prediction_id": prediction["prediction_id"], "actual_winner": "okafor"}
+        "/feedback",
+        headers=FEEDBACK_AUTH,
+        json={"prediction_id": prediction["prediction_id"], "actual_winner": "okafor"},
     )
     assert response.status_code == 202
     assert 0.0 <= response.json()["brier"] <= 1.0
@@ -52,7 +55,9 @@ def test_feedback_for_a_prediction_of_another_worker_is_accepted_for_the_watcher
     """A recent UUIDv7 this worker does not hold is a 202 whose outcome the watcher matches."""
     prediction_id = uuid7_at(time.time() - 30)
     response = client.post(
-        "/feedback", json={"prediction_id": prediction_id, "actual_lap_time_s": 80.0}
+        "/feedback",
+        headers=FEEDBACK_AUTH,
+        json={"prediction_id": prediction_id, "actual_lap_time_s": 80.0},
     )
     assert response.status_code == 202
     assert response.json() == {
@@ -78,7 +83,9 @@ def test_an_id_no_prediction_can_have_is_404_with_the_reason(
 ) -> None:
     """Not a UUIDv7, older than the time-to-live, or from the future: 404 naming the reason."""
     response = client.post(
-        "/feedback", json={"prediction_id": prediction_id, "actual_lap_time_s": 80.0}
+        "/feedback",
+        headers=FEEDBACK_AUTH,
+        json={"prediction_id": prediction_id, "actual_lap_time_s": 80.0},
     )
     assert response.status_code == 404
     error = response.json()["error"]
@@ -93,7 +100,7 @@ def test_an_id_no_prediction_can_have_is_404_with_the_reason(
 def test_both_or_neither_outcome_is_422(client: TestClient, extra: dict[str, object]) -> None:
     """Exactly one outcome: a lap time or a winner."""
     body = {"prediction_id": uuid7_at(time.time()), **extra}
-    response = client.post("/feedback", json=body)
+    response = client.post("/feedback", headers=FEEDBACK_AUTH, json=body)
     assert response.status_code == 422
     message = response.json()["error"]["message"]
     assert "exactly one of actual_lap_time_s or actual_winner" in message
@@ -102,7 +109,7 @@ def test_both_or_neither_outcome_is_422(client: TestClient, extra: dict[str, obj
 def test_lap_time_out_of_bounds_is_422(client: TestClient) -> None:
     """A lap time outside the schema's bounds (20, 300] s is refused."""
     body = {"prediction_id": uuid7_at(time.time()), "actual_lap_time_s": 12.0}
-    response = client.post("/feedback", json=body)
+    response = client.post("/feedback", headers=FEEDBACK_AUTH, json=body)
     assert response.status_code == 422
     assert "actual_lap_time_s" in response.json()["error"]["message"]
 
@@ -110,7 +117,7 @@ def test_lap_time_out_of_bounds_is_422(client: TestClient) -> None:
 def test_a_winner_the_race_model_does_not_know_is_422(client: TestClient) -> None:
     """A winner who is no driver of the loaded stage-2 model is refused by any worker."""
     body = {"prediction_id": uuid7_at(time.time()), "actual_winner": "nobody-at-all"}
-    response = client.post("/feedback", json=body)
+    response = client.post("/feedback", headers=FEEDBACK_AUTH, json=body)
     assert response.status_code == 422
     error = response.json()["error"]
     assert (error["type"], error["reason"]) == ("feedback_mismatch", "unknown_driver")
@@ -131,16 +138,22 @@ def test_second_feedback_is_409(client: TestClient) -> None:
         "prediction_id"
     ]
     body = {"prediction_id": prediction_id, "actual_lap_time_s": 80.0}
-    assert client.post("/feedback", json=body).status_code == 202
-    assert client.post("/feedback", json=body).status_code == 409
+    assert client.post("/feedback", headers=FEEDBACK_AUTH, json=body).status_code == 202
+    assert client.post("/feedback", headers=FEEDBACK_AUTH, json=body).status_code == 409
 
 
 def test_outcome_of_the_wrong_kind_is_422(client: TestClient) -> None:
     """A winner for a lap-time prediction, or a winner outside the field, is refused."""
     lap_id = client.post("/predict/qualifying", json=qualifying_body()).json()["prediction_id"]
     race_id = client.post("/predict/race-winner", json=race_body()).json()["prediction_id"]
-    wrong_kind = client.post("/feedback", json={"prediction_id": lap_id, "actual_winner": "varga"})
-    outsider = client.post("/feedback", json={"prediction_id": race_id, "actual_winner": "quispe"})
+    wrong_kind = client.post(
+        "/feedback", headers=FEEDBACK_AUTH, json={"prediction_id": lap_id, "actual_winner": "varga"}
+    )
+    outsider = client.post(
+        "/feedback",
+        headers=FEEDBACK_AUTH,
+        json={"prediction_id": race_id, "actual_winner": "quispe"},
+    )
     assert [r.status_code for r in (wrong_kind, outsider)] == [422, 422]
     assert "actual_lap_time_s" in wrong_kind.json()["error"]["message"]
     assert wrong_kind.json()["error"]["reason"] == "kind_mismatch"

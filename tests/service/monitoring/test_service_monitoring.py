@@ -24,6 +24,7 @@ from service.monitoring.hub import ModelMonitors, MonitoringHub
 from service.monitoring.wiring import sync_models
 from service.registry import ModelRegistry
 from tests.service.conftest import (
+    FEEDBACK_AUTH,
     LAST_RACE,
     SEED,
     make_client,
@@ -70,7 +71,7 @@ def test_feedback_is_logged_with_its_outcome_and_the_service_reports_no_performa
             {"prediction_id": lap["prediction_id"], "actual_lap_time_s": lap["lap_time_s"] + 0.6},
             {"prediction_id": race["prediction_id"], "actual_winner": "okafor"},
         ):
-            assert client.post("/feedback", json=feedback).status_code == 202
+            assert client.post("/feedback", headers=FEEDBACK_AUTH, json=feedback).status_code == 202
         hub_of(client).tick()
     received = actions(logs, Action.FEEDBACK_RECEIVED)
     assert [e["amf1.prediction.id"] for e in received] == [
@@ -89,7 +90,9 @@ def test_race_prediction_event_carries_the_whole_field(models_dir: Path) -> None
     with make_client(models_dir, **QUIET) as client, capture_logs() as logs:
         body = client.post("/predict/race-winner", json=race_body()).json()
         response = client.post(
-            "/feedback", json={"prediction_id": body["prediction_id"], "actual_winner": "okafor"}
+            "/feedback",
+            headers=FEEDBACK_AUTH,
+            json={"prediction_id": body["prediction_id"], "actual_winner": "okafor"},
         ).json()
     (event,) = actions(logs, Action.PREDICTION_SUCCEEDED)
     answered = {e["driver"]: e["win_probability"] for e in body["probabilities"]}
