@@ -10,6 +10,11 @@ groups whose conditions skip what an ordinary JSON event does not need.
 The exporter writes each log record's body as the document (`bodymap` mapping) to the index
 named by the `elasticsearch.index` attribute: its own `logstash_format` dates indices by the
 collector's clock, not the event's `@timestamp`, so the index is computed here from the event.
+
+Two files: `config.yaml` listens with plain TCP (the native stack on loopback, where only local
+processes reach the port), `config-tls.yaml` with TLS and required client certificates (mutual
+TLS) for a port others can reach. The collector refuses a TLS block with empty certificate paths,
+so TLS is a second file rather than an optional block.
 """
 
 from __future__ import annotations
@@ -28,8 +33,21 @@ _HEADER = """\
 # The AMF1 log pipeline for the OpenTelemetry Collector (the native stack's Logstash seat).
 # Environment: AMF1_LOGSTASH_HOST/PORT (listen address), AMF1_ES_URL, AMF1_ES_USERNAME,
 # AMF1_ES_PASSWORD, AMF1_ES_API_KEY, AMF1_ES_CA_CERT, AMF1_COLLECTOR_STORAGE_DIR (persistent
-# queue), AMF1_COLLECTOR_HEALTH_PORT, AMF1_COLLECTOR_METRICS_PORT.
+# queue), AMF1_COLLECTOR_HEALTH_PORT, AMF1_COLLECTOR_METRICS_PORT.{tls}
 """
+_TLS_HEADER = """
+# TLS with client certificates (mutual TLS): AMF1_COLLECTOR_TLS_CERT, AMF1_COLLECTOR_TLS_KEY
+# (the collector's certificate and key, PEM) and AMF1_COLLECTOR_TLS_CLIENT_CA (the CA that signs
+# the shippers' client certificates). A client without a certificate signed by it is refused."""
+
+# The receiver's TLS server block: with client_ca_file the collector requires and verifies a
+# client certificate.
+_TLS_SERVER = {
+    "cert_file": "${env:AMF1_COLLECTOR_TLS_CERT}",
+    "key_file": "${env:AMF1_COLLECTOR_TLS_KEY}",
+    "client_ca_file": "${env:AMF1_COLLECTOR_TLS_CLIENT_CA}",
+    "min_version": "1.2",
+}
 
 # ISO-8601 as our events write it; Go also accepts a fractional second after %S.
 _ISO_ZONED = "%Y-%m-%dT%H:%M:%S%z"
@@ -170,8 +188,8 @@ def _transform_group(conditions: list[str], statements: list[str]) -> dict[str, 
     return group
 
 
-def _receiver() -> dict[str, Any]:
-    return {
+def _receiver(tls: bool) -> dict[str, Any]:
+    receiver: dict[str, Any] = {
         "listen_address": "${env:AMF1_LOGSTASH_HOST:-127.0.0.1}:${env:AMF1_LOGSTASH_PORT:-5000}",
         # Back-pressure instead of loss when the memory limiter refuses data.
         "retry_on_failure": {
@@ -204,6 +222,9 @@ def _receiver() -> dict[str, Any]:
             {"type": "noop", "id": "parsed"},
         ],
     }
+    if tls:
+        receiver["tls"] = dict(_TLS_SERVER)
+    return receiver
 
 
 def _exporter() -> dict[str, Any]:
@@ -256,8 +277,8 @@ def _exporter() -> dict[str, Any]:
     }
 
 
-def config() -> dict[str, Any]:
-    """Return the complete collector configuration as a mapping."""
+def config(*, tls: bool = False) -> dict[str, Any]:
+    """Return the complete collector configuration as a mapping (`tls`: mutual TLS input)."""
     return {
         "extensions": {
             "health_check": {"endpoint": "127.0.0.1:${env:AMF1_COLLECTOR_HEALTH_PORT:-13134}"},
@@ -268,7 +289,7 @@ def config() -> dict[str, Any]:
                 "compaction": {"on_start": True, "directory": "${env:AMF1_COLLECTOR_STORAGE_DIR}"},
             },
         },
-        "receivers": {"tcp_log": _receiver()},
+        "receivers": {"tcp_log": _receiver(tls)},
         "processors": {
             "memory_limiter": {
                 "check_interval": "1s",
@@ -314,7 +335,12 @@ def config() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    """Return the collector configuration file's text."""
-    body = yaml.safe_dump(config(), sort_keys=False, width=1000, allow_unicode=True)
-    return _HEADER + body
+def render(*, tls: bool = False) -> str:
+    """Return the collector configuration file's text (`tls`: `config-tls.yaml`)."""
+    body = yaml.safe_dump(config(tls=tls), sort_keys=False, width=1000, allow_unicode=True)
+    return _HEADER.format(tls=_TLS_HEADER if tls else "") + body
+
+
+def render_tls() -> str:
+    """Return the text of `config-tls.yaml`: the same pipeline behind a mutual-TLS input."""
+    return render(tls=True)

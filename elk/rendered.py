@@ -11,10 +11,12 @@ from elk import render_collector, render_logstash
 _ELK = Path(__file__).parent
 LOGSTASH_PIPELINE: Final = _ELK / "logstash" / "pipeline" / "amf1.conf"
 COLLECTOR_CONFIG: Final = _ELK / "collector" / "config.yaml"
+COLLECTOR_TLS_CONFIG: Final = _ELK / "collector" / "config-tls.yaml"
 
 RENDERERS: Final[Mapping[Path, Callable[[], str]]] = {
     LOGSTASH_PIPELINE: render_logstash.render,
     COLLECTOR_CONFIG: render_collector.render,
+    COLLECTOR_TLS_CONFIG: render_collector.render_tls,
 }
 
 

@@ -50,12 +50,31 @@ class Settings(ElasticsearchSettings, CacheDir, LogPipeline, JaegerEndpoints):
     stack_timeout_s: float = Field(
         default=240.0, gt=0, description="How long `stack up` waits for one service's health."
     )
+    collector_tls_cert: Path | None = Field(
+        default=None,
+        description="Native collector's TLS certificate (PEM); with its key and client CA set, "
+        "`stack up` starts the collector with elk/collector/config-tls.yaml (mutual TLS).",
+    )
+    collector_tls_key: Path | None = Field(
+        default=None, description="Path of the private key (PEM) of AMF1_COLLECTOR_TLS_CERT."
+    )
+    collector_tls_client_ca: Path | None = Field(
+        default=None,
+        description="CA (PEM) that signs the shippers' client certificates; the collector "
+        "refuses clients without one.",
+    )
 
     @field_validator("stack_dir", "go_cache_dir", "java_home")
     @classmethod
     def _expand_optional_paths(cls, value: Path | None) -> Path | None:
         # A `~` in an environment variable is not expanded by the shell when quoted.
         return value.expanduser() if value is not None else None
+
+    @property
+    def collector_tls(self) -> bool:
+        """Whether the native collector listens with mutual TLS (all three paths set)."""
+        paths = (self.collector_tls_cert, self.collector_tls_key, self.collector_tls_client_ca)
+        return all(path is not None for path in paths)
 
     @property
     def runtime_dir(self) -> Path:

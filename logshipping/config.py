@@ -100,6 +100,7 @@ def _make_shipper(settings: Settings) -> ShippingHandler:
         poll_interval_s=settings.log_poll_interval_s,
         retry_max_s=settings.log_retry_max_s,
         connect_timeout_s=settings.log_connect_timeout_s,
+        tls=settings.tls,
         segment_bytes=settings.log_journal_segment_bytes,
         journal_max_bytes=settings.log_journal_max_bytes,
         on_dropped=_report_drops,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from logshipping.settings_base import AMF1Settings
 from logshipping.settings_groups import CacheDir, LogPipeline, ServiceIdentity
+from logshipping.shipping.transport import TlsOptions
 
 LevelName = Literal["debug", "info", "warning", "error", "critical"]
 
@@ -65,6 +66,62 @@ class Settings(AMF1Settings, ServiceIdentity, CacheDir, LogPipeline):
         ge=1 << 20,
         description="Unconsumed journal beyond this is dropped (only if the shipper thread died).",
     )
+
+    log_tls_enabled: bool = Field(
+        False,
+        description="Ship over TLS (the pipeline's TCP input must listen with TLS: "
+        "docs/pipeline.md).",
+    )
+    log_tls_ca_file: Path | None = Field(
+        None,
+        description="CA certificate (PEM) that signed the pipeline's certificate; unset: the "
+        "system's trust store.",
+    )
+    log_tls_cert_file: Path | None = Field(
+        None,
+        description="This process's client certificate (PEM), for a pipeline that requires "
+        "one (mutual TLS).",
+    )
+    log_tls_key_file: Path | None = Field(
+        None,
+        description="Path of the client certificate's private key (PEM; only the TLS library "
+        "reads it). Keep it mode 0600.",
+    )
+    log_tls_verify: bool = Field(
+        True,
+        description="Verify the pipeline's certificate against AMF1_LOG_TLS_CA_FILE (the "
+        "library checks the chain, not the host name); off is refused in staging and production.",
+    )
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> Settings:
+        if (self.log_tls_cert_file is None) != (self.log_tls_key_file is None):
+            raise ValueError(
+                "AMF1_LOG_TLS_CERT_FILE and AMF1_LOG_TLS_KEY_FILE go together: set both or neither"
+            )
+        if (
+            self.log_tls_enabled
+            and not self.log_tls_verify
+            and self.environment
+            in (
+                "staging",
+                "production",
+            )
+        ):
+            raise ValueError(f"AMF1_LOG_TLS_VERIFY=false is refused in {self.environment}")
+        return self
+
+    @property
+    def tls(self) -> TlsOptions | None:
+        """The shipper's TLS options, or None for plain TCP."""
+        if not self.log_tls_enabled:
+            return None
+        return TlsOptions(
+            ca_file=self.log_tls_ca_file,
+            cert_file=self.log_tls_cert_file,
+            key_file=self.log_tls_key_file,
+            verify=self.log_tls_verify,
+        )
 
     @property
     def buffer_dir(self) -> Path:

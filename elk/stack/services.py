@@ -25,6 +25,7 @@ from elk.stack.progress import Reporter
 ELK_DIR = Path(__file__).resolve().parents[1]
 JAEGER_CONFIG = ELK_DIR / "jaeger" / "config.yaml"
 COLLECTOR_CONFIG = ELK_DIR / "collector" / "config.yaml"
+COLLECTOR_TLS_CONFIG = ELK_DIR / "collector" / "config-tls.yaml"
 PROMETHEUS_DIR = ELK_DIR.parent / "prometheus"
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
@@ -83,7 +84,16 @@ def _collector_launch(binary: Path, layout: Layout, settings: Settings) -> Launc
     ca = tls.ca_for(settings)
     if ca is not None:
         env["AMF1_ES_CA_CERT"] = str(ca)
-    argv = [str(binary), "--config", str(COLLECTOR_CONFIG)]
+    config = COLLECTOR_CONFIG
+    if settings.collector_tls:
+        # The names elk/collector/config-tls.yaml reads besides; paths only, never contents.
+        env.update(
+            AMF1_COLLECTOR_TLS_CERT=str(settings.collector_tls_cert),
+            AMF1_COLLECTOR_TLS_KEY=str(settings.collector_tls_key),
+            AMF1_COLLECTOR_TLS_CLIENT_CA=str(settings.collector_tls_client_ca),
+        )
+        config = COLLECTOR_TLS_CONFIG
+    argv = [str(binary), "--config", str(config)]
     return Launch(argv=argv, env=env, cwd=layout.service_dir("collector"))
 
 

@@ -25,7 +25,7 @@ from logshipping.shipping.recovery import (
     database_path,
     lock_path,
 )
-from logshipping.shipping.transport import BatchTcpTransport
+from logshipping.shipping.transport import BatchTcpTransport, TlsOptions
 from logshipping.shipping.worker import ShipperCounts, ShippingWorker
 
 
@@ -54,6 +54,7 @@ class ShippingHandler(AsynchronousLogstashHandler):  # type: ignore[misc]
         poll_interval_s: float,
         retry_max_s: float,
         connect_timeout_s: float,
+        tls: TlsOptions | None = None,
         segment_bytes: int,
         journal_max_bytes: int,
         on_dropped: Callable[[int], None],
@@ -71,7 +72,7 @@ class ShippingHandler(AsynchronousLogstashHandler):  # type: ignore[misc]
             host,
             port,
             database_path=str(database_path(self.stem)),
-            transport=lambda **_: BatchTcpTransport(host, port, timeout=connect_timeout_s),
+            transport=lambda **_: BatchTcpTransport(host, port, timeout=connect_timeout_s, tls=tls),
             event_ttl=max_age_s,
         )
         self.setFormatter(PassThroughFormatter())

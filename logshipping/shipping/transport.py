@@ -8,6 +8,15 @@ kernel acknowledged every byte; only then may the caller delete the batch. `send
 every batch; `write` does not, and `wait_acknowledged` later confirms everything written so far
 (the acknowledgement of a small write comes only after the receiver's delayed-ACK timer, a few
 milliseconds of polling that would otherwise cost more CPU than the write).
+
+With `tls` the connection is the library's TLS socket (its `ssl_enable`, `ca_certs`, `certfile`,
+`keyfile`, `ssl_verify` options). The acknowledgement works unchanged (the kernel's send queue
+holds the encrypted bytes); the FIN check reads through the TLS layer instead of peeking, which
+TLS sockets refuse. In TLS 1.3 the client's handshake ends before the server has checked the
+client's certificate, so a new connection first waits (bounded) for the server's verdict: its
+first record is a session ticket when it accepted the certificate, an alert when it refused it.
+Without that wait the first batch on a refused connection would be acknowledged by the kernel
+and deleted.
 """
 
 from __future__ import annotations
@@ -16,13 +25,38 @@ import contextlib
 import fcntl
 import select
 import socket
+import ssl
 import struct
 import termios
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from logstash_async.transport import TcpTransport
+
+
+@dataclass(frozen=True, slots=True)
+class TlsOptions:
+    """TLS towards the receiver.
+
+    Attributes:
+        ca_file: CA certificate(s) (PEM) that signed the receiver's certificate; None: the
+            system's trust store.
+        cert_file: this client's certificate (PEM), for receivers that require one.
+        key_file: the private key of `cert_file` (read by the TLS library only).
+        verify: verify the receiver's certificate against `ca_file`.
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    verify: bool = True
+
+
+def _path(value: Path | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 class BatchTcpTransport(TcpTransport):  # type: ignore[misc]
@@ -31,16 +65,24 @@ class BatchTcpTransport(TcpTransport):  # type: ignore[misc]
     _keep_connection = True
     _sock: Any
 
-    def __init__(self, host: str, port: int, *, timeout: float, **kwargs: object) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        tls: TlsOptions | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(
             host,
             port,
-            ssl_enable=False,
-            ssl_verify=False,
+            ssl_enable=tls is not None,
+            ssl_verify=tls is not None and tls.verify,
             ssl_verify_flags=None,
-            keyfile=None,
-            certfile=None,
-            ca_certs=None,
+            keyfile=_path(tls.key_file) if tls else None,
+            certfile=_path(tls.cert_file) if tls else None,
+            ca_certs=_path(tls.ca_file) if tls else None,
             timeout=timeout,
         )
         self._ack_timeout = timeout
@@ -90,24 +132,58 @@ class BatchTcpTransport(TcpTransport):  # type: ignore[misc]
 
     def _create_socket(self) -> None:
         # The library keeps a socket whose connect failed when _keep_connection is set.
+        new = self._sock is None
         try:
             super()._create_socket()
+            if new:
+                self._await_tls_verdict()
         except OSError:
             self._drop()
             raise
+
+    def _await_tls_verdict(self) -> None:
+        """On a new TLS 1.3 connection, wait up to the timeout for the server's first record:
+        raises ssl.SSLError when it is an alert (certificate refused), OSError when the server
+        closed. A server that sends nothing leaves the check to the next write's FIN check."""
+        sock = self._socket()
+        if not isinstance(sock, ssl.SSLSocket) or sock.version() != "TLSv1.3":
+            return
+        readable, _, _ = select.select([sock], [], [], self._ack_timeout)
+        if readable and self._read_through_tls(sock):
+            raise ConnectionResetError("the log receiver closed the TLS connection")
 
     def _socket(self) -> socket.socket:
         sock: socket.socket = self._sock
         return sock
 
     def _peer_closed(self) -> bool:
-        # A JSON-lines receiver never writes: readable means FIN (b"") or an error.
+        # A JSON-lines receiver never writes: readable means FIN (b"") or an error; over TLS
+        # also a session ticket or an alert.
         sock = self._socket()
         try:
             readable, _, _ = select.select([sock], [], [], 0)
+            if isinstance(sock, ssl.SSLSocket):
+                return (bool(readable) or sock.pending() > 0) and self._read_through_tls(sock)
             return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
+
+    def _read_through_tls(self, sock: ssl.SSLSocket) -> bool:
+        """Reads what the server sent, without blocking: True when it closed (end of stream).
+
+        TLS sockets cannot peek; reading processes the handshake messages (session tickets) and
+        discards data (there is none from a JSON-lines receiver). Raises ssl.SSLError on an
+        alert.
+        """
+        sock.setblocking(False)
+        try:
+            while sock.recv(4096):
+                pass
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        finally:
+            sock.settimeout(self._timeout)
+        return True
 
     def _unacknowledged_bytes(self) -> int:
         raw = fcntl.ioctl(self._socket().fileno(), termios.TIOCOUTQ, struct.pack("I", 0))

@@ -13,6 +13,7 @@ import yaml
 from elk import pipeline_rules, render_collector, rendered
 from elk.settings import Settings
 from elk.stack.layout import Layout
+from tests.tls_pki import Authority
 
 
 def _collector() -> dict[str, Any]:
@@ -106,8 +107,10 @@ def test_collector_names_the_daily_index_from_the_event_time() -> None:
     )
 
 
-def test_the_built_collector_accepts_the_config(tmp_path: Path) -> None:
-    """`otelcol validate` of our own collector build loads every component and OTTL statement."""
+@pytest.mark.parametrize("tls", [False, True], ids=["plain-tcp", "mutual-tls"])
+def test_the_built_collector_accepts_the_config(tmp_path: Path, tls: bool) -> None:
+    """`otelcol validate` of our own collector build loads every component and OTTL statement
+    of config.yaml, and of config-tls.yaml given a certificate, its key and a client CA."""
     binary = Layout.from_settings(Settings()).collector_binary
     if not binary.exists():
         pytest.skip(f"collector not built yet ({binary}); `amf1 stack up` builds it")
@@ -115,8 +118,18 @@ def test_the_built_collector_accepts_the_config(tmp_path: Path) -> None:
         "PATH": "/usr/bin:/bin",
         "AMF1_COLLECTOR_STORAGE_DIR": str(tmp_path / "queue"),
     }
+    config = rendered.COLLECTOR_CONFIG
+    if tls:
+        authority = Authority.create(tmp_path / "pki", "amf1")
+        server = authority.server()
+        env |= {
+            "AMF1_COLLECTOR_TLS_CERT": str(server.cert),
+            "AMF1_COLLECTOR_TLS_KEY": str(server.key),
+            "AMF1_COLLECTOR_TLS_CLIENT_CA": str(authority.cert_file),
+        }
+        config = rendered.COLLECTOR_TLS_CONFIG
     result = subprocess.run(
-        [str(binary), "validate", "--config", str(rendered.COLLECTOR_CONFIG)],
+        [str(binary), "validate", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -124,3 +137,14 @@ def test_the_built_collector_accepts_the_config(tmp_path: Path) -> None:
         env=env,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_tls_config_requires_client_certificates() -> None:
+    """config-tls.yaml is config.yaml plus a TLS server block with a client CA (mutual TLS)."""
+    plain = yaml.safe_load(rendered.COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+    tls = yaml.safe_load(rendered.COLLECTOR_TLS_CONFIG.read_text(encoding="utf-8"))
+    block = tls["receivers"]["tcp_log"].pop("tls")
+    assert block["client_ca_file"] == "${env:AMF1_COLLECTOR_TLS_CLIENT_CA}"
+    assert {"cert_file", "key_file"} <= set(block)
+    assert "tls" not in plain["receivers"]["tcp_log"]
+    assert tls == plain

@@ -52,3 +52,27 @@ def test_go_soft_limit_is_below_the_memory_limiters_soft_limit() -> None:
     text = services.COLLECTOR_GO_RUNTIME["GOMEMLIMIT"]
     go_limit_mib = int(text[:-3]) * _MIB[text[-3:]]
     assert go_limit_mib < soft_limit_mib
+
+
+def test_the_collector_listens_with_mutual_tls_when_its_certificates_are_set(
+    tmp_path: Path,
+) -> None:
+    """With AMF1_COLLECTOR_TLS_CERT/KEY/CLIENT_CA the native collector runs config-tls.yaml and
+    is given the paths; without them, the plain config.yaml."""
+    layout_settings = Settings(cache_dir=tmp_path)
+    plain = services.service("collector").launch(
+        Path("otelcol-amf1"), Layout.from_settings(layout_settings), layout_settings
+    )
+    assert plain.argv[-1] == str(rendered.COLLECTOR_CONFIG)
+    assert "AMF1_COLLECTOR_TLS_CERT" not in plain.env
+    tls_settings = Settings(
+        cache_dir=tmp_path,
+        collector_tls_cert=tmp_path / "server.crt",
+        collector_tls_key=tmp_path / "server.key",
+        collector_tls_client_ca=tmp_path / "ca.crt",
+    )
+    tls = services.service("collector").launch(
+        Path("otelcol-amf1"), Layout.from_settings(tls_settings), tls_settings
+    )
+    assert tls.argv[-1] == str(rendered.COLLECTOR_TLS_CONFIG)
+    assert tls.env["AMF1_COLLECTOR_TLS_CLIENT_CA"] == str(tmp_path / "ca.crt")
