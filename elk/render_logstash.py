@@ -27,6 +27,13 @@ input {
     port => "${AMF1_LOGSTASH_PORT:5000}"
     codec => json_lines { ecs_compatibility => "disabled" }
     ecs_compatibility => "v8"
+    # Mutual TLS, on unless AMF1_LOGSTASH_TLS_ENABLED=false: only a shipper holding a client
+    # certificate of the pipeline's CA may write events (`amf1 elk certs` issues them).
+    ssl_enabled => "${AMF1_LOGSTASH_TLS_ENABLED:true}"
+    ssl_certificate => "${AMF1_LOGSTASH_TLS_CERT:/certs/pipeline/server.crt}"
+    ssl_key => "${AMF1_LOGSTASH_TLS_KEY:/certs/pipeline/server.key}"
+    ssl_certificate_authorities => ["${AMF1_LOGSTASH_TLS_CLIENT_CA:/certs/pipeline/ca.crt}"]
+    ssl_client_authentication => "required"
   }
   # Filebeat shipping the service's stdout (one JSON object per line in `message`).
   beats {

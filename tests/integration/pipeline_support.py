@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +18,7 @@ import orjson
 from elasticsearch import Elasticsearch, TransportError
 
 from elk import pipeline_rules, rendered
+from elk.certs import issue_pipeline_certs
 from elk.security.credentials import StackUser, stack_credentials
 from tests.ports import free_port
 
@@ -62,6 +64,10 @@ def logstash_pipeline(es_url: str) -> Iterator[Pipeline]:
     from testcontainers.core.container import DockerContainer  # noqa: PLC0415
 
     port = free_port()
+    # The TCP input's TLS is off here (these tests send plain lines; test_pipeline_tls covers
+    # TLS), but Logstash checks that its certificate paths exist even then.
+    certs = Path(tempfile.mkdtemp(prefix="amf1-logstash-certs-"))
+    issue_pipeline_certs(certs, ["127.0.0.1"])
     container = (
         DockerContainer(LOGSTASH_IMAGE)
         .with_kwargs(network_mode="host")
@@ -77,7 +83,12 @@ def logstash_pipeline(es_url: str) -> Iterator[Pipeline]:
         else container.with_env("AMF1_ES_PASSWORD", "")
     )
     container = (
-        container.with_env("AMF1_LOGSTASH_PORT", str(port))
+        container.with_env("AMF1_LOGSTASH_TLS_ENABLED", "false")
+        .with_env("AMF1_LOGSTASH_TLS_CERT", "/certs/server.crt")
+        .with_env("AMF1_LOGSTASH_TLS_KEY", "/certs/server.key")
+        .with_env("AMF1_LOGSTASH_TLS_CLIENT_CA", "/certs/ca.crt")
+        .with_volume_mapping(str(certs / "pipeline"), "/certs")
+        .with_env("AMF1_LOGSTASH_PORT", str(port))
         .with_env("AMF1_BEATS_PORT", str(free_port()))
         .with_volume_mapping(str(rendered.LOGSTASH_PIPELINE.parent), "/usr/share/logstash/pipeline")
         .with_volume_mapping(
