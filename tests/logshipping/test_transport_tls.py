@@ -9,6 +9,7 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,11 +103,10 @@ def receiver(pki: dict[str, object]) -> Iterator[TlsLineReceiver]:
 
 
 def _wait_lines(receiver: TlsLineReceiver, count: int) -> list[bytes]:
-    deadline = threading.Event()
-    for _ in range(100):
-        if len(receiver.lines) >= count:
-            break
-        deadline.wait(0.05)
+    """The receiver's lines once it has `count` (or after 5 s: the assertion shows what came)."""
+    deadline = time.monotonic() + 5
+    while len(receiver.lines) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
     return receiver.lines
 
 
