@@ -18,7 +18,7 @@ from service.app import create_app
 from service.feedback import PredictionStore
 from service.registry import ModelRegistry
 from service.settings import Settings
-from tests.service.conftest import ADMIN_TOKEN
+from tests.service.conftest import ADMIN_TOKEN, FEEDBACK_AUTH, FEEDBACK_TOKEN
 
 EXAMPLES_PER_OPERATION_AND_MODE = 25
 # The feedback engineer owns /feedback and its schema.
@@ -29,7 +29,11 @@ ACCEPTANCE_PATHS = ("/predict/qualifying", "/predict/race-winner")
 def api_schema(loaded_registry: ModelRegistry) -> schemathesis.BaseSchema:
     """The schema of an app whose models are loaded."""
     app = create_app(
-        Settings(models_dir=loaded_registry.models_dir, admin_token=ADMIN_TOKEN),
+        Settings(
+            models_dir=loaded_registry.models_dir,
+            admin_token=ADMIN_TOKEN,
+            feedback_token=FEEDBACK_TOKEN,
+        ),
         registry=loaded_registry,
         predictions=PredictionStore(1000, 60.0),
     )
@@ -61,7 +65,8 @@ def test_no_input_causes_a_server_error(
             suppress_health_check=list(HealthCheck),
         )
         def run(case: schemathesis.Case) -> None:
-            case.call_and_validate(checks=[not_a_server_error])
+            # With the feedback token, so generated bodies reach the /feedback handler.
+            case.call_and_validate(headers=FEEDBACK_AUTH, checks=[not_a_server_error])
 
         run()
 
