@@ -1,6 +1,8 @@
 """A private OpenTelemetry Collector for one test: the real binary, a rendered config, free
-loopback ports and its own queue directory, exporting to the stack's Elasticsearch. The shared
-collector (port 5000) is never touched."""
+loopback ports and its own queue directory, exporting to the stack's Elasticsearch as the
+pipeline writer (the stack's generated credentials and CA, through the environment as
+`amf1 stack up` gives them to its collector). The shared collector (port 5000) is never
+touched."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from elk.security import tls
+from elk.security.credentials import StackUser, stack_credentials
 from elk.settings import Settings
 from elk.stack.layout import Layout
 from tests.ports import free_port
@@ -58,6 +62,7 @@ def private_collector(
         "AMF1_COLLECTOR_STORAGE_DIR": str(work_dir / "queue"),
         "AMF1_COLLECTOR_HEALTH_PORT": str(health),
         "AMF1_COLLECTOR_METRICS_PORT": str(free_port()),
+        **_elasticsearch_access(es_url),
         **env,
     }
     with log_file.open("wb") as log:
@@ -78,6 +83,19 @@ def private_collector(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _elasticsearch_access(es_url: str) -> dict[str, str]:
+    """The pipeline writer's user, password and CA for `es_url`, where the stack made them."""
+    settings = Settings(es_url=es_url)
+    access: dict[str, str] = {}
+    writer = stack_credentials(es_url, StackUser.PIPELINE, settings.runtime_dir)
+    if writer is not None:
+        access |= {"AMF1_ES_USERNAME": writer.username, "AMF1_ES_PASSWORD": writer.basic_auth[1]}
+    ca = tls.ca_for(settings)
+    if ca is not None:
+        access["AMF1_ES_CA_CERT"] = str(ca)
+    return access
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], port: int, log_file: Path) -> None:
