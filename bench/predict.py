@@ -37,6 +37,7 @@ from bench.interleave import interleaved
 from bench.predict_server import bare_app, service_app
 from bench.serving import PYTHON, cpu_seconds, models_dir, serve_command
 from service.metadata import METADATA_FILE, ModelMetadata
+from service.model_store import model_directory
 from service.registry import ModelRegistry
 
 PATH = "/predict/qualifying"
@@ -45,7 +46,7 @@ VARIANTS = ("bare", "service")
 
 def _scenario(models: Path) -> NormalScenario:
     """Qualifying requests for the drivers and circuits the stage-1 model knows."""
-    metadata_file = models / "stage1-qualifying" / METADATA_FILE
+    metadata_file = model_directory(models, "stage1-qualifying") / METADATA_FILE
     metadata = ModelMetadata.model_validate_json(metadata_file.read_bytes())
     known = {f.name: f.categories for f in metadata.features if f.categories}
     payloads = PayloadFactory.synthetic(known["driver"], known["circuit"])

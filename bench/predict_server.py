@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from service.app import create_app
 from service.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
+from service.model_store import model_directory
 from service.settings import Settings
 
 
@@ -42,7 +43,7 @@ class _Body(BaseModel):
 
 def bare_app(models_dir: Path) -> FastAPI:
     """FastAPI + LightGBM and nothing else (same model file, same categorical codes)."""
-    directory = models_dir / "stage1-qualifying"
+    directory = model_directory(models_dir, "stage1-qualifying")
     booster = lgb.Booster(model_file=str(directory / MODEL_FILE))
     metadata = ModelMetadata.model_validate_json((directory / METADATA_FILE).read_bytes())
     codes = {

@@ -17,6 +17,8 @@ from typing import Any
 
 import psutil
 
+from service.model_store import has_models
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -57,7 +59,7 @@ def models_dir(given: Path | None, stack: ExitStack, timeout_s: float = 900) -> 
     if given is not None:
         return given
     default = Path(os.environ.get("AMF1_MODELS_DIR", ROOT / "models"))
-    if any(default.glob("*/model.txt")):
+    if has_models(default):
         return default
     out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-models-")))
     subprocess.run(
