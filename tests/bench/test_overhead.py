@@ -38,6 +38,8 @@ def test_the_arms_serve_the_models_amf1_train_publishes() -> None:
     with ExitStack() as stack:
         models = models_dir(None, stack)  # models/ if trained, else small ones trained now
         request = _scenario(models).next_request()
-        response = TestClient(bare_app(models)).post(PATH, content=request.body)
+        response = TestClient(bare_app(models)).post(
+            PATH, content=request.body, headers={"content-type": request.content_type}
+        )
     assert response.status_code == 200, response.text
     assert 40.0 < response.json()["lap_time_s"] < 200.0
