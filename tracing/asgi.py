@@ -38,6 +38,8 @@ _TRACE_ID_HEADER_BYTES = TRACE_ID_HEADER.lower().encode()
 _TRACEPARENT = b"traceparent"
 _TRACESTATE = b"tracestate"
 _SERVER_ERROR = 500
+_SERVER = SpanKind.SERVER  # an enum member's look-up is a Python-level descriptor call
+_INVALID_SPAN = trace.INVALID_SPAN
 
 
 class _HeaderGetter(Getter[dict[str, str]]):
@@ -73,12 +75,14 @@ class ServerSpan:
 
     def __init__(self, tracer: SpanStarter, scope: Scope) -> None:
         headers = scope["headers"]
-        parent: trace.Span = trace.INVALID_SPAN
-        # The caller's trace context, if any (a dict over the few headers: one call in C rather
-        # than a Python loop).
-        if _TRACEPARENT in dict(headers):
-            extracted = propagate.extract(_trace_headers(headers), getter=_GETTER)
-            parent = current_span(extracted)
+        parent: trace.Span = _INVALID_SPAN
+        # The caller's trace context, if any (a loop over the few headers: half the time of
+        # `dict(headers)`).
+        for name, _ in headers:
+            if name == _TRACEPARENT:
+                extracted = propagate.extract(_trace_headers(headers), getter=_GETTER)
+                parent = current_span(extracted)
+                break
         method: str = scope["method"]
         attributes: dict[str, AttributeValue] = {
             "http.request.method": method,
@@ -87,16 +91,18 @@ class ServerSpan:
         }
         # A lean span owns `attributes` from here on: the status and route are written straight
         # into it before the span ends (other spans copied it: they get `set_attribute`).
-        span = tracer.start_owned(method, SpanKind.SERVER, attributes, parent)
+        span = tracer.start_owned(method, _SERVER, attributes, parent)
         self.span = span
-        self._attributes = attributes if type(span) is Span else None
+        lean = type(span) is Span
+        self._attributes = attributes if lean else None
         self._method = method
         self._token = attach_span(span)
-        context = span.get_span_context()
+        context = span.context if lean else span.get_span_context()  # type: ignore[attr-defined]
         # In hex, as Jaeger shows them: the header's value, and the log events' `trace.id` and
-        # `span.id` (formatted once here rather than per event by `add_trace_context`).
-        self.trace_id = "%032x" % context[0]  # noqa: UP031 - the fastest formatting
-        self.span_id = "%016x" % context[1]  # noqa: UP031
+        # `span.id` (formatted once here rather than per event by `add_trace_context`; through
+        # bytes: two thirds of the time of `"%032x" %`).
+        self.trace_id = context[0].to_bytes(16, "big").hex()
+        self.span_id = context[1].to_bytes(8, "big").hex()
         self._header = (_TRACE_ID_HEADER_BYTES, self.trace_id.encode())
 
     def response_started(self, message: Message) -> None:
@@ -118,10 +124,12 @@ class ServerSpan:
         span = self.span
         template = getattr(scope.get("route"), "path", None)
         if isinstance(template, str):
-            span.update_name(f"{self._method} {template}")
-            if self._attributes is not None:
+            if self._attributes is not None and span.end_time is None:  # type: ignore[attr-defined]
+                # A lean span still recording: written directly rather than through its methods.
+                span.name = f"{self._method} {template}"  # type: ignore[attr-defined]
                 self._attributes["http.route"] = template
             else:
+                span.update_name(f"{self._method} {template}")
                 span.set_attribute("http.route", template)
         span.end()
         detach(self._token)

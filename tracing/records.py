@@ -11,18 +11,20 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes, AttributeValue
 
-from tracing.sampling import Sampling
+if TYPE_CHECKING:
+    from tracing.sampling import Sampling
 
 EMPTY_TRACE_STATE = TraceState()
 """The trace state of every root span (the encoder skips it by identity)."""
-_UNSET = Status(StatusCode.UNSET)
+UNSET_STATUS = Status(StatusCode.UNSET)
+"""The status of a span until it is set."""
 MAX_ATTRIBUTES = 128
 """Attributes kept per span, event and link (the SDK's default limit); later ones are dropped."""
 
@@ -67,9 +69,16 @@ class Span(trace.Span):
     """One recording span; after `end()` a read-only record for the exporter.
 
     Public fields are what the OTLP encoder and tests read: `name`, `context`, `parent`, `kind`,
-    `start_time`/`end_time` (ns since the epoch), `attributes`, `events`, `links`, `status`,
-    `scope`. Not locked: a span is written by the code that started it (the SDK takes a lock per
-    write for spans shared across threads, which the product never does).
+    `start_time`/`end_time` (ns since the epoch), `attributes` (the span's own dict),
+    `events`, `links`, `status`, `scope`. Not locked: a span is written by the code that started
+    it (the SDK takes a lock per write for spans shared across threads, which the product never
+    does).
+
+    Only `Tracer.start_owned` makes spans, and it sets every field itself (`start`): there is no
+    `__init__`, whose call through the type costs a third of a span's making. `_root` is the
+    trace's local root (None: this span is it). A root the head sampler kept sends every span of
+    its trace to the sink as it ends; any other root collects its trace's ended spans in
+    `_pending` until its own end decides (`tracing.sampling`).
     """
 
     __slots__ = (
@@ -92,47 +101,27 @@ class Span(trace.Span):
         "start_time",
         "status",
     )
-
-    def __init__(  # noqa: PLR0917 - positional on the hot path
-        self,
-        name: str,
-        context: SpanContext,
-        parent: SpanContext | None,
-        kind: SpanKind,
-        attributes: dict[str, AttributeValue],
-        start_time: int,
-        scope: Scope,
-        sink: SpanSink,
-        root: Span | None,
-        head_sampled: bool,
-        sampling: Sampling,
-    ) -> None:
-        # `attributes` is the span's own dict from here on (the tracer copied what callers gave).
-        # Links and the context-manager flags are set by `Tracer.start_span`, when given.
-        # `root` is the trace's local root (None: this span is it). A root the head sampler kept
-        # sends every span of its trace to the sink as it ends; any other root collects its
-        # trace's ended spans in `_pending` until its own end decides (`tracing.sampling`).
-        self.name = name
-        self.context = context
-        self.parent = parent
-        self.kind = kind
-        self.attributes = attributes
-        # Most spans get no event: the shared empty tuple until the first one (each object a span
-        # keeps alive until export counts towards the next garbage-collector pass).
-        self.events: Sequence[Event] = ()
-        self.links: tuple[Link, ...] = ()
-        self.start_time = start_time
-        self.end_time: int | None = None
-        self.status = _UNSET
-        self.scope = scope
-        self._sink = sink
-        self._root = self if root is None else root
-        self._pending: list[Span] | None = None if root is not None or head_sampled else []
-        self._sampling = sampling
-        self.kept = head_sampled
-        """Whether the trace is exported: final once the local root has ended."""
-        self._record_exception = False
-        self._set_status_on_exception = False
+    name: str
+    context: SpanContext
+    parent: SpanContext | None
+    kind: SpanKind
+    attributes: dict[str, AttributeValue]
+    # Most spans get no event: the shared empty tuple until the first one (each object a span
+    # keeps alive until export counts towards the next garbage-collector pass).
+    events: Sequence[Event]
+    links: tuple[Link, ...]
+    start_time: int
+    end_time: int | None
+    status: Status
+    scope: Scope
+    kept: bool
+    """Whether the trace is exported: final once the local root has ended."""
+    _sink: SpanSink
+    _root: Span | None
+    _pending: list[Span] | None
+    _sampling: Sampling
+    _record_exception: bool
+    _set_status_on_exception: bool
 
     def get_span_context(self) -> SpanContext:
         """The ids of this span."""
@@ -148,7 +137,7 @@ class Span(trace.Span):
         if self.end_time is not None:
             return
         self.end_time = end_time if end_time is not None else time.time_ns()
-        root = self._root
+        root = self._root or self
         pending = root._pending
         if pending is None:  # the trace is decided: kept by the head sampler or at the root's end
             if root.kept:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.trace import StatusCode
 
+from tracing.records import UNSET_STATUS
+
 if TYPE_CHECKING:
     from tracing.records import Span
 
@@ -62,9 +64,13 @@ class Sampling:
         if threshold is not None and end_time - root.start_time >= threshold:
             return True
         if self.keep_failed:
-            if root.status.status_code is _ERROR:
+            # A loop, not `any()` over a generator, and the status's code (a property) read only
+            # when a status was set: this runs at the end of every request.
+            if root.status is not UNSET_STATUS and root.status.status_code is _ERROR:
                 return True
-            return any(span.status.status_code is _ERROR for span in pending)
+            for span in pending:
+                if span.status is not UNSET_STATUS and span.status.status_code is _ERROR:
+                    return True
         return False
 
 

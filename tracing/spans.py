@@ -36,6 +36,7 @@ CIRCUIT = "amf1.circuit"
 FIELD_SIZE = "amf1.field_size"
 FEATURE_MISSING = "amf1.features.missing"
 FEATURE_DURATION_US = "amf1.features.duration_us"
+_INTERNAL = SpanKind.INTERNAL  # an enum member's look-up is a Python-level descriptor call
 
 
 class _SpanScope:
@@ -55,8 +56,7 @@ class _SpanScope:
         name: str,
         attributes: dict[str, AttributeValue],
         client_errors: tuple[type[BaseException], ...],
-        *,
-        current: bool,
+        current: bool,  # positional: a keyword takes the type call's slow path
     ) -> None:
         self._name = name
         self._attributes = attributes
@@ -70,7 +70,7 @@ class _SpanScope:
             self._span = trace.INVALID_SPAN
             return self._span
         span: Span = state.tracer.start_owned(
-            self._name, SpanKind.INTERNAL, self._attributes, current_span()
+            self._name, _INTERNAL, self._attributes, current_span()
         )
         self._span = span
         if self._current:
@@ -119,16 +119,16 @@ def inference_span(
         attributes[CIRCUIT] = circuit
     if field_size is not None:
         attributes[FIELD_SIZE] = field_size
-    return _SpanScope(INFERENCE_SPAN, attributes, client_errors, current=False)
+    return _SpanScope(INFERENCE_SPAN, attributes, client_errors, False)
 
 
 def features_built(span: Span, duration_ns: int, *, missing: int | None = None) -> None:
     """Record on the inference `span` how long feature building took and, when known, how many
     inputs were missing (and imputed)."""
-    if span.is_recording():
-        span.set_attribute(FEATURE_DURATION_US, duration_ns // 1000)
-        if missing is not None:
-            span.set_attribute(FEATURE_MISSING, missing)
+    # No `is_recording()` first: `set_attribute` ignores an ended or non-recording span itself.
+    span.set_attribute(FEATURE_DURATION_US, duration_ns // 1000)
+    if missing is not None:
+        span.set_attribute(FEATURE_MISSING, missing)
 
 
 def drift_span(
@@ -141,7 +141,7 @@ def drift_span(
         MODEL_VERSION: model_version,
         "amf1.drift.window_size": window_size,
     }
-    return _SpanScope(DRIFT_SPAN, attributes, (), current=True)
+    return _SpanScope(DRIFT_SPAN, attributes, (), True)
 
 
 def record_error(exc: BaseException, span: Span | None = None) -> None:

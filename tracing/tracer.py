@@ -20,7 +20,6 @@ The span record itself is `tracing.records.Span`.
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -32,20 +31,35 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context, get_current
 from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+)
 from opentelemetry.util.types import Attributes, AttributeValue
 
-from tracing.records import EMPTY_TRACE_STATE, Scope, Span, SpanSink, copy_attributes
+from tracing.records import (
+    EMPTY_TRACE_STATE,
+    UNSET_STATUS,
+    Scope,
+    Span,
+    SpanSink,
+    copy_attributes,
+)
 from tracing.sampling import Sampling
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _SAMPLED_BIT = TraceFlags.SAMPLED
 _LOW_64_BITS = (1 << 64) - 1
+_INVALID_SPAN = trace.INVALID_SPAN
 # `SpanContext(...)` validates its ids in a Python `__new__` (~1.3 us); ours are valid by
 # construction (non-zero, in range), so the tuple is built directly in the API's own layout
 # (trace_id, span_id, is_remote, trace_flags, trace_state, is_valid). A test pins the layout.
-_new_context = functools.partial(tuple.__new__, SpanContext)
+_tuple_new = tuple.__new__
+_alloc = object.__new__
 # The key under which the API keeps the current span in a `Context`, taken from the API itself
 # (its constant is private).
 _SPAN_KEY = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
@@ -78,7 +92,11 @@ def attach_span(span: trace.Span) -> Token[Context]:
     for `detach`."""
     if _CURRENT is None:
         return otel_context.attach(trace.set_span_in_context(span))
-    return _CURRENT.set(Context({**_CURRENT.get(), _SPAN_KEY: span}))
+    current = _CURRENT.get()
+    # A request's task usually starts with the empty context: no copy of it then.
+    return _CURRENT.set(
+        Context({**current, _SPAN_KEY: span}) if current else Context({_SPAN_KEY: span})
+    )
 
 
 def detach(token: Token[Context]) -> None:
@@ -139,7 +157,7 @@ class Tracer(trace.Tracer):
             span._set_status_on_exception = set_status_on_exception
         return span
 
-    def start_owned(
+    def start_owned(  # noqa: PLR0915 - the whole of a span's making, on the hot path
         self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], parent: trace.Span
     ) -> trace.Span:
         """`start_span` for the product's own spans on the request path, without the API's
@@ -152,10 +170,15 @@ class Tracer(trace.Tracer):
         root: Span | None = None
         if type(parent) is Span:  # a local parent: the trace's root decides for the whole trace
             parent_context: SpanContext | None = parent.context
-            root = parent._root
+            root = parent._root or parent
             trace_id = parent.context[0]
             sampled = root.kept
             trace_state = parent.context[4]
+        elif parent is _INVALID_SPAN:  # a new trace (the server span of most requests)
+            trace_id = getrandbits(128) or 1
+            sampled = (trace_id & _LOW_64_BITS) < self._bound
+            trace_state = EMPTY_TRACE_STATE
+            parent_context = None
         else:
             context = parent.get_span_context()
             # Indexed rather than through the properties (a Python call each; layout as above).
@@ -172,7 +195,8 @@ class Tracer(trace.Tracer):
                 sampled = (trace_id & _LOW_64_BITS) < self._bound
                 trace_state = EMPTY_TRACE_STATE
                 parent_context = None
-        span_context: SpanContext = _new_context(
+        span_context: SpanContext = _tuple_new(
+            SpanContext,
             (
                 trace_id,
                 getrandbits(64) or 1,
@@ -180,23 +204,32 @@ class Tracer(trace.Tracer):
                 _SAMPLED if sampled else _NOT_SAMPLED,
                 trace_state,
                 True,
-            )
+            ),
         )
         if not sampled and root is None and not self._tail:
             return NonRecordingSpan(span_context)
-        return Span(
-            name,
-            span_context,
-            parent_context,
-            kind,
-            attributes,
-            time.time_ns(),
-            self._scope,
-            self._sink,
-            root,
-            sampled,
-            sampling,
-        )
+        # Every field of `Span` (which has no `__init__`: a call through the type costs more
+        # than these stores); links and the context-manager flags are set by `start_span`.
+        span = _alloc(Span)
+        span.name = name
+        span.context = span_context
+        span.parent = parent_context
+        span.kind = kind
+        span.attributes = attributes
+        span.events = ()
+        span.links = ()
+        span.start_time = time.time_ns()
+        span.end_time = None
+        span.status = UNSET_STATUS
+        span.scope = self._scope
+        span.kept = sampled
+        span._sink = self._sink
+        span._root = root
+        span._pending = None if root is not None or sampled else []
+        span._sampling = sampling
+        span._record_exception = False
+        span._set_status_on_exception = False
+        return span
 
     @contextmanager
     def start_as_current_span(  # type: ignore[override]  # noqa: PLR0917 - the API's signature
