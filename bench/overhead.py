@@ -1,6 +1,6 @@
 """Benchmark: what observability costs, as the service's CPU time per request at a fixed load.
 
-    python -m bench.overhead [--pairs 20] [--seconds 8] [--load 0.6] [--rate RPS]
+    python -m bench.overhead [--pairs 20] [--seconds 8] [--slice 0.5] [--load 0.6] [--rate RPS]
                              [--concurrency 32] [--models-dir DIR] [--seed 0]
 
 Throughput ratios did not settle on this 2-core machine (the same comparison moved by ten points
@@ -13,8 +13,12 @@ divided by the requests it served.
 - The server runs on core 0 (`taskset -c 0`); this process (the load generator) and the sinks
   it starts (the OTLP sink in Jaeger's seat, the log line sink in the collector's) run on core 1
   (`os.sched_setaffinity`), so their work is not charged to the server.
-- Arms, each in a fresh process per pair (start, warm up 1 s, measure `--seconds`, stop), run
-  interleaved in an order shuffled every pair:
+- Every pair starts a fresh process of every arm (all up at once, idle but for the arm under
+  load), warms each up for 1 s, then moves the load from arm to arm in `--slice`-second turns, in
+  an order shuffled every round, until each arm had `--seconds`. Each arm's CPU is read over the
+  same window (all the turns, and 1 s after them for its exporters), so a slower or faster spell
+  of this shared machine falls on every arm of the pair alike instead of on whichever ran then.
+  Arms:
   `bare` (FastAPI + LightGBM, `bench.predict_server`), `service` (`amf1 serve` without
   observability: tracing off, shipping off, level `critical`), `tracing` (the service with
   tracing only, default settings), `tracing_export_all` (tracing only, every trace exported),
@@ -51,10 +55,20 @@ from amf1.loadgen.runner import run_sync
 from bench.interleave import interleaved
 from bench.predict import _scenario
 from bench.service_load import BARE_ENV, COMMON_ENV, observed_env
-from bench.serving import PYTHON, models_dir, otlp_sink_env, serve_command, sink_process
+from bench.serving import (
+    PYTHON,
+    models_dir,
+    otlp_sink_env,
+    serve_command,
+    sink_process,
+    start_server,
+    wait_ready,
+)
 
 SERVER_CORE = 0
 LOAD_CORE = 1
+WARM_UP_S = 1.0
+DRAIN_S = 1.0
 TRACING_ONLY = {"AMF1_TRACING_ENABLED": "true", "AMF1_LOG_SHIP": "false"}
 TRACING_ONLY |= {"AMF1_LOG_LEVEL": "critical"}
 EXPORT_ALL = {"AMF1_TRACING_SAMPLER_RATIO": "1.0"}
@@ -81,14 +95,13 @@ def bootstrap_median(values: list[float], seed: int, resamples: int = 10_000) ->
 
 
 async def _open_loop(
-    url: str, requests: Callable[[], Request], rate: float, seconds: float, concurrency: int
+    pool: list[Connection], requests: Callable[[], Request], rate: float, seconds: float
 ) -> tuple[int, int]:
-    """Send requests at `rate` per second for `seconds`, each on a free keep-alive connection
-    (waiting for one when all are busy); returns (answered with 200, failures)."""
-    target = Target.from_url(url)
+    """Send requests at `rate` per second for `seconds`, each on a free keep-alive connection of
+    `pool` (waiting for one when all are busy); returns (answered with 200, failures)."""
     free: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(concurrency):
-        free.put_nowait(Connection(target, timeout_s=10.0))
+    for connection in pool:
+        free.put_nowait(connection)
     served = failures = 0
 
     async def one(connection: Connection) -> None:
@@ -113,30 +126,58 @@ async def _open_loop(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(await free.get())))
     await asyncio.gather(*tasks)
-    while not free.empty():
-        await free.get_nowait().close()
     return served, failures
 
 
-def _measure(
-    url: str, pid: int, requests: Callable[[], Request], rate: float, args: Any
-) -> dict[str, Any]:
-    process = psutil.Process(pid)
-    run_sync(lambda: _open_loop(url, requests, rate, 1.0, args.concurrency))  # warm-up
-    before = process.cpu_times()
-    started = time.perf_counter()
-    served, failures = run_sync(
-        lambda: _open_loop(url, requests, rate, args.seconds, args.concurrency)
-    )
-    elapsed = time.perf_counter() - started
-    after = process.cpu_times()
-    cpu_s = (after.user - before.user) + (after.system - before.system)
-    return {
-        "cpu_us_per_request": round(cpu_s / served * 1e6, 1) if served else None,
-        "served": served,
-        "failures": failures,
-        "achieved_rps": round(served / elapsed, 1),
+def _cpu_s(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def _pair(
+    servers: dict[str, tuple[str, psutil.Process]],
+    requests: Callable[[], Request],
+    rate: float,
+    args: Any,
+    rng: random.Random,
+) -> dict[str, dict[str, Any]]:
+    """One pair: every arm's fresh server is up; after a warm-up each, the load moves from arm
+    to arm in `args.slice`-second slices (order shuffled every round) until each had
+    `args.seconds`; each arm's CPU is read over the same window (the slices of all arms, and
+    `DRAIN_S` after them for its exporters), so a change of the machine's speed during the pair
+    reaches every arm alike."""
+    pools = {
+        arm: [Connection(Target.from_url(url), timeout_s=10.0) for _ in range(args.concurrency)]
+        for arm, (url, _) in servers.items()
     }
+    for arm in servers:
+        await _open_loop(pools[arm], requests, rate, WARM_UP_S)
+    before = {arm: _cpu_s(process) for arm, (_, process) in servers.items()}
+    totals = {arm: {"served": 0, "failures": 0, "seconds": 0.0} for arm in servers}
+    for _ in range(max(1, round(args.seconds / args.slice))):
+        for arm in rng.sample(list(servers), len(servers)):
+            started = time.perf_counter()
+            served, failures = await _open_loop(pools[arm], requests, rate, args.slice)
+            totals[arm]["seconds"] += time.perf_counter() - started
+            totals[arm]["served"] += served
+            totals[arm]["failures"] += failures
+    await asyncio.sleep(DRAIN_S)
+    after = {arm: _cpu_s(process) for arm, (_, process) in servers.items()}
+    for pool in pools.values():
+        for connection in pool:
+            await connection.close()
+    results = {}
+    for arm, total in totals.items():
+        served = int(total["served"])
+        results[arm] = {
+            "cpu_us_per_request": round((after[arm] - before[arm]) / served * 1e6, 1)
+            if served
+            else None,
+            "served": served,
+            "failures": int(total["failures"]),
+            "achieved_rps": round(served / total["seconds"], 1),
+        }
+    return results
 
 
 def _capacity(stack: ExitStack, bare: list[str], requests: Any) -> float:
@@ -152,6 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__)
     parser.add_argument("--pairs", type=int, default=20, help="rounds of every arm")
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per arm")
+    parser.add_argument("--slice", type=float, default=0.5, help="seconds of load per turn")
     parser.add_argument("--load", type=float, default=0.6, help="share of the bare capacity")
     parser.add_argument("--rate", type=float, help="offered requests/s (default: measured)")
     parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections")
@@ -189,14 +231,24 @@ def main() -> None:
             rate = args.rate or args.load * _capacity(probe, bare, scenario)
         pairs: list[dict[str, Any]] = []
         for _ in range(args.pairs):
-            pair: dict[str, Any] = {}
-            for arm in rng.sample(ARMS, len(ARMS)):
-                with ExitStack() as arm_stack:
-                    command = bare if arm == "bare" else serve
-                    env = COMMON_ENV | envs.get(arm, {})
-                    url, pid = serve_command(arm_stack, command, env)
-                    pair[arm] = _measure(url, pid, scenario.next_request, rate, args)
-            pairs.append(pair)
+            with ExitStack() as pair_stack:
+                started_servers = {
+                    arm: start_server(
+                        pair_stack, bare if arm == "bare" else serve, COMMON_ENV | envs.get(arm, {})
+                    )
+                    for arm in ARMS
+                }
+                for url, process in started_servers.values():
+                    wait_ready(url, process)
+                servers = {
+                    arm: (url, psutil.Process(process.pid))
+                    for arm, (url, process) in started_servers.items()
+                }
+                pairs.append(
+                    run_sync(
+                        lambda: _pair(servers, scenario.next_request, rate, args, rng)  # noqa: B023
+                    )
+                )
     cpu = {
         arm: [p[arm]["cpu_us_per_request"] for p in pairs if p[arm]["cpu_us_per_request"]]
         for arm in ARMS
@@ -213,6 +265,7 @@ def main() -> None:
         "benchmark": "overhead",
         "pairs": args.pairs,
         "seconds_per_arm": args.seconds,
+        "slice_s": args.slice,
         "offered_rps": round(rate, 1),
         "load_share_of_bare_capacity": args.load if not args.rate else None,
         "pinned": pinned,

@@ -108,13 +108,21 @@ def serve_command(
     stack: ExitStack, command: Sequence[str], env: dict[str, str], *, ready_timeout_s: float = 120.0
 ) -> tuple[str, int]:
     """`serve` for any server `command` that takes `--port N` and answers `GET /ready`."""
+    url, process = start_server(stack, command, env)
+    wait_ready(url, process, ready_timeout_s)
+    return url, process.pid
+
+
+def start_server(
+    stack: ExitStack, command: Sequence[str], env: dict[str, str]
+) -> tuple[str, subprocess.Popen[Any]]:
+    """Start `command --port N` on a free loopback port (output discarded) without waiting for
+    it (`wait_ready`); it stops with `stack`. Returns (base URL, process)."""
     port = free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     args = [*command, "--port", str(port)]
     process = stack.enter_context(managed_process(args, {**os.environ, **env}, **quiet))
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process, ready_timeout_s)
-    return url, process.pid
+    return f"http://127.0.0.1:{port}", process
 
 
 def cpu_seconds(pid: int) -> Callable[[], tuple[float, float]]:
