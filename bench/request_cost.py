@@ -12,7 +12,9 @@ counting is switched on (`callgrind_control`), the load generator's client sends
 switched off and dumped, per thread.
 
 Reported: main-thread instructions per request of every arm (the event loop: HTTP parsing, the
-app, the response); each arm's overhead over bare in %; `rps_ratio_ceiling` = bare / observed,
+app, the response): `bare` (`amf1 serve` without observability), `tracing` (tracing only, default
+sampling: `bench.overhead`'s tracing arm), `observed` (everything on); each arm's overhead over
+bare in %; `rps_ratio_ceiling` = bare / observed,
 the best requests/s ratio the serving thread's own work allows, i.e. if both arms ran at the same
 instructions per cycle and the background threads (shipper, span exporter) cost nothing. The
 arms `tracing_off`, `access_event_off` and `shipping_off` switch one part off. The background
@@ -35,8 +37,9 @@ from amf1.loadgen.client import Connection, Request, Target
 from amf1.loadgen.payloads import PayloadFactory
 from amf1.loadgen.runner import run_sync
 from amf1.loadgen.scenarios import NormalScenario
+from bench.overhead import TRACING_ONLY
 from bench.service_load import BARE_ENV, COMMON_ENV, observed_env
-from bench.serving import get_json, models_dir, serve, sink_process
+from bench.serving import get_json, models_dir, otlp_sink_env, serve, sink_process
 
 WARM_UP_REQUESTS = 300
 PARTS = {
@@ -78,7 +81,7 @@ def main() -> None:
     """Measure every arm and print the JSON document."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500, help="measured requests per arm")
-    parser.add_argument("--no-parts", action="store_true", help="only the bare and observed arms")
+    parser.add_argument("--no-parts", action="store_true", help="only bare, tracing and observed")
     parser.add_argument("--models-dir", type=Path)
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
@@ -91,7 +94,8 @@ def main() -> None:
         otlp_ports, _ = stack.enter_context(sink_process("bench.otlp_sink"))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="amf1-bench-")))
         observed = COMMON_ENV | observed_env(log_ports, otlp_ports, str(work / "observed"))
-        arms = {"bare": COMMON_ENV | BARE_ENV, "observed": observed}
+        tracing_only = COMMON_ENV | TRACING_ONLY | otlp_sink_env(otlp_ports)
+        arms = {"bare": COMMON_ENV | BARE_ENV, "tracing": tracing_only, "observed": observed}
         if not args.no_parts:
             for name, override in PARTS.items():
                 arms[name] = observed | {"AMF1_LOG_BUFFER_DIR": str(work / name)} | override
