@@ -1,23 +1,24 @@
 """Benchmark: what observability costs, as the service's CPU time per request at a fixed load.
 
-    python -m bench.overhead [--pairs 20] [--seconds 8] [--slice 0.5] [--load 0.6] [--rate RPS]
+    python -m bench.overhead [--pairs 20] [--seconds 3] [--slice 0.5] [--load 0.6] [--rate RPS]
                              [--concurrency 32] [--models-dir DIR] [--seed 0]
 
 Throughput ratios did not settle on this 2-core machine (the same comparison moved by ten points
 between runs): a server saturated by the load generator measures the machine's weather. This
 measures work instead: each arm's server process gets the same open-loop offered load (requests
 sent on a fixed schedule, `--load` x the bare service's capacity, so no server is saturated), and
-its CPU time (user + system, every thread, from /proc through psutil) over the measured window is
-divided by the requests it served.
+its CPU time (user + system, every thread, from /proc) over the measured turns is divided by the
+requests it served.
 
 - The server runs on core 0 (`taskset -c 0`); this process (the load generator) and the sinks
   it starts (the OTLP sink in Jaeger's seat, the log line sink in the collector's) run on core 1
   (`os.sched_setaffinity`), so their work is not charged to the server.
 - Every pair starts a fresh process of every arm (all up at once, idle but for the arm under
   load), warms each up for 1 s, then moves the load from arm to arm in `--slice`-second turns, in
-  an order shuffled every round, until each arm had `--seconds`. Each arm's CPU is read over the
-  same window (all the turns, and 1 s after them for its exporters), so a slower or faster spell
-  of this shared machine falls on every arm of the pair alike instead of on whichever ran then.
+  an order shuffled every round, until each arm had `--seconds`: a slower or faster spell of this
+  shared machine falls on every arm of the pair alike instead of on whichever ran then. An arm's
+  CPU (from /proc/<pid>/task/*/schedstat, in ns) is counted over its own turns, each with 0.2 s
+  after it, not while the others are loaded (its idle timers would be charged to its requests).
   Arms:
   `bare` (FastAPI + LightGBM, `bench.predict_server`), `service` (`amf1 serve` without
   observability: tracing off, shipping off, level `critical`), `tracing` (the service with
@@ -48,8 +49,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from amf1.loadgen.client import Connection, ProtocolError, Request, Target
 from amf1.loadgen.runner import run_sync
 from bench.interleave import interleaved
@@ -68,7 +67,7 @@ from bench.serving import (
 SERVER_CORE = 0
 LOAD_CORE = 1
 WARM_UP_S = 1.0
-DRAIN_S = 1.0
+TAIL_S = 0.2
 TRACING_ONLY = {"AMF1_TRACING_ENABLED": "true", "AMF1_LOG_SHIP": "false"}
 TRACING_ONLY |= {"AMF1_LOG_LEVEL": "critical"}
 EXPORT_ALL = {"AMF1_TRACING_SAMPLER_RATIO": "1.0"}
@@ -129,40 +128,49 @@ async def _open_loop(
     return served, failures
 
 
-def _cpu_s(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the threads of `pid` have run so far, in nanoseconds' resolution
+    (/proc/<pid>/task/*/schedstat; psutil's clock ticks are 10 ms, a fifth of a turn's CPU)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text(encoding="ascii").split()[0])
+        except (OSError, ValueError):  # a thread that ended in between
+            continue
+    return total / 1e9
 
 
 async def _pair(
-    servers: dict[str, tuple[str, psutil.Process]],
+    servers: dict[str, tuple[str, int]],
     requests: Callable[[], Request],
     rate: float,
     args: Any,
     rng: random.Random,
 ) -> dict[str, dict[str, Any]]:
     """One pair: every arm's fresh server is up; after a warm-up each, the load moves from arm
-    to arm in `args.slice`-second slices (order shuffled every round) until each had
-    `args.seconds`; each arm's CPU is read over the same window (the slices of all arms, and
-    `DRAIN_S` after them for its exporters), so a change of the machine's speed during the pair
-    reaches every arm alike."""
+    to arm in `args.slice`-second turns (order shuffled every round) until each had
+    `args.seconds`, so a change of the machine's speed during the pair reaches every arm alike.
+    An arm's CPU is counted over its own turns, each with `TAIL_S` after it (requests still in
+    flight, a batch of spans just full): not while the other arms are loaded, when its idle
+    work (timers, pollers) would be charged to its requests six times over."""
     pools = {
         arm: [Connection(Target.from_url(url), timeout_s=10.0) for _ in range(args.concurrency)]
         for arm, (url, _) in servers.items()
     }
     for arm in servers:
         await _open_loop(pools[arm], requests, rate, WARM_UP_S)
-    before = {arm: _cpu_s(process) for arm, (_, process) in servers.items()}
-    totals = {arm: {"served": 0, "failures": 0, "seconds": 0.0} for arm in servers}
+    totals = {arm: {"served": 0, "failures": 0, "seconds": 0.0, "cpu_s": 0.0} for arm in servers}
     for _ in range(max(1, round(args.seconds / args.slice))):
         for arm in rng.sample(list(servers), len(servers)):
+            pid = servers[arm][1]
+            cpu_before = _cpu_s(pid)
             started = time.perf_counter()
             served, failures = await _open_loop(pools[arm], requests, rate, args.slice)
             totals[arm]["seconds"] += time.perf_counter() - started
+            await asyncio.sleep(TAIL_S)
+            totals[arm]["cpu_s"] += _cpu_s(pid) - cpu_before
             totals[arm]["served"] += served
             totals[arm]["failures"] += failures
-    await asyncio.sleep(DRAIN_S)
-    after = {arm: _cpu_s(process) for arm, (_, process) in servers.items()}
     for pool in pools.values():
         for connection in pool:
             await connection.close()
@@ -170,9 +178,7 @@ async def _pair(
     for arm, total in totals.items():
         served = int(total["served"])
         results[arm] = {
-            "cpu_us_per_request": round((after[arm] - before[arm]) / served * 1e6, 1)
-            if served
-            else None,
+            "cpu_us_per_request": round(total["cpu_s"] / served * 1e6, 1) if served else None,
             "served": served,
             "failures": int(total["failures"]),
             "achieved_rps": round(served / total["seconds"], 1),
@@ -192,7 +198,7 @@ def main() -> None:
     """Run the benchmark and print its JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__)
     parser.add_argument("--pairs", type=int, default=20, help="rounds of every arm")
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per arm")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per arm")
     parser.add_argument("--slice", type=float, default=0.5, help="seconds of load per turn")
     parser.add_argument("--load", type=float, default=0.6, help="share of the bare capacity")
     parser.add_argument("--rate", type=float, help="offered requests/s (default: measured)")
@@ -241,8 +247,7 @@ def main() -> None:
                 for url, process in started_servers.values():
                     wait_ready(url, process)
                 servers = {
-                    arm: (url, psutil.Process(process.pid))
-                    for arm, (url, process) in started_servers.items()
+                    arm: (url, process.pid) for arm, (url, process) in started_servers.items()
                 }
                 pairs.append(
                     run_sync(

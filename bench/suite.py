@@ -91,7 +91,7 @@ SPECS: tuple[Spec, ...] = (
         "bench.overhead",
         {arm: (f"cpu_per_request_us.{arm}",) for arm in OVERHEAD_ARMS},
         quick_args=("--pairs", "2", "--seconds", "3"),
-        timeout_s=4800.0,  # 20 pairs of six fresh processes: ~55 min on the 2-core machine
+        timeout_s=4800.0,  # 20 pairs of six fresh processes: ~25 min on a quiet 2-core machine
     ),
     Spec(
         "overhead_pct",
