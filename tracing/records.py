@@ -74,8 +74,8 @@ class Span(trace.Span):
     it (the SDK takes a lock per write for spans shared across threads, which the product never
     does).
 
-    Only `Tracer.start_owned` makes spans, and it sets every field itself (`start`): there is no
-    `__init__`, whose call through the type costs a third of a span's making. `_root` is the
+    Only `Tracer.start_owned` makes spans, and it sets every field itself: there is no
+    `__init__`, whose call through the type cost a third of a span's making. `_root` is the
     trace's local root (None: this span is it). A root the head sampler kept sends every span of
     its trace to the sink as it ends; any other root collects its trace's ended spans in
     `_pending` until its own end decides (`tracing.sampling`).
