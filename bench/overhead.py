@@ -6,9 +6,16 @@
 Throughput ratios did not settle on this 2-core machine (the same comparison moved by ten points
 between runs): a server saturated by the load generator measures the machine's weather. This
 measures work instead: each arm's server process gets the same open-loop offered load (requests
-sent on a fixed schedule, `--load` x the bare service's capacity, so no server is saturated), and
-its CPU time (user + system, every thread, from /proc) over the measured turns is divided by the
-requests it served.
+sent on a fixed schedule, `--load` x the bare service's capacity), and its CPU time (user +
+system, every thread, from /proc) over the measured turns is divided by the requests it served.
+
+- The bare service's capacity is what its one core can serve at the CPU per request it needs
+  under open loop: 1 / (CPU s per request), probed at `PROBE_RPS` and again at `--load` x that
+  first estimate. Not a saturating burst: a server flooded by 32 connections batches its wake-ups
+  and answers ~1.5x that, and 0.6 x such a burst figure left the heavier arms saturated (they
+  fell behind, queued, and their CPU per request then measured queueing and GIL hand-offs with
+  their background threads, not their work). `turns_behind` counts, per arm, the turns that
+  served under `SATURATED` x the offered rate: 0 is a clean run.
 
 - The server runs on core 0 (`taskset -c 0`); this process (the load generator) and the sinks
   it starts (the OTLP sink in Jaeger's seat, the log line sink in the collector's) run on core 1
@@ -31,7 +38,8 @@ requests it served.
   `all_observability` against `bare`.
 
 Prints one JSON object: `cpu_per_request_us` (per arm: median over pairs), `overhead_pct`
-({arm: {median, ci95_low, ci95_high}}), the offered rate, and per-pair raw figures.
+({arm: {median, ci95_low, ci95_high}}), the offered rate and the capacity probe, `turns_behind`,
+and per-pair raw figures.
 """
 
 from __future__ import annotations
@@ -51,7 +59,6 @@ from typing import Any
 
 from amf1.loadgen.client import Connection, ProtocolError, Request, Target
 from amf1.loadgen.runner import run_sync
-from bench.interleave import interleaved
 from bench.predict import _scenario
 from bench.service_load import BARE_ENV, COMMON_ENV, observed_env
 from bench.serving import (
@@ -68,6 +75,9 @@ SERVER_CORE = 0
 LOAD_CORE = 1
 WARM_UP_S = 1.0
 TAIL_S = 0.2
+PROBE_RPS = 400.0
+PROBE_S = 3.0
+SATURATED = 0.9  # a turn that served less than this share of the offered rate fell behind
 TRACING_ONLY = {"AMF1_TRACING_ENABLED": "true", "AMF1_LOG_SHIP": "false"}
 TRACING_ONLY |= {"AMF1_LOG_LEVEL": "critical"}
 EXPORT_ALL = {"AMF1_TRACING_SAMPLER_RATIO": "1.0"}
@@ -159,14 +169,19 @@ async def _pair(
     }
     for arm in servers:
         await _open_loop(pools[arm], requests, rate, WARM_UP_S)
-    totals = {arm: {"served": 0, "failures": 0, "seconds": 0.0, "cpu_s": 0.0} for arm in servers}
+    totals = {
+        arm: {"served": 0, "failures": 0, "seconds": 0.0, "cpu_s": 0.0, "behind": 0}
+        for arm in servers
+    }
     for _ in range(max(1, round(args.seconds / args.slice))):
         for arm in rng.sample(list(servers), len(servers)):
             pid = servers[arm][1]
             cpu_before = _cpu_s(pid)
             started = time.perf_counter()
             served, failures = await _open_loop(pools[arm], requests, rate, args.slice)
-            totals[arm]["seconds"] += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            totals[arm]["seconds"] += elapsed
+            totals[arm]["behind"] += served < SATURATED * rate * elapsed
             await asyncio.sleep(TAIL_S)
             totals[arm]["cpu_s"] += _cpu_s(pid) - cpu_before
             totals[arm]["served"] += served
@@ -182,16 +197,51 @@ async def _pair(
             "served": served,
             "failures": int(total["failures"]),
             "achieved_rps": round(served / total["seconds"], 1),
+            "turns_behind": int(total["behind"]),
         }
     return results
 
 
-def _capacity(stack: ExitStack, bare: list[str], requests: Any) -> float:
-    url, _ = serve_command(stack, bare, COMMON_ENV)
-    loads = run_sync(
-        lambda: interleaved({"bare": [url]}, requests, seconds_per_arm=4.0, slice_s=1.0)
+async def _cpu_per_request(
+    url: str, pid: int, requests: Callable[[], Request], rate: float, concurrency: int
+) -> float:
+    """`pid`'s CPU seconds per request over `PROBE_S` of open-loop load at `rate`, after 1 s of
+    warm-up at that rate."""
+    pool = [Connection(Target.from_url(url), timeout_s=10.0) for _ in range(concurrency)]
+    await _open_loop(pool, requests, rate, WARM_UP_S)
+    cpu_before = _cpu_s(pid)
+    served, _ = await _open_loop(pool, requests, rate, PROBE_S)
+    await asyncio.sleep(TAIL_S)
+    cpu = _cpu_s(pid) - cpu_before
+    for connection in pool:
+        await connection.close()
+    return cpu / max(served, 1)
+
+
+def _capacity(
+    stack: ExitStack, bare: list[str], requests: Callable[[], Request], args: Any
+) -> dict[str, float]:
+    """The bare server's capacity on its one core: 1 / its CPU seconds per request under open
+    loop, measured at `PROBE_RPS`, then again at `args.load` x the first estimate (a server's CPU
+    per request falls as its load rises: fewer wake-ups per request)."""
+    url, pid = serve_command(stack, bare, COMMON_ENV)
+    first = run_sync(lambda: _cpu_per_request(url, pid, requests, PROBE_RPS, args.concurrency))
+    second = run_sync(
+        lambda: _cpu_per_request(url, pid, requests, args.load / first, args.concurrency)
     )
-    return loads["bare"].requests / loads["bare"].seconds
+    return {
+        "probe_rps": PROBE_RPS,
+        "cpu_us_per_request_at_probe": round(first * 1e6, 1),
+        "second_probe_rps": round(args.load / first, 1),
+        "cpu_us_per_request_at_second_probe": round(second * 1e6, 1),
+        "bare_capacity_rps": round(1 / second, 1),
+    }
+
+
+def _saturated(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, int]:
+    """Per arm, the turns (over all pairs) that served less than `SATURATED` x the offered rate:
+    the server fell behind, and its CPU per request then measures queueing, not its work."""
+    return {arm: sum(p[arm]["turns_behind"] for p in pairs) for arm in ARMS}
 
 
 def main() -> None:
@@ -233,8 +283,13 @@ def main() -> None:
             | {"AMF1_TRACING_IMPLEMENTATION": "sdk"},
             "all_observability": observed_env(log_ports, otlp_ports, buffers),
         }
-        with ExitStack() as probe:
-            rate = args.rate or args.load * _capacity(probe, bare, scenario)
+        capacity: dict[str, float] | None = None
+        if args.rate:
+            rate = args.rate
+        else:
+            with ExitStack() as probe:
+                capacity = _capacity(probe, bare, scenario.next_request, args)
+            rate = args.load * capacity["bare_capacity_rps"]
         pairs: list[dict[str, Any]] = []
         for _ in range(args.pairs):
             with ExitStack() as pair_stack:
@@ -273,6 +328,8 @@ def main() -> None:
         "slice_s": args.slice,
         "offered_rps": round(rate, 1),
         "load_share_of_bare_capacity": args.load if not args.rate else None,
+        "capacity_probe": capacity,
+        "turns_behind": _saturated(pairs),
         "pinned": pinned,
         "cpu_per_request_us": {arm: round(statistics.median(v), 1) for arm, v in cpu.items() if v},
         "overhead_pct": overhead,
