@@ -31,7 +31,6 @@ from logshipping.processors import (
     add_logger_name,
     make_catalogue_check,
     static_fields,
-    truncate_strings,
     utc_timestamp,
 )
 from logshipping.redaction import SECRETS, Redactor
@@ -154,7 +153,6 @@ def configure(
         _State.base_fields,
         add_error_fields,
         *extra_processors,
-        truncate_strings,
         make_catalogue_check(strict=settings.log_strict),
         _State.redactor.redact_keys,
     ]

@@ -179,11 +179,14 @@ def truncate(value: str, limit: int = MAX_STRING_CHARS) -> str:
     return f"{value[:limit]}…[truncated {removed:,} bytes]"
 
 
-def truncate_strings(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+def truncate_strings(event_dict: MutableMapping[str, Any]) -> bool:
     """Cuts every top-level string to `MAX_STRING_CHARS` (stack traces to
-    `MAX_STACK_TRACE_CHARS`): clients choose paths, headers and field names, and an outage
-    buffers every event on disk, so no event may grow with what a client sends."""
+    `MAX_STACK_TRACE_CHARS`); returns whether any was cut. The renderer calls it for lines over
+    the limit: clients choose paths, headers and field names, and an outage buffers every event
+    on disk, so no event may grow with what a client sends."""
+    cut = False
     for key, value in event_dict.items():
         if type(value) is str and len(value) > MAX_STRING_CHARS:
             event_dict[key] = truncate(value, _LONG_FIELDS.get(key, MAX_STRING_CHARS))
-    return event_dict
+            cut = True
+    return cut

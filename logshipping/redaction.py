@@ -16,7 +16,7 @@ import re
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, AnyStr, Final
 
 import orjson
@@ -37,6 +37,8 @@ _MAX_SAFE_KEYS: Final = 10_000
 # drivers); longer strings are checked every time. At most ~1 MB.
 _MAX_CLEAN_TEXTS: Final = 4096
 _MAX_CLEAN_TEXT_LENGTH: Final = 256
+# Values whose JSON form holds no text: nothing in them can spell a credential.
+_NOT_TEXT: Final = frozenset({int, float, bool, type(None)})
 # A credential written into free text; the `keep*` group stays, the rest becomes `[REDACTED]`:
 # `name=value` or `name:value` (no space after the colon: "AMF1_X_TOKEN: field required" is a
 # message, not a token), an `Authorization` header's value, a `Bearer` token, and the password of
@@ -107,6 +109,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._safe_keys: set[str] = set()
         self._clean_texts: set[str] = set()
+        self._hint_free_texts: set[str] = set()
         # (needles, pattern) replaced as one tuple: a logging thread never sees them mismatched.
         self._secrets: tuple[tuple[bytes, ...], re.Pattern[bytes]] = ((), re.compile(b"(?!)"))
         # The same values as text, for strings that are not rendered (span attributes).
@@ -170,16 +173,58 @@ class Redactor:
             return [self.redact_nested(v) for v in value]
         return value
 
-    def scrub(self, line: bytes) -> bytes:
-        """Replaces every known secret value and inline credential in a rendered line."""
+    def scrub(self, line: bytes, *, inline: bool = True) -> bytes:
+        """Replaces every known secret value and inline credential in a rendered line.
+
+        `inline=False` skips the search for inline credentials: for a line rendered from a flat
+        event whose keys and strings the caller found `hint_free` (`JsonRenderer`).
+        """
         needles, pattern = self._secrets
         for needle in needles:
             if needle in line:
                 line = pattern.sub(_REDACTED_BYTES, line)
                 break
-        if _has_hint(line.lower()):
+        if inline and _has_hint(line.lower()):
             return _INLINE_SECRET_BYTES.sub(_keep_bytes, line)
         return line
+
+    def hint_free(self, text: str) -> bool:
+        """Whether `text`, rendered as a JSON string, cannot hold nor help spell an inline
+        credential: printable (a control character's JSON escape could complete a keyword:
+        tab + `oken=` renders as `\\token=`) and without any of `INLINE_SECRET`'s keywords.
+
+        The rendered line's own keyword search costs ~1 ns a byte for each of eight keywords
+        (8 us for an access event); an event's strings mostly repeat (field names, messages,
+        models, drivers), so texts found free are remembered, and forgotten all at once when
+        `_MAX_CLEAN_TEXTS` are.
+        """
+        known = self._hint_free_texts
+        if text in known:
+            return True
+        if not text.isprintable() or _has_hint(text.lower()):
+            return False
+        if len(text) <= _MAX_CLEAN_TEXT_LENGTH:
+            if len(known) >= _MAX_CLEAN_TEXTS:
+                known.clear()
+            known.add(text)
+        return True
+
+    def event_hint_free(self, event: Mapping[Any, Any]) -> bool:
+        """Whether the flat `event`'s rendered line cannot hold an inline credential: every key
+        and string value `hint_free`, every other value a number, bool or null."""
+        known = self._hint_free_texts
+        if not known.issuperset(event) and not all(
+            type(key) is str and self.hint_free(key) for key in event
+        ):
+            return False
+        for value in event.values():
+            kind = type(value)
+            if kind is str:
+                if value not in known and not self.hint_free(value):
+                    return False
+            elif kind not in _NOT_TEXT:
+                return False
+        return True
 
     def may_hold_secret(self, text: str) -> bool:
         """Cheap test: False means `redact_text(text)` would return `text` unchanged."""

@@ -11,7 +11,7 @@ from typing import Any, Final
 import orjson
 from structlog.typing import EventDict, WrappedLogger
 
-from logshipping.processors import drop_meta
+from logshipping.processors import MAX_STRING_CHARS, drop_meta, truncate_strings
 from logshipping.redaction import Redactor
 
 _OPTIONS: Final = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
@@ -38,18 +38,27 @@ def _dumps(value: Any) -> bytes:
 
 
 class JsonRenderer:
-    """Final processor: the event as one JSON line (bytes, newline-terminated), redacted."""
+    """Final processor: the event as one JSON line (bytes, newline-terminated), its top-level
+    strings cut to their limits (`truncate_field`: no event grows with what a client sends),
+    redacted."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
         line = _dumps(event_dict)
+        # A string over the limit makes a line over it: only such lines are walked for cutting.
+        if len(line) > MAX_STRING_CHARS and truncate_strings(event_dict):
+            line = _dumps(event_dict)
+        redactor = self.redactor
         # A brace after the first byte means a nested object (or a brace inside a string): only
         # then walk the structure for secret-looking keys below the top level.
         if line.find(b"{", 1) != -1:
-            line = _dumps(self.redactor.redact_nested(event_dict))
-        return self.redactor.scrub(line)
+            line = _dumps(redactor.redact_nested(event_dict))
+            inline = True
+        else:
+            inline = not redactor.event_hint_free(event_dict)
+        return redactor.scrub(line, inline=inline)
 
     def render_text(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:
         """Final processor of the standard-library path (ProcessorFormatter wants text)."""
