@@ -4,8 +4,10 @@ the shape of a credential written into free text (`password=...`, `Bearer ...`, 
 
 Speed matters because this runs for every event on the request thread, so the common case costs
 one C-level set comparison (all keys already known to be harmless), one substring search per
-known secret and a few keyword searches over the rendered bytes. Nested objects, new keys and
-text that holds a keyword take the slow, thorough path.
+known secret over the rendered bytes, and a look-up per string of the event in the texts already
+found free of keywords (`event_hint_free`). Nested objects, new keys and text that holds a
+keyword or a control character take the slow, thorough path: keyword searches and patterns over
+the rendered bytes.
 
 The same `Redactor` cleans spans before export (`tracing.redaction`): `redact_text` on strings.
 """
@@ -33,8 +35,9 @@ SECRET_KEY: Final = re.compile(
 MIN_SECRET_LENGTH: Final = 4
 # Bounds the cache of harmless key names (keys are a small fixed vocabulary in practice).
 _MAX_SAFE_KEYS: Final = 10_000
-# Bounds the cache of strings found clean (span attribute values repeat: methods, routes, models,
-# drivers); longer strings are checked every time. At most ~1 MB.
+# Bounds the caches of strings found clean (span attribute values) and free of keywords (log
+# events' strings): values repeat (methods, routes, models, drivers); longer strings are checked
+# every time. At most ~1 MB each.
 _MAX_CLEAN_TEXTS: Final = 4096
 _MAX_CLEAN_TEXT_LENGTH: Final = 256
 # Values whose JSON form holds no text: nothing in them can spell a credential.

@@ -39,7 +39,7 @@ def _dumps(value: Any) -> bytes:
 
 class JsonRenderer:
     """Final processor: the event as one JSON line (bytes, newline-terminated), its top-level
-    strings cut to their limits (`truncate_field`: no event grows with what a client sends),
+    strings cut to their limits (`truncate_strings`: no event grows with what a client sends),
     redacted."""
 
     def __init__(self, redactor: Redactor) -> None:
