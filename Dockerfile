@@ -23,7 +23,14 @@ COPY tracing ./tracing
 COPY elk ./elk
 COPY kibana ./kibana
 COPY alerting ./alerting
-RUN uv sync --frozen --no-dev
+COPY hatch_build.py ./
+# Installing the project compiles the tracer's C hot path (tracing/_hotpath.c, hatch_build.py);
+# the compiler leaves in the same layer. Without it the tracer would run its pure-Python path.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && uv sync --frozen --no-dev \
+    && apt-get purge -y --auto-remove gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 amf1 && mkdir -p /data && chown amf1 /data
 USER amf1

@@ -17,7 +17,7 @@ import orjson
 from logshipping.events import Action, Level, emit
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.metrics.definitions import observe_prediction
-from tracing.asgi import ServerSpan
+from tracing.asgi import server_spans
 from tracing.correlation import SPAN_ID, TRACE_ID, TRACE_KEPT
 from tracing.spans import record_error
 from tracing.tracer import SpanStarter
@@ -154,6 +154,7 @@ class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, tracer: SpanStarter | None = None) -> None:
         self.app = app
         self.tracer = tracer
+        self._server_span = server_spans(tracer) if tracer is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,8 +165,8 @@ class AccessLogMiddleware:
         status = 500
         started = False
         server_span = None
-        if self.tracer is not None:
-            server_span = ServerSpan(self.tracer, scope)
+        if self._server_span is not None:
+            server_span = self._server_span(scope)
             fields[TRACE_ID] = server_span.trace_id
             fields[SPAN_ID] = server_span.span_id
 

@@ -19,6 +19,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import AttributeValue
 
 from logshipping.events import Action, emit
+from tracing import native
 from tracing.drops import EXPORT_PATH_LOGGERS, DropAccountant, DropTotals, RateLimitFilter
 from tracing.export import BatchProcessor, SpanExporter
 from tracing.otlp import Encoder
@@ -112,7 +113,14 @@ def _build(
             batch_size=settings.tracing_batch_size,
             schedule_delay_s=settings.tracing_schedule_delay_ms / 1000,
         )
-        lean = TracerProvider(processor, sampling(settings))
+        lean = TracerProvider(processor, sampling(settings), native=settings.tracing_native)
+        if settings.tracing_native and not native.AVAILABLE:
+            emit(
+                Action.LOG,
+                "tracing runs its pure-Python path: tracing/_hotpath.c was not built at install "
+                "(no C compiler?); run `uv sync` where one is found",
+                level="warning",
+            )
         provider, tracer = lean, lean.get_tracer(INSTRUMENTATION_NAME)
     # W3C trace context unless OTEL_PROPAGATORS chose (the API reads it when imported).
     if not os.environ.get("OTEL_PROPAGATORS"):

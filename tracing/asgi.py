@@ -15,17 +15,19 @@ unhandled exceptions are recorded and their 500 answers carry the header too.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
 
-from opentelemetry import propagate, trace
-from opentelemetry.propagators.textmap import Getter
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from tracing.records import Span
+from tracing import native
+from tracing.current import attach_span, caller_span, detach
+from tracing.records import PySpan
 from tracing.spans import record_error
-from tracing.tracer import SpanStarter, attach_span, current_span, detach
+from tracing.tracer import SpanStarter, Tracer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,31 +38,31 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 TRACE_ID_HEADER = "X-Trace-Id"
 _TRACE_ID_HEADER_BYTES = TRACE_ID_HEADER.lower().encode()
 _TRACEPARENT = b"traceparent"
-_TRACESTATE = b"tracestate"
 _SERVER_ERROR = 500
 _SERVER = SpanKind.SERVER  # an enum member's look-up is a Python-level descriptor call
 _INVALID_SPAN = trace.INVALID_SPAN
 
 
-class _HeaderGetter(Getter[dict[str, str]]):
-    def get(self, carrier: dict[str, str], key: str) -> list[str] | None:
-        value = carrier.get(key)
-        return [value] if value is not None else None
+class RequestSpan(Protocol):
+    """What the middleware uses of a request's server span (`ServerSpan`, or its C twin)."""
 
-    def keys(self, carrier: dict[str, str]) -> list[str]:
-        return list(carrier)
+    span: trace.Span
+    trace_id: str
+    span_id: str
+
+    def response_started(self, message: Message) -> None:
+        """Record the status of an `http.response.start` message; add the trace id header."""
+
+    def end(self, scope: Scope) -> bool:
+        """End the span, restore the context; whether the trace is exported."""
 
 
-_GETTER = _HeaderGetter()
-
-
-def _trace_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Only the W3C trace context headers, decoded."""
-    return {
-        name.decode("latin-1"): value.decode("latin-1")
-        for name, value in headers
-        if name in (_TRACEPARENT, _TRACESTATE)
-    }
+def server_spans(tracer: SpanStarter) -> Callable[[Scope], RequestSpan]:
+    """What makes the server span of a request's `scope` for `tracer`: `ServerSpan`, or its C
+    twin (`tracing.native`) for a tracer on the native path."""
+    if type(tracer) is Tracer and tracer.native and native.ServerSpan is not None:
+        return functools.partial(native.ServerSpan, tracer.start_owned)
+    return functools.partial(ServerSpan, tracer)
 
 
 class ServerSpan:
@@ -80,8 +82,7 @@ class ServerSpan:
         # `dict(headers)`).
         for name, _ in headers:
             if name == _TRACEPARENT:
-                extracted = propagate.extract(_trace_headers(headers), getter=_GETTER)
-                parent = current_span(extracted)
+                parent = caller_span(headers)
                 break
         method: str = scope["method"]
         attributes: dict[str, AttributeValue] = {
@@ -93,7 +94,7 @@ class ServerSpan:
         # into it before the span ends (other spans copied it: they get `set_attribute`).
         span = tracer.start_owned(method, _SERVER, attributes, parent)
         self.span = span
-        lean = type(span) is Span
+        lean = type(span) is PySpan
         self._attributes = attributes if lean else None
         self._method = method
         self._token = attach_span(span)
@@ -133,7 +134,7 @@ class ServerSpan:
                 span.set_attribute("http.route", template)
         span.end()
         detach(self._token)
-        if type(span) is Span:
+        if type(span) is PySpan:
             return span.kept
         return span.get_span_context().trace_flags.sampled
 
@@ -144,12 +145,13 @@ class ServerSpanMiddleware:
     def __init__(self, app: ASGIApp, tracer: SpanStarter) -> None:
         self.app = app
         self.tracer = tracer
+        self._server_span = server_spans(tracer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        server_span = ServerSpan(self.tracer, scope)
+        server_span = self._server_span(scope)
 
         async def traced_send(message: Message) -> None:
             if message["type"] == "http.response.start":

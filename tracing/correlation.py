@@ -13,8 +13,8 @@ import urllib.request
 from opentelemetry import trace
 from structlog.typing import EventDict, WrappedLogger
 
+from tracing.current import current_span
 from tracing.settings import Settings
-from tracing.tracer import current_span
 
 TRACE_ID = "trace.id"
 SPAN_ID = "span.id"

@@ -74,33 +74,16 @@ class Span(trace.Span):
     it (the SDK takes a lock per write for spans shared across threads, which the product never
     does).
 
-    Only `Tracer.start_owned` makes spans, and it sets every field itself: there is no
-    `__init__`, whose call through the type cost a third of a span's making. `_root` is the
+    Two implementations hold the fields and the methods every request calls (`end`,
+    `set_attribute`, `is_recording`, `get_span_context`): `PySpan` in Python, and
+    `tracing.native.NativeSpan` in C where that is built; the rest of the API is here, shared.
+    Only a tracer's `start_owned` makes spans, and it sets every field itself. `_root` is the
     trace's local root (None: this span is it). A root the head sampler kept sends every span of
     its trace to the sink as it ends; any other root collects its trace's ended spans in
     `_pending` until its own end decides (`tracing.sampling`).
     """
 
-    __slots__ = (
-        "_pending",
-        "_record_exception",
-        "_root",
-        "_sampling",
-        "_set_status_on_exception",
-        "_sink",
-        "attributes",
-        "context",
-        "end_time",
-        "events",
-        "kept",
-        "kind",
-        "links",
-        "name",
-        "parent",
-        "scope",
-        "start_time",
-        "status",
-    )
+    __slots__ = ()
     name: str
     context: SpanContext
     parent: SpanContext | None
@@ -122,44 +105,6 @@ class Span(trace.Span):
     _sampling: Sampling
     _record_exception: bool
     _set_status_on_exception: bool
-
-    def get_span_context(self) -> SpanContext:
-        """The ids of this span."""
-        return self.context
-
-    def is_recording(self) -> bool:
-        """True until the span ends."""
-        return self.end_time is None
-
-    def end(self, end_time: int | None = None) -> None:
-        """End the span; a kept trace's spans go to the exporter, a dropped one's nowhere. The
-        local root's end decides for its trace; a second call does nothing."""
-        if self.end_time is not None:
-            return
-        self.end_time = end_time if end_time is not None else time.time_ns()
-        root = self._root or self
-        pending = root._pending
-        if pending is None:  # the trace is decided: kept by the head sampler or at the root's end
-            if root.kept:
-                self._sink.on_end(self)
-        elif root is not self:
-            pending.append(self)
-        else:
-            self._pending = None
-            if self._sampling.keeps(self, pending):
-                self.kept = True
-                on_end = self._sink.on_end
-                for span in pending:
-                    on_end(span)
-                on_end(self)
-
-    def set_attribute(self, key: str, value: AttributeValue) -> None:
-        """Set one attribute (ignored after the end, for None, or beyond the limit)."""
-        if self.end_time is not None or value is None:
-            return
-        attributes = self.attributes
-        if key in attributes or len(attributes) < MAX_ATTRIBUTES:
-            attributes[key] = value
 
     def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
         """Set several attributes."""
@@ -222,3 +167,70 @@ class Span(trace.Span):
 
     def __repr__(self) -> str:
         return f"Span({self.name!r}, trace_id={self.context.trace_id:032x})"
+
+
+class PySpan(Span):
+    """`Span`'s fields and hot methods in Python (`tracing.native.NativeSpan` is the C one).
+
+    There is no `__init__`: `Tracer.start_owned` sets every field (a call through the type cost
+    a third of a span's making).
+    """
+
+    __slots__ = (
+        "_pending",
+        "_record_exception",
+        "_root",
+        "_sampling",
+        "_set_status_on_exception",
+        "_sink",
+        "attributes",
+        "context",
+        "end_time",
+        "events",
+        "kept",
+        "kind",
+        "links",
+        "name",
+        "parent",
+        "scope",
+        "start_time",
+        "status",
+    )
+
+    def get_span_context(self) -> SpanContext:
+        """The ids of this span."""
+        return self.context
+
+    def is_recording(self) -> bool:
+        """True until the span ends."""
+        return self.end_time is None
+
+    def end(self, end_time: int | None = None) -> None:
+        """End the span; a kept trace's spans go to the exporter, a dropped one's nowhere. The
+        local root's end decides for its trace; a second call does nothing."""
+        if self.end_time is not None:
+            return
+        self.end_time = end_time if end_time is not None else time.time_ns()
+        root = self._root or self
+        pending = root._pending
+        if pending is None:  # the trace is decided: kept by the head sampler or at the root's end
+            if root.kept:
+                self._sink.on_end(self)
+        elif root is not self:
+            pending.append(self)
+        else:
+            self._pending = None
+            if self._sampling.keeps(self, pending):
+                self.kept = True
+                on_end = self._sink.on_end
+                for span in pending:
+                    on_end(span)
+                on_end(self)
+
+    def set_attribute(self, key: str, value: AttributeValue) -> None:
+        """Set one attribute (ignored after the end, for None, or beyond the limit)."""
+        if self.end_time is not None or value is None:
+            return
+        attributes = self.attributes
+        if key in attributes or len(attributes) < MAX_ATTRIBUTES:
+            attributes[key] = value

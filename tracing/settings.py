@@ -52,6 +52,12 @@ class Settings(AMF1Settings, ServiceIdentity, JaegerEndpoints):
         "exporters, tail sampling) or `sdk` (opentelemetry-sdk's TracerProvider, "
         "BatchSpanProcessor and OTLP exporter; head sampling only: the ratio and the parent).",
     )
+    tracing_native: bool = Field(
+        default=True,
+        description="Run the lean tracer's per-request work in C (tracing/_hotpath.c, built by "
+        "`uv sync` where a C compiler is found; about half the CPU the pure-Python path costs a "
+        "request); false, or where it was not built: the same behaviour in pure Python.",
+    )
     otlp_traces_url: str | None = Field(
         default=None,
         description="Full OTLP/HTTP traces URL, used as is (beats `AMF1_OTLP_HTTP_ENDPOINT`).",

@@ -14,7 +14,7 @@ search in Jaeger and in Kibana reads the same.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import Token
 from types import TracebackType
 
@@ -23,8 +23,9 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from tracing import _config
-from tracing.tracer import attach_span, current_span, detach
+from tracing import _config, native
+from tracing.current import attach_span, current_span, detach
+from tracing.tracer import SpanStarter, Tracer
 
 INFERENCE_SPAN = "model-inference"
 DRIFT_SPAN = "drift-update"
@@ -43,21 +44,32 @@ class _SpanScope:
     """A span around a block that marks itself failed on an exception, except on client errors;
     with `current`, the span is the active one inside the block.
 
-    A class over `start_span` and `attach_span` rather than `start_as_current_span`: it is on
-    every prediction's path, and the API's version stacks two generator context managers.
+    A class over `start_owned` and `attach_span` rather than `start_as_current_span`: it is on
+    every prediction's path, and the API's version stacks two generator context managers. A
+    tracer on the C hot path gets its C twin (`tracing.native.SpanScope`).
     """
 
-    __slots__ = ("_attributes", "_client_errors", "_current", "_name", "_span", "_token")
+    __slots__ = (
+        "_attributes",
+        "_client_errors",
+        "_current",
+        "_name",
+        "_span",
+        "_token",
+        "_tracer",
+    )
 
     _span: Span
 
-    def __init__(
+    def __init__(  # positional: a keyword takes the type call's slow path
         self,
+        tracer: SpanStarter,
         name: str,
         attributes: dict[str, AttributeValue],
         client_errors: tuple[type[BaseException], ...],
-        current: bool,  # positional: a keyword takes the type call's slow path
+        current: bool,
     ) -> None:
+        self._tracer = tracer
         self._name = name
         self._attributes = attributes
         self._client_errors = client_errors
@@ -65,11 +77,7 @@ class _SpanScope:
         self._token: Token[Context] | None = None
 
     def __enter__(self) -> Span:
-        state = _config.current()
-        if state is None:  # tracing off: an invalid span, nothing to make current
-            self._span = trace.INVALID_SPAN
-            return self._span
-        span: Span = state.tracer.start_owned(
+        span: Span = self._tracer.start_owned(
             self._name, _INTERNAL, self._attributes, current_span()
         )
         self._span = span
@@ -90,6 +98,27 @@ class _SpanScope:
             if self._token is not None:
                 detach(self._token)
             self._span.end()
+
+
+_NO_SPAN = nullcontext(trace.INVALID_SPAN)
+
+
+def _span_scope(
+    name: str,
+    attributes: dict[str, AttributeValue],
+    client_errors: tuple[type[BaseException], ...],
+    current: bool,
+) -> AbstractContextManager[Span]:
+    """A span named `name` around a block, by the configured tracer (none when tracing is off)."""
+    state = _config.current()
+    if state is None:
+        return _NO_SPAN
+    tracer = state.tracer
+    if type(tracer) is Tracer and tracer.native and native.SpanScope is not None:
+        return native.SpanScope(  # type: ignore[no-any-return]
+            tracer.start_owned, name, attributes, client_errors, current, record_error
+        )
+    return _SpanScope(tracer, name, attributes, client_errors, current)
 
 
 def inference_span(
@@ -119,7 +148,7 @@ def inference_span(
         attributes[CIRCUIT] = circuit
     if field_size is not None:
         attributes[FIELD_SIZE] = field_size
-    return _SpanScope(INFERENCE_SPAN, attributes, client_errors, False)
+    return _span_scope(INFERENCE_SPAN, attributes, client_errors, False)
 
 
 def features_built(span: Span, duration_ns: int, *, missing: int | None = None) -> None:
@@ -141,7 +170,7 @@ def drift_span(
         MODEL_VERSION: model_version,
         "amf1.drift.window_size": window_size,
     }
-    return _SpanScope(DRIFT_SPAN, attributes, (), True)
+    return _span_scope(DRIFT_SPAN, attributes, (), True)
 
 
 def record_error(exc: BaseException, span: Span | None = None) -> None:

@@ -15,7 +15,8 @@ recording spans and ids, a kept trace goes to the sink whole, a dropped one neve
 It is the OpenTelemetry *API* that the rest of the code and any instrumentation library talk to
 (`trace.get_current_span()`, `trace.use_span()`, `Tracer.start_as_current_span()`, context
 propagation): only the implementation behind it is ours. The SDK still provides the `Resource`.
-The span record itself is `tracing.records.Span`.
+The span record itself is `tracing.records.Span`. Where the C hot path is built (`tracing.native`),
+`start_owned` and the span's hot methods run in C, with the same behaviour.
 """
 
 from __future__ import annotations
@@ -24,13 +25,10 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
 from typing import Protocol
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import Context, get_current
-from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+from opentelemetry.context import Context
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -40,9 +38,12 @@ from opentelemetry.trace import (
 )
 from opentelemetry.util.types import Attributes, AttributeValue
 
+from tracing import native as native_path
+from tracing.current import current_span
 from tracing.records import (
     EMPTY_TRACE_STATE,
     UNSET_STATUS,
+    PySpan,
     Scope,
     Span,
     SpanSink,
@@ -60,54 +61,6 @@ _INVALID_SPAN = trace.INVALID_SPAN
 # (trace_id, span_id, is_remote, trace_flags, trace_state, is_valid). A test pins the layout.
 _tuple_new = tuple.__new__
 _alloc = object.__new__
-# The key under which the API keeps the current span in a `Context`, taken from the API itself
-# (its constant is private).
-_SPAN_KEY = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
-
-
-# The API keeps the current `Context` in a ContextVar behind two Python calls (`get_current()`
-# -> its runtime's `get_current()`), and setting it takes four; the request path reads it three
-# times and sets it once per request. With the default runtime (the only one OpenTelemetry ships)
-# we use its ContextVar directly; another runtime (`OTEL_PYTHON_CONTEXT`) goes through the API.
-_runtime = otel_context._RUNTIME_CONTEXT
-_CURRENT: ContextVar[Context] | None = (
-    _runtime._current_context if isinstance(_runtime, ContextVarsRuntimeContext) else None
-)
-
-
-def current_span(context: Context | None = None) -> trace.Span:
-    """`trace.get_current_span(context)` in one call instead of four (it runs for every span and
-    every log event)."""
-    if context is None:
-        context = _CURRENT.get() if _CURRENT is not None else get_current()
-    span = context.get(_SPAN_KEY)
-    # `type(...) is Span` first: `isinstance` against the API's abstract class is a Python call.
-    if type(span) is Span or isinstance(span, trace.Span):
-        return span
-    return trace.INVALID_SPAN
-
-
-def attach_span(span: trace.Span) -> Token[Context]:
-    """`context.attach(trace.set_span_in_context(span))`: make `span` current; returns the token
-    for `detach`."""
-    if _CURRENT is None:
-        return otel_context.attach(trace.set_span_in_context(span))
-    current = _CURRENT.get()
-    # A request's task usually starts with the empty context: no copy of it then.
-    return _CURRENT.set(
-        Context({**current, _SPAN_KEY: span}) if current else Context({_SPAN_KEY: span})
-    )
-
-
-def detach(token: Token[Context]) -> None:
-    """`context.detach(token)`: restore the context from before `attach_span`."""
-    if _CURRENT is None:
-        otel_context.detach(token)
-        return
-    try:
-        _CURRENT.reset(token)
-    except ValueError:  # a token of another context: the API's detach logs the failure
-        otel_context.detach(token)
 
 
 class SpanStarter(Protocol):
@@ -125,7 +78,9 @@ class Tracer(trace.Tracer):
     a caller's `traceparent` or the ratio, and, with tail rules, records whatever the head
     decided until its end decides for the trace."""
 
-    def __init__(self, sink: SpanSink, scope: Scope, sampling: Sampling | float) -> None:
+    def __init__(
+        self, sink: SpanSink, scope: Scope, sampling: Sampling | float, *, native: bool = True
+    ) -> None:
         self._sink = sink
         self._scope = scope
         if not isinstance(sampling, Sampling):
@@ -133,6 +88,13 @@ class Tracer(trace.Tracer):
         self._sampling = sampling
         self._bound = sampling.bound
         self._tail = sampling.tail
+        # `native` and the C hot path built (`tracing.native`): its `start_owned` replaces this
+        # class's (same behaviour, in C).
+        self.native = native and native_path.AVAILABLE
+        if self.native:
+            self.start_owned = native_path.starter(  # type: ignore[method-assign]
+                sink, scope, sampling
+            )
 
     def start_span(  # noqa: PLR0917 - the API's signature
         self,
@@ -148,7 +110,7 @@ class Tracer(trace.Tracer):
         """A recording span, or a non-recording one with valid ids when not sampled (so logs
         and the `X-Trace-Id` header still name the trace)."""
         span = self.start_owned(name, kind, copy_attributes(attributes), current_span(context))
-        if isinstance(span, Span):
+        if isinstance(span, Span):  # a lean span (pure or native)
             if links:
                 span.links = tuple(links)
             if start_time is not None:
@@ -168,7 +130,7 @@ class Tracer(trace.Tracer):
         getrandbits = random.getrandbits
         sampling = self._sampling
         root: Span | None = None
-        if type(parent) is Span:  # a local parent: the trace's root decides for the whole trace
+        if type(parent) is PySpan:  # a local parent: the trace's root decides for the whole trace
             parent_context: SpanContext | None = parent.context
             root = parent._root or parent
             trace_id = parent.context[0]
@@ -208,9 +170,9 @@ class Tracer(trace.Tracer):
         )
         if not sampled and root is None and not self._tail:
             return NonRecordingSpan(span_context)
-        # Every field of `Span` (which has no `__init__`: a call through the type costs more
+        # Every field of `PySpan` (which has no `__init__`: a call through the type costs more
         # than these stores); links and the context-manager flags are set by `start_span`.
-        span = _alloc(Span)
+        span = _alloc(PySpan)
         span.name = name
         span.context = span_context
         span.parent = parent_context
@@ -261,9 +223,10 @@ class TracerProvider(trace.TracerProvider):
     """Hands out tracers that share one sink and sampling (for instrumentation libraries
     that ask a provider for their own tracer)."""
 
-    def __init__(self, sink: SpanSink, sampling: Sampling | float) -> None:
+    def __init__(self, sink: SpanSink, sampling: Sampling | float, *, native: bool = True) -> None:
         self._sink = sink
         self._sampling = sampling
+        self._native = native
 
     def get_tracer(
         self,
@@ -277,4 +240,5 @@ class TracerProvider(trace.TracerProvider):
             self._sink,
             Scope(instrumenting_module_name, instrumenting_library_version),
             self._sampling,
+            native=self._native,
         )

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import tracing
+from tracing import native as native_path
 from tracing.records import Span
 from tracing.testing import MemoryExporter
+
+
+def lean_path(wanted: bool) -> bool:
+    """`wanted`, the lean tracer's path for a test: True for the C hot path (`tracing.native`;
+    skipped where it was not built, a failure in CI, where `uv sync` must have built it), False
+    for pure Python."""
+    if wanted and not native_path.AVAILABLE:
+        message = "tracing/_hotpath.c was not built (no C compiler at `uv sync`?)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return wanted
+
+
+@pytest.fixture(params=[True, False], ids=["c", "python"])
+def native(request: pytest.FixtureRequest) -> bool:
+    """Each lean tracer path in turn: the C hot path, then pure Python."""
+    return lean_path(request.param)
 
 
 class MemoryTracing:
@@ -51,6 +71,6 @@ def _reset_tracing() -> Iterator[None]:
 
 
 @pytest.fixture
-def memory() -> MemoryTracing:
-    """Tracing with default settings and an in-memory exporter."""
-    return configure_memory()
+def memory(native: bool) -> MemoryTracing:
+    """Tracing with default settings and an in-memory exporter, on each lean tracer path."""
+    return configure_memory(tracing_native=native)

@@ -11,6 +11,8 @@ from structlog.testing import capture_logs
 
 import tracing
 from tests.tracing.conftest import MemoryTracing, configure_memory
+from tracing import native
+from tracing.records import PySpan
 from tracing.testing import MemoryExporter
 
 
@@ -58,6 +60,21 @@ def test_broken_settings_log_once_and_fall_back_to_no_tracing(
     assert logs[0]["log_level"] == "error"
     assert logs[0]["error.type"] == "ValidationError"
     assert not tracing.tracer().start_span("x").is_recording()
+
+
+def test_without_the_c_build_spans_run_on_the_python_path_and_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An install without a C compiler (no `tracing/_hotpath.c` build) still traces, in pure
+    Python, and the process says why once when tracing starts."""
+    monkeypatch.setattr(native, "AVAILABLE", False)
+    with capture_logs() as logs:
+        memory = configure_memory()
+    assert [(e["log_level"], e["event.action"]) for e in logs] == [("warning", "log")]
+    assert "pure-Python path" in logs[0]["event"]
+    with tracing.tracer().start_as_current_span("work"):
+        pass
+    assert type(memory.span("work")) is PySpan
 
 
 def test_ratio_zero_drops_new_traces_but_honours_a_sampled_parent() -> None:

@@ -1,9 +1,12 @@
 """FastAPI instrumentation: server span, trace header, W3C traceparent, errors.
 
-Every test runs with both server-span implementations (`lean`, the default, and `contrib`).
+Every test runs with each server-span implementation: `lean` (the default) on its C hot path and
+in pure Python, and `contrib`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -12,7 +15,7 @@ from fastapi.testclient import TestClient
 from opentelemetry.trace import SpanKind, StatusCode
 
 import tracing
-from tests.tracing.conftest import MemoryTracing, configure_memory
+from tests.tracing.conftest import MemoryTracing, configure_memory, lean_path
 from tracing import spans
 
 TRACEPARENT_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -23,17 +26,25 @@ class ModelMissingError(Exception):
     """Stands in for a service error that an exception handler answers with 503."""
 
 
-@pytest.fixture(params=["lean", "contrib"])
+@pytest.fixture(params=["lean-c", "lean-python", "contrib"])
 def mode(request: pytest.FixtureRequest) -> str:
     """Which server-span implementation the test configures."""
     value: str = request.param
     return value
 
 
+def _configure(mode: str, **settings: Any) -> MemoryTracing:
+    """Tracing with the `mode` instrumentation and an in-memory exporter."""
+    if mode == "contrib":
+        return configure_memory(tracing_http_instrumentation=mode, **settings)
+    native = lean_path(mode == "lean-c")
+    return configure_memory(tracing_http_instrumentation="lean", tracing_native=native, **settings)
+
+
 @pytest.fixture
 def memory(mode: str) -> MemoryTracing:
     """Tracing with the `mode` instrumentation and an in-memory exporter."""
-    return configure_memory(tracing_http_instrumentation=mode)
+    return _configure(mode)
 
 
 def _app() -> FastAPI:
@@ -105,7 +116,7 @@ def test_incoming_traceparent_continues_the_callers_trace(memory: MemoryTracing)
 
 def test_sampled_traceparent_is_recorded_even_when_local_sampling_is_off(mode: str) -> None:
     """Parent-based sampling through HTTP: the caller's sampled flag wins over ratio 0."""
-    memory = configure_memory(tracing_sampler_ratio=0.0, tracing_http_instrumentation=mode)
+    memory = _configure(mode, tracing_sampler_ratio=0.0)
     client = TestClient(_app())
     client.post("/predict/qualifying")
     assert memory.spans() == []
@@ -116,7 +127,7 @@ def test_sampled_traceparent_is_recorded_even_when_local_sampling_is_off(mode: s
 
 def test_unsampled_request_still_answers_with_its_trace_id(mode: str) -> None:
     """Even a trace not kept has an id the client and the logs can quote."""
-    configure_memory(tracing_sampler_ratio=0.0, tracing_http_instrumentation=mode)
+    _configure(mode, tracing_sampler_ratio=0.0)
     response = TestClient(_app()).post("/predict/qualifying")
     assert len(response.headers[tracing.TRACE_ID_HEADER]) == 32
 

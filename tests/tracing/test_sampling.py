@@ -45,30 +45,30 @@ def _trace(
     return root, child
 
 
-def test_fast_successful_trace_is_recorded_then_dropped_before_export() -> None:
+def test_fast_successful_trace_is_recorded_then_dropped_before_export(native: bool) -> None:
     """Every request gets recording spans with valid ids; a fast, successful, unsampled trace
     never reaches the sink."""
     sink = Collect()
-    root, child = _trace(Tracer(sink, Scope("t"), TAIL))
+    root, child = _trace(Tracer(sink, Scope("t"), TAIL, native=native))
     assert root.get_span_context().is_valid
     assert isinstance(root, Span) and isinstance(child, Span)
     assert not root.kept
     assert sink.ended == []
 
 
-def test_failed_trace_is_kept_whole() -> None:
+def test_failed_trace_is_kept_whole(native: bool) -> None:
     """A failed child or root keeps the whole trace, children first, at the root's end."""
     for kwargs in ({"child_error": True}, {"root_error": True}):
         sink = Collect()
-        root, child = _trace(Tracer(sink, Scope("t"), TAIL), **kwargs)  # type: ignore[arg-type]
+        root, child = _trace(Tracer(sink, Scope("t"), TAIL, native=native), **kwargs)  # type: ignore[arg-type]
         assert sink.ended == [child, root]
         assert isinstance(root, Span) and root.kept
 
 
-def test_slow_trace_is_kept_and_just_faster_is_not() -> None:
+def test_slow_trace_is_kept_and_just_faster_is_not(native: bool) -> None:
     """The root's duration against the threshold decides (at or above: kept)."""
     sink = Collect()
-    tracer = Tracer(sink, Scope("t"), TAIL)
+    tracer = Tracer(sink, Scope("t"), TAIL, native=native)
     _trace(tracer, duration_ns=SECOND_NS // 5 - 1)
     assert sink.ended == []
     slow, _ = _trace(tracer, duration_ns=SECOND_NS // 5)
@@ -76,10 +76,10 @@ def test_slow_trace_is_kept_and_just_faster_is_not() -> None:
     assert isinstance(slow, Span) and slow.kept
 
 
-def test_ratio_keeps_by_trace_id_and_exports_as_spans_end() -> None:
+def test_ratio_keeps_by_trace_id_and_exports_as_spans_end(native: bool) -> None:
     """The head ratio (as `TraceIdRatioBased`) keeps a share; those spans go out as they end."""
     sink = Collect()
-    tracer = Tracer(sink, Scope("t"), Sampling(ratio=0.25, keep_failed=True))
+    tracer = Tracer(sink, Scope("t"), Sampling(ratio=0.25, keep_failed=True), native=native)
     kept = 0
     for _ in range(2000):
         root = tracer.start_span("r")
@@ -91,10 +91,10 @@ def test_ratio_keeps_by_trace_id_and_exports_as_spans_end() -> None:
     assert 350 < kept < 650
 
 
-def test_sampled_caller_keeps_and_unsampled_caller_does_not() -> None:
+def test_sampled_caller_keeps_and_unsampled_caller_does_not(native: bool) -> None:
     """A remote parent's sampled flag decides the head at any ratio."""
     sink = Collect()
-    tracer = Tracer(sink, Scope("t"), TAIL)
+    tracer = Tracer(sink, Scope("t"), TAIL, native=native)
     for sampled in (True, False):
         flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
         remote = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=flags)
@@ -105,10 +105,10 @@ def test_sampled_caller_keeps_and_unsampled_caller_does_not() -> None:
     assert [s.context.trace_id for s in sink.ended] == [0xABC]
 
 
-def test_span_ending_after_its_root_follows_the_decision() -> None:
+def test_span_ending_after_its_root_follows_the_decision(native: bool) -> None:
     """A child that outlives the root is exported when the trace was kept, dropped otherwise."""
     sink = Collect()
-    tracer = Tracer(sink, Scope("t"), TAIL)
+    tracer = Tracer(sink, Scope("t"), TAIL, native=native)
     for error in (True, False):
         root = tracer.start_span("r")
         with trace.use_span(root):
@@ -120,9 +120,9 @@ def test_span_ending_after_its_root_follows_the_decision() -> None:
     assert [s.name for s in sink.ended] == ["r", "late"]
 
 
-def test_service_settings_drop_fast_traces_and_keep_failed_ones() -> None:
+def test_service_settings_drop_fast_traces_and_keep_failed_ones(native: bool) -> None:
     """Through `tracing.configure`: ratio 0 with the default rules exports only the failure."""
-    memory = configure_memory(tracing_sampler_ratio=0.0)
+    memory = configure_memory(tracing_sampler_ratio=0.0, tracing_native=native)
     with tracing.tracer().start_as_current_span("fine"):
         pass
     with tracing.tracer().start_as_current_span("broken") as span:
@@ -130,11 +130,11 @@ def test_service_settings_drop_fast_traces_and_keep_failed_ones() -> None:
     assert [s.name for s in memory.spans()] == ["broken"]
 
 
-def test_a_finished_trace_is_freed_without_the_garbage_collector() -> None:
+def test_a_finished_trace_is_freed_without_the_garbage_collector(native: bool) -> None:
     """A dropped trace's spans (and a kept one's, once exported) hold no reference cycle: they
     are freed when the request lets go of them, not left for the collector's passes (a span
     naming itself as its trace's root once made every request leave a cycle behind)."""
-    tracer = Tracer(Collect(), Scope("t"), TAIL)
+    tracer = Tracer(Collect(), Scope("t"), TAIL, native=native)
     gc.collect()
     gc.disable()
     try:

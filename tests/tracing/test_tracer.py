@@ -1,8 +1,9 @@
 """The tracer behaves as OpenTelemetry's API promises (what instrumentation relies on).
 
-The contract tests run against both implementations `AMF1_TRACING_IMPLEMENTATION` offers: the
-lean tracer and the official SDK's; the tests of the lean tracer's own shortcuts (ids built
-without the API's constructor, its context helpers) run against it alone.
+The contract tests run against both implementations `AMF1_TRACING_IMPLEMENTATION` offers, the
+lean tracer (on its C hot path and in pure Python, `AMF1_TRACING_NATIVE`) and the official SDK's;
+the tests of the lean tracer's own shortcuts (ids built without the API's constructor, its
+context helpers) run against the lean paths alone.
 """
 
 from __future__ import annotations
@@ -18,14 +19,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from tests.tracing.conftest import lean_path
+from tracing.current import attach_span, current_span, detach
 from tracing.records import MAX_ATTRIBUTES, Scope, Span
-from tracing.tracer import (
-    Tracer,
-    TracerProvider,
-    attach_span,
-    current_span,
-    detach,
-)
+from tracing.tracer import Tracer, TracerProvider
 
 
 class Collect:
@@ -41,8 +38,9 @@ class Collect:
 class Implementation:
     """One tracer implementation with a way to read its ended spans."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, native: bool = False) -> None:
         self.name = name
+        self.native = native
         self._sink = Collect()
         self._memory = InMemorySpanExporter()
 
@@ -51,7 +49,7 @@ class Implementation:
     ) -> Any:
         """A tracer sampling `ratio` of new traces (parent-based), spans named by `scope`."""
         if self.name == "lean":
-            return TracerProvider(self._sink, ratio).get_tracer(*scope)
+            return TracerProvider(self._sink, ratio, native=self.native).get_tracer(*scope)
         provider = SdkTracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)))
         provider.add_span_processor(SimpleSpanProcessor(self._memory))
         return provider.get_tracer(*scope)
@@ -71,9 +69,12 @@ class Implementation:
         return scope.name, scope.version
 
 
-@pytest.fixture(params=["lean", "sdk"])
+@pytest.fixture(params=["lean-c", "lean-python", "sdk"])
 def impl(request: pytest.FixtureRequest) -> Implementation:
-    return Implementation(request.param)
+    name: str = request.param
+    if name.startswith("lean"):
+        return Implementation("lean", native=lean_path(name == "lean-c"))
+    return Implementation(name)
 
 
 @pytest.fixture
@@ -82,8 +83,8 @@ def sink() -> Collect:
 
 
 @pytest.fixture
-def tracer(sink: Collect) -> Tracer:
-    return Tracer(sink, Scope("amf1-test", "1.0"), 1.0)
+def tracer(sink: Collect, native: bool) -> Tracer:
+    return Tracer(sink, Scope("amf1-test", "1.0"), 1.0, native=native)
 
 
 def test_span_context_is_the_apis_own(tracer: Tracer) -> None:
