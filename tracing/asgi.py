@@ -25,7 +25,6 @@ from opentelemetry.util.types import AttributeValue
 
 from tracing import native
 from tracing.current import attach_span, caller_span, detach
-from tracing.records import PySpan
 from tracing.spans import record_error
 from tracing.tracer import SpanStarter, Tracer
 
@@ -94,7 +93,7 @@ class ServerSpan:
         # into it before the span ends (other spans copied it: they get `set_attribute`).
         span = tracer.start_owned(method, _SERVER, attributes, parent)
         self.span = span
-        lean = type(span) is PySpan
+        lean = type(span) in native.LEAN_SPANS
         self._attributes = attributes if lean else None
         self._method = method
         self._token = attach_span(span)
@@ -134,8 +133,8 @@ class ServerSpan:
                 span.set_attribute("http.route", template)
         span.end()
         detach(self._token)
-        if type(span) is PySpan:
-            return span.kept
+        if type(span) in native.LEAN_SPANS:
+            return span.kept  # type: ignore[attr-defined, no-any-return]
         return span.get_span_context().trace_flags.sampled
 
 

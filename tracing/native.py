@@ -28,7 +28,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
 
 from tracing.current import CURRENT, SPAN_KEY, caller_span, current_span
-from tracing.records import EMPTY_TRACE_STATE, UNSET_STATUS, Scope, Span, SpanSink
+from tracing.records import EMPTY_TRACE_STATE, UNSET_STATUS, PySpan, Scope, Span, SpanSink
 from tracing.sampling import Sampling
 
 try:
@@ -73,8 +73,12 @@ if AVAILABLE:
     SpanScope: Callable[..., Any] | None = _hotpath.SpanScope
     """`SpanScope(starter, name, attributes, client_errors, current, record_error)`:
     `tracing.spans._SpanScope` in C."""
+    LEAN_SPANS: tuple[type[Span], ...] = (PySpan, NativeSpan)
 else:
     ServerSpan = SpanScope = None
+    LEAN_SPANS = (PySpan,)
+"""The lean span classes here (for `type(span) in LEAN_SPANS`: cheaper than `isinstance`
+against the API's abstract class)."""
 
 
 def starter(sink: SpanSink, scope: Scope, sampling: Sampling) -> Callable[..., trace.Span]:

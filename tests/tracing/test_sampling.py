@@ -4,12 +4,15 @@ caller, dropped spans never reach the exporter."""
 from __future__ import annotations
 
 import gc
+from functools import partial
 
+import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
 
 import tracing
 from tests.tracing.conftest import configure_memory
+from tracing.asgi import ServerSpan, server_spans
 from tracing.records import Scope, Span
 from tracing.sampling import Sampling
 from tracing.tracer import Tracer
@@ -143,3 +146,17 @@ def test_a_finished_trace_is_freed_without_the_garbage_collector(native: bool) -
         assert gc.collect() < 10
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("made_by", ["server_spans", "ServerSpan"])
+def test_the_server_span_answers_the_decision_made_at_its_end(native: bool, made_by: str) -> None:
+    """What the access event logs as `amf1.trace.kept` is the decision at the trace's end, not
+    the head sampler's, whichever tracer path and server span class made the span."""
+    sink = Collect()
+    tracer = Tracer(sink, Scope("t"), Sampling(ratio=0.0, slow_threshold_ns=0), native=native)
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+    make = server_spans(tracer) if made_by == "server_spans" else partial(ServerSpan, tracer)
+    server_span = make(scope)
+    assert not server_span.span.get_span_context().trace_flags.sampled  # the head said no
+    assert server_span.end(scope) is True
+    assert [span.name for span in sink.ended] == ["GET"]
