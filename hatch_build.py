@@ -54,7 +54,10 @@ class HotPathBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     _wheel_dir: str | None = None
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        """Build the extension for this install (in place for an editable one)."""
+        """Build the extension for this install (in place for an editable one); an sdist
+        carries the C source only."""
+        if self.target_name != "wheel":
+            return
         editable = version == "editable"
         if not editable:
             self._wheel_dir = tempfile.mkdtemp(prefix="amf1-hotpath-wheel-")
