@@ -10,7 +10,9 @@ exported when any of these holds, and otherwise its spans are dropped before any
 - `slow_threshold_ns` and the root lasted at least that long.
 
 The head decision is what the spans' W3C sampled flag says (what a downstream call would inherit);
-the rules at the end only add traces.
+the rules at the end only add traces. The C hot path (`tracing/_hotpath.c`, `keeps`) applies the
+same rules from `Sampling`'s fields: a change to `Sampling.keeps` is a change there too (the
+sampling tests run on both paths).
 """
 
 from __future__ import annotations
