@@ -5,7 +5,8 @@ the shape of a credential written into free text (`password=...`, `Bearer ...`, 
 Speed matters because this runs for every event on the request thread, so the common case costs
 one C-level set comparison (all keys already known to be harmless), one substring search per
 known secret over the rendered bytes, and a look-up per string of the event in the texts already
-found free of keywords (`event_hint_free`). Nested objects, new keys and text that holds a
+found free of keywords (`event_hint_free`; the ids and timestamps new on every event, by their
+alphabet). Nested objects, new keys and text that holds a
 keyword or a control character take the slow, thorough path: keyword searches and patterns over
 the rendered bytes.
 
@@ -42,6 +43,11 @@ _MAX_CLEAN_TEXTS: Final = 4096
 _MAX_CLEAN_TEXT_LENGTH: Final = 256
 # Values whose JSON form holds no text: nothing in them can spell a credential.
 _NOT_TEXT: Final = frozenset({int, float, bool, type(None)})
+# The alphabet of the ids and timestamps the product writes on every event (UUIDs, hex trace and
+# span ids, ISO 8601 times): none of `_has_hint`'s keywords can be spelt with it, in any case,
+# nor a control character. Deleting these bytes from such a text leaves nothing: one C call
+# instead of the keyword searches, and these texts, new on every event, stay out of the cache.
+_MACHINE_BYTES: Final = b"0123456789abcdefABCDEF-:.TZ"
 # A credential written into free text; the `keep*` group stays, the rest becomes `[REDACTED]`:
 # `name=value` or `name:value` (no space after the colon: "AMF1_X_TOKEN: field required" is a
 # message, not a token), an `Authorization` header's value, a `Bearer` token, and the password of
@@ -214,7 +220,8 @@ class Redactor:
 
     def event_hint_free(self, event: Mapping[Any, Any]) -> bool:
         """Whether the flat `event`'s rendered line cannot hold an inline credential: every key
-        and string value `hint_free`, every other value a number, bool or null."""
+        and string value `hint_free` or machine-made (`_MACHINE_BYTES`), every other value a
+        number, bool or null."""
         known = self._hint_free_texts
         if not known.issuperset(event) and not all(
             type(key) is str and self.hint_free(key) for key in event
@@ -223,7 +230,11 @@ class Redactor:
         for value in event.values():
             kind = type(value)
             if kind is str:
-                if value not in known and not self.hint_free(value):
+                if (
+                    value not in known
+                    and not (value.isascii() and not value.encode().translate(None, _MACHINE_BYTES))
+                    and not self.hint_free(value)
+                ):
                     return False
             elif kind not in _NOT_TEXT:
                 return False

@@ -159,21 +159,25 @@ def test_credentials_are_redacted_however_the_event_spells_them(
 ) -> None:
     """The renderer skips the inline search only for events whose every key and string is free
     of keywords: a keyword in a field's name, a keyword completed by a control character's JSON
-    escape (tab + `oken=` renders as `\\token=`), or a value after the same value was seen
-    clean still get it."""
+    escape (tab + `oken=` renders as `\\token=`), a value after the same value was seen
+    clean, or a value that merely starts like an id or a timestamp still get it."""
     logshipping.configure(settings_for(), stream=stdout)
     emit(Action.SERVICE_STARTED, "clean", {"db.host": "db", "amf1.driver": "VER"})
     emit(Action.SERVICE_STARTED, "field", {"db_pwd": "hunter3x"})
     emit(Action.SERVICE_STARTED, "escape", {"db.host": "\toKEN=hunter4x"})
     emit(Action.SERVICE_STARTED, "repeat", {"db.host": "db", "amf1.driver": "token=hunter5x"})
+    ids = {"trace.id": "0af7651916cd43dd8448eb211c80319c", "span.id": "b7ad6b7169203331"}
+    emit(Action.SERVICE_STARTED, "ids", ids | {"db.host": "2026-12-07T14:03:35Z token=hunter6x"})
     text = stdout.getvalue().decode()
-    for secret in ("hunter3x", "hunter4x", "hunter5x"):
+    for secret in ("hunter3x", "hunter4x", "hunter5x", "hunter6x"):
         assert secret not in text
     events = stdout.events()
     assert events[0]["db.host"] == "db"
     assert events[1]["db_pwd"] == REDACTED
     assert events[2]["db.host"] == f"\toKEN={REDACTED}"
     assert events[3]["amf1.driver"] == f"token={REDACTED}"
+    assert events[4]["trace.id"] == ids["trace.id"]
+    assert events[4]["db.host"] == f"2026-12-07T14:03:35Z token={REDACTED}"
 
 
 def test_words_that_merely_name_secrets_are_unchanged() -> None:
