@@ -75,6 +75,7 @@ SERVER_CORE = 0
 LOAD_CORE = 1
 WARM_UP_S = 1.0
 TAIL_S = 0.2
+RECONNECT_SETTLE_S = 0.05  # the servers accept the new connections before the CPU count starts
 PROBE_RPS = 400.0
 PROBE_S = 3.0
 SATURATED = 0.9  # a turn that served less than this share of the offered rate fell behind
@@ -150,6 +151,16 @@ def _cpu_s(pid: int) -> float:
     return total / 1e9
 
 
+async def _reconnect(pool: list[Connection]) -> None:
+    """New connections before an arm's turn, outside its CPU window. An arm idle for longer than
+    its server's keep-alive (uvicorn: 5 s) would otherwise lose requests on connections the
+    server had closed and pay for new ones inside its turn: a different number in every arm."""
+    for connection in pool:
+        await connection.close()
+    await asyncio.gather(*(connection.connect() for connection in pool))
+    await asyncio.sleep(RECONNECT_SETTLE_S)
+
+
 async def _pair(
     servers: dict[str, tuple[str, int]],
     requests: Callable[[], Request],
@@ -176,6 +187,7 @@ async def _pair(
     for _ in range(max(1, round(args.seconds / args.slice))):
         for arm in rng.sample(list(servers), len(servers)):
             pid = servers[arm][1]
+            await _reconnect(pools[arm])
             cpu_before = _cpu_s(pid)
             started = time.perf_counter()
             served, failures = await _open_loop(pools[arm], requests, rate, args.slice)
