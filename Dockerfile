@@ -24,8 +24,8 @@ COPY elk ./elk
 COPY kibana ./kibana
 COPY alerting ./alerting
 COPY hatch_build.py ./
-# Installing the project compiles the tracer's C hot path (tracing/_hotpath.c, hatch_build.py);
-# the compiler leaves in the same layer. Without it the tracer would run its pure-Python path.
+# Installing the project compiles the C hot paths (tracing/_hotpath.c, logshipping/_hotpath.c;
+# hatch_build.py); the compiler leaves in the same layer. Without it both run pure Python.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && uv sync --frozen --no-dev \

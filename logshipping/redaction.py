@@ -19,11 +19,16 @@ import re
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, AnyStr, Final
 
 import orjson
 from structlog.typing import EventDict, WrappedLogger
+
+try:  # `Redactor.event_hint_free` in C, built by `uv sync` (hatch_build.py) where a compiler is
+    from logshipping import _hotpath  # type: ignore[attr-defined]
+except ImportError:  # not built: the pure-Python method does the same
+    _hotpath = None
 
 REDACTED: Final = "[REDACTED]"
 _REDACTED_BYTES: Final = REDACTED.encode()
@@ -221,7 +226,11 @@ class Redactor:
     def event_hint_free(self, event: Mapping[Any, Any]) -> bool:
         """Whether the flat `event`'s rendered line cannot hold an inline credential: every key
         and string value `hint_free` or machine-made (`_MACHINE_BYTES`), every other value a
-        number, bool or null."""
+        number, bool or null.
+
+        The renderer calls `native_event_hint_free(redactor, event)` instead where it was built
+        (`logshipping/_hotpath.c`: the same answer, a tenth of the instructions).
+        """
         known = self._hint_free_texts
         if not known.issuperset(event) and not all(
             type(key) is str and self.hint_free(key) for key in event
@@ -268,6 +277,12 @@ class Redactor:
         if needles:
             text = pattern.sub(REDACTED, text)
         return INLINE_SECRET.sub(_keep_str, text)
+
+
+native_event_hint_free: Callable[[Redactor, Mapping[Any, Any]], bool] | None = (
+    _hotpath.event_hint_free if _hotpath is not None else None
+)
+"""`Redactor.event_hint_free` in C (`logshipping/_hotpath.c`), or None where it was not built."""
 
 
 class SecretRegistry:

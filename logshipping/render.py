@@ -6,13 +6,14 @@ never end the line early or forge a second event; the only raw newline is the on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
 from structlog.typing import EventDict, WrappedLogger
 
 from logshipping.processors import MAX_STRING_CHARS, drop_meta, truncate_strings
-from logshipping.redaction import Redactor
+from logshipping.redaction import Redactor, native_event_hint_free
 
 _OPTIONS: Final = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
@@ -42,8 +43,14 @@ class JsonRenderer:
     strings cut to their limits (`truncate_strings`: no event grows with what a client sends),
     redacted."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, *, native: bool = True) -> None:
+        """`native`: check events with the C `event_hint_free` where it was built."""
         self.redactor = redactor
+        self._event_hint_free: Callable[[Redactor, EventDict], bool] = (
+            native_event_hint_free
+            if native and native_event_hint_free is not None
+            else Redactor.event_hint_free
+        )
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
         line = _dumps(event_dict)
@@ -57,7 +64,7 @@ class JsonRenderer:
             line = _dumps(redactor.redact_nested(event_dict))
             inline = True
         else:
-            inline = not redactor.event_hint_free(event_dict)
+            inline = not self._event_hint_free(redactor, event_dict)
         return redactor.scrub(line, inline=inline)
 
     def render_text(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:

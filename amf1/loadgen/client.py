@@ -100,19 +100,19 @@ class Connection:
             await self.close()
             raise
 
-    async def connect(self) -> None:
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """Open the connection now, unless it is open (`send` opens it when needed)."""
         if self._writer is None or self._reader is None:
             self._reader, self._writer = await asyncio.open_connection(
                 self._target.host, self._target.port
             )
+        return self._reader, self._writer
 
     async def _exchange(self, request: Request) -> Response:
-        await self.connect()
-        assert self._writer is not None and self._reader is not None  # noqa: S101 - for mypy
-        self._writer.write(request.encode(self._host_header))
-        await self._writer.drain()
-        response = await _read_response(self._reader)
+        reader, writer = await self.connect()
+        writer.write(request.encode(self._host_header))
+        await writer.drain()
+        response = await _read_response(reader)
         if response.headers.get("connection", "").lower() == "close":
             await self.close()
         return response

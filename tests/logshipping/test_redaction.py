@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 import structlog
 from pydantic import SecretStr
 
 import logshipping
-from logshipping import Action, Settings, emit
-from logshipping.redaction import REDACTED, Redactor
+from logshipping import Action, Settings, emit, render
+from logshipping.redaction import REDACTED, Redactor, native_event_hint_free
 from logshipping.settings_base import AMF1Settings
 from logshipping.settings_groups import ElasticsearchConnection, ServiceAdmin
 from tests.logshipping.conftest import Captured
@@ -24,6 +27,20 @@ class _PackageSettings(AMF1Settings, ElasticsearchConnection, ServiceAdmin):
     """A package's settings with secrets of shared groups and one of its own."""
 
     slack_webhook_url: SecretStr | None = None
+
+
+@pytest.fixture(params=[True, False], ids=["c", "python"])
+def native(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each path of the renderer's event check in turn: C (`logshipping/_hotpath.c`; skipped
+    where it was not built, a failure in CI, where `uv sync` must have built it), then Python."""
+    if not request.param:
+        monkeypatch.setattr(render, "native_event_hint_free", None)
+    elif native_event_hint_free is None:
+        message = "logshipping/_hotpath.c was not built (no C compiler at `uv sync`?)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return bool(request.param)
 
 
 def _configure(settings_for: Callable[..., Settings], stdout: Captured) -> None:
@@ -155,7 +172,7 @@ def test_credentials_written_into_text_are_redacted(
 
 
 def test_credentials_are_redacted_however_the_event_spells_them(
-    settings_for: Callable[..., Settings], stdout: Captured
+    settings_for: Callable[..., Settings], stdout: Captured, native: bool
 ) -> None:
     """The renderer skips the inline search only for events whose every key and string is free
     of keywords: a keyword in a field's name, a keyword completed by a control character's JSON
@@ -178,6 +195,40 @@ def test_credentials_are_redacted_however_the_event_spells_them(
     assert events[3]["amf1.driver"] == f"token={REDACTED}"
     assert events[4]["trace.id"] == ids["trace.id"]
     assert events[4]["db.host"] == f"2026-12-07T14:03:35Z token={REDACTED}"
+
+
+class _Text(str):
+    """A str subclass: rendered by its own rules, so never taken for a text seen before."""
+
+
+_EVENTS: list[tuple[dict[Any, Any], bool]] = [
+    ({"message": "POST /predict/qualifying 200", "http.response.status_code": 200}, True),
+    ({"event.id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "span.id": "b7ad6b7169203331"}, True),
+    ({"@timestamp": "2026-12-07T14:03:35.123456Z"}, True),
+    ({"amf1.trace.kept": False, "amf1.model.version": None, "amf1.lap_time_s": 80.1}, True),
+    ({"db_password": "x"}, False),
+    ({"db.host": "token=abc"}, False),
+    ({"db.host": "\toKEN=abc"}, False),
+    ({"db.host": "2026-12-07T14:03:35Z token=abc"}, False),
+    ({"db.host": "Zürich"}, True),
+    ({"db.host": _Text("db")}, False),
+    ({"db.hosts": ["db"]}, False),
+    ({7: "db"}, False),
+]
+
+
+@pytest.mark.parametrize(("event", "free"), _EVENTS)
+def test_the_event_check_finds_what_could_spell_a_credential(
+    event: dict[Any, Any], free: bool, native: bool
+) -> None:
+    """Either path answers the same: keys and texts free of keywords (or seen before), ids,
+    times, numbers, bools and nulls pass; a keyword, a control character, any other type fails
+    (the renderer then searches the whole line), whether the texts are new or seen before."""
+    redactor = Redactor()
+    check = render.JsonRenderer(redactor)._event_hint_free
+    assert (check is native_event_hint_free) is native
+    for _ in range(2):
+        assert check(redactor, event) is free
 
 
 def test_words_that_merely_name_secrets_are_unchanged() -> None:
