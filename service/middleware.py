@@ -6,7 +6,6 @@ stream and costs a visible share of a sub-millisecond request.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -15,6 +14,7 @@ from typing import Any
 import orjson
 
 from logshipping.events import Action, Level, emit
+from service.deadlines import BodyDeadline
 from service.features import STAGE1_NAME, STAGE2_NAME
 from service.metrics.definitions import observe_prediction
 from tracing.asgi import server_spans
@@ -65,7 +65,8 @@ class _TooLargeError(Exception):
 
 class BodyLimitMiddleware:
     """Answers 413 to bodies over `max_bytes`, counting the bytes actually received, and 408
-    (closing the connection) to a body not complete within `timeout_s`.
+    (closing the connection) to a body not complete within `timeout_s` (`service.deadlines`:
+    up to a quarter second later).
 
     A declared Content-Length over the limit is refused before reading; otherwise (chunked
     bodies included) the body is buffered up to the limit and replayed to the app.
@@ -81,7 +82,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with BodyDeadline(self.timeout_s):
                 body = await self._read(scope, receive)
         except TimeoutError:
             message = f"request body not received within {self.timeout_s:g} s"

@@ -4,9 +4,10 @@
 uvicorn has no such deadline: its keep-alive timer runs only between requests, so a connection
 that sends part of its headers stays open for ever, and a handful of them hold a worker's
 connections. The deadline is armed when a connection opens and when the first byte of each
-request arrives, and disarmed when the headers are complete; the body has its own deadline in
-`BodyLimitMiddleware`. `amf1 serve` uses the httptools one (uvicorn's `auto` choice); the h11
-one is there for deployments that choose h11.
+request arrives, and disarmed when the headers are complete, in the loop's `service.deadlines`
+(it fires up to a quarter second late); the body has its own deadline in `BodyLimitMiddleware`.
+`amf1 serve` uses the httptools one (uvicorn's `auto` choice); the h11 one is there for
+deployments that choose h11.
 """
 
 from __future__ import annotations
@@ -20,24 +21,26 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from logshipping.events import Action, emit
+from service.deadlines import Deadlines, for_loop
 
 _STATUS_LINE = b"HTTP/1.1 408 Request Timeout\r\n"
 
 
 class _HeaderDeadline:
     """The deadline, mixed into a uvicorn protocol class (which provides `loop`, `transport`,
-    `client`)."""
+    `client`). Armed and disarmed in the loop's `service.deadlines` (no timer per request)."""
 
     # Set per process from AMF1_HEADER_TIMEOUT_S by `set_header_timeout` before serving.
     header_timeout_s: ClassVar[float] = 10.0
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     client: tuple[str, int] | None
-    _header_timer: asyncio.TimerHandle | None = None
+    _deadlines: Deadlines
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Arm the deadline: a connection that never sends a byte is closed too."""
         super().connection_made(transport)  # type: ignore[misc]
+        self._deadlines = for_loop(self.loop)
         self._arm_header_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -46,18 +49,12 @@ class _HeaderDeadline:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm_header_deadline(self) -> None:
-        if self._header_timer is None:
-            self._header_timer = self.loop.call_later(
-                self.header_timeout_s, self._header_deadline_passed
-            )
+        self._deadlines.arm(self, self.header_timeout_s, self._header_deadline_passed)
 
     def _disarm_header_deadline(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+        self._deadlines.disarm(self)
 
     def _header_deadline_passed(self) -> None:
-        self._header_timer = None
         if self.transport.is_closing():
             return
         timeout_s = self.header_timeout_s
