@@ -66,9 +66,10 @@ def for_loop(loop: asyncio.AbstractEventLoop) -> Deadlines:
 
 
 class BodyDeadline:
-    """`async with BodyDeadline(seconds):` raises TimeoutError when the block outlives
-    `seconds` (plus up to `RESOLUTION_S`), like `asyncio.timeout`, by cancelling the task; a
-    cancellation from elsewhere still propagates as one."""
+    """`with BodyDeadline(seconds):` in a task raises TimeoutError when the block outlives
+    `seconds` (plus up to `RESOLUTION_S`), like `async with asyncio.timeout(seconds)`, by
+    cancelling the task; a cancellation from elsewhere still propagates as one. (A plain `with`:
+    no coroutine to make on entry and exit.)"""
 
     __slots__ = ("_cancelling", "_deadlines", "_expired", "_seconds", "_task")
 
@@ -76,7 +77,7 @@ class BodyDeadline:
         self._seconds = seconds
         self._expired = False
 
-    async def __aenter__(self) -> None:
+    def __enter__(self) -> None:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("BodyDeadline must be used inside a task")
@@ -89,7 +90,7 @@ class BodyDeadline:
         self._expired = True
         self._task.cancel()
 
-    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         self._deadlines.disarm(self)
         if (
             self._expired

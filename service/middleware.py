@@ -82,7 +82,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            async with BodyDeadline(self.timeout_s):
+            with BodyDeadline(self.timeout_s):
                 body = await self._read(scope, receive)
         except TimeoutError:
             message = f"request body not received within {self.timeout_s:g} s"

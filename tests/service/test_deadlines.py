@@ -15,9 +15,8 @@ def test_a_block_that_outlives_its_deadline_raises_timeout_error_in_time() -> No
 
     async def scenario() -> float:
         started = time.monotonic()
-        with pytest.raises(TimeoutError):
-            async with BodyDeadline(0.3):
-                await asyncio.sleep(10)
+        with pytest.raises(TimeoutError), BodyDeadline(0.3):
+            await asyncio.sleep(10)
         return time.monotonic() - started
 
     took = asyncio.run(scenario())
@@ -29,7 +28,7 @@ def test_a_block_that_ends_in_time_is_not_interrupted_later() -> None:
     loop's sweeping timer stops once nothing is armed."""
 
     async def scenario() -> bool:
-        async with BodyDeadline(0.1):
+        with BodyDeadline(0.1):
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.1 + 2 * RESOLUTION_S)
         return not for_loop(asyncio.get_running_loop()).sweeping
@@ -42,7 +41,7 @@ def test_a_cancellation_from_elsewhere_stays_a_cancellation() -> None:
 
     async def scenario() -> None:
         async def read_body() -> None:
-            async with BodyDeadline(5.0):
+            with BodyDeadline(5.0):
                 await asyncio.sleep(10)
 
         task = asyncio.create_task(read_body())
