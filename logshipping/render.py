@@ -43,13 +43,11 @@ class JsonRenderer:
     strings cut to their limits (`truncate_strings`: no event grows with what a client sends),
     redacted."""
 
-    def __init__(self, redactor: Redactor, *, native: bool = True) -> None:
-        """`native`: check events with the C `event_hint_free` where it was built."""
+    def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
+        # `Redactor.event_hint_free` in C where it was built (logshipping/_hotpath.c).
         self._event_hint_free: Callable[[Redactor, EventDict], bool] = (
-            native_event_hint_free
-            if native and native_event_hint_free is not None
-            else Redactor.event_hint_free
+            native_event_hint_free or Redactor.event_hint_free
         )
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
