@@ -4,8 +4,9 @@ them with no extra step: `tracing/_hotpath.c` (the lean tracer's per-request wor
 
 Editable installs (what `uv sync` makes) build them next to their sources; a wheel carries them.
 Without a C compiler (the slim Docker image) the build goes on without them and both packages run
-their pure-Python paths (`tracing.native.AVAILABLE`, `logshipping.redaction.NATIVE` are False;
-`AMF1_TRACING_NATIVE=false` chooses the tracer's on purpose).
+their pure-Python paths (`tracing.native.AVAILABLE` is False,
+`logshipping.redaction.native_event_hint_free` None; `AMF1_TRACING_NATIVE=false` chooses the
+tracer's on purpose).
 """
 
 from __future__ import annotations

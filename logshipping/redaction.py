@@ -6,9 +6,8 @@ Speed matters because this runs for every event on the request thread, so the co
 one C-level set comparison (all keys already known to be harmless), one substring search per
 known secret over the rendered bytes, and a look-up per string of the event in the texts already
 found free of keywords (`event_hint_free`; the ids and timestamps new on every event, by their
-alphabet). Nested objects, new keys and text that holds a
-keyword or a control character take the slow, thorough path: keyword searches and patterns over
-the rendered bytes.
+alphabet). Nested objects, new keys and text that holds a keyword or a control character take
+the slow, thorough path: keyword searches and patterns over the rendered bytes.
 
 The same `Redactor` cleans spans before export (`tracing.redaction`): `redact_text` on strings.
 """
