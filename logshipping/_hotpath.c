@@ -56,6 +56,8 @@ value_hint_free(PyObject *redactor, PyObject *known, PyObject *value)
         int found = PySet_Contains(known, value);
         if (found != 0)
             return found;
+        if (PyUnicode_READY(value) < 0) /* a string made by a legacy C API (3.11) */
+            return -1;
         if (machine_made(value))
             return 1;
         return text_hint_free(redactor, known, value);
