@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
@@ -24,8 +25,10 @@ from structlog.contextvars import merge_contextvars
 from structlog.typing import Processor
 
 from logshipping import events
+from logshipping.batch import LoopBatches
 from logshipping.output import SINK, Output, StdlibHandler, sink_factory
 from logshipping.processors import (
+    EMITTED_NS,
     BaseFields,
     add_error_fields,
     add_logger_name,
@@ -41,6 +44,8 @@ from logshipping.shipping.handler import ShippingHandler
 from logshipping.shipping.worker import SHIPPER_LOGGER_NAME, ShipperCounts
 
 _LEVELS: Final = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+# Events at this level or below may be held back for their loop's batch (`logshipping.batch`).
+_HELD_BACK_LEVEL: Final = _LEVELS["info"]
 # Library loggers whose own handlers would print non-JSON lines; they propagate to root instead.
 _RELAYED_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access", "lightgbm", "httpx")
 
@@ -51,6 +56,7 @@ class _State:
     base_fields: BaseFields | None = None
     shipper: ShippingHandler | None = None
     stream: BinaryIO | None = None
+    batches: LoopBatches | None = None
     # One list object for the whole process: cached bound loggers (and structlog's
     # capture_logs) hold this very list, so re-configuring mutates it in place.
     processors: list[Processor] = []  # noqa: RUF012 - process-global by design
@@ -146,8 +152,6 @@ def configure(
         _State.shipper = _make_shipper(settings) if shipping else None
     except OSError as exc:  # e.g. read-only or full buffer directory: log to stdout only
         _State.shipper, failure = None, exc
-    SINK.output = Output(_State.stream, _State.shipper)
-
     renderer = JsonRenderer(_State.redactor)
     enrich: list[Processor] = [
         _State.base_fields,
@@ -173,7 +177,15 @@ def configure(
         ),
         _LEVELS[settings.log_level],
     )
-    events.install_fast_path(_fast_path(_LEVELS[settings.log_level], strict=settings.log_strict))
+    process = _processing(strict=settings.log_strict)
+    delay_s = settings.log_render_delay_ms / 1000
+    # Strict (tests): a catalogue error is raised into the emitter, so nothing is held back.
+    hold_back = delay_s > 0 and not settings.log_strict
+    _State.batches = LoopBatches(process, delay_s) if hold_back else None
+    SINK.output = Output(_State.stream, _State.shipper, _State.batches)
+    events.install_fast_path(
+        _fast_path(_LEVELS[settings.log_level], process, renderer, _State.batches)
+    )
     _register_hooks()
     if failure is not None:
         logging.getLogger(SHIPPER_LOGGER_NAME).error(
@@ -181,14 +193,12 @@ def configure(
         )
 
 
-def _fast_path(min_level: int, *, strict: bool) -> Callable[[str, str, dict[str, Any]], None]:
+def _processing(*, strict: bool) -> Callable[[str, Any], None]:
+    """The configured processors and the write of one event: now, or for its loop's batch."""
     processors = _State.processors  # the very list capture_logs() swaps its capture into
 
-    def run(method: str, message: str, event_dict: dict[str, Any]) -> None:
-        if _LEVELS.get(method, 20) < min_level:
-            return
-        event: Any = event_dict
-        event["event"] = message
+    def process(method: str, event: Any) -> None:
+        message = event["event"]
         try:
             for processor in processors:
                 event = processor(SINK, method, event)
@@ -200,6 +210,33 @@ def _fast_path(min_level: int, *, strict: bool) -> Callable[[str, str, dict[str,
             _write_fallback(method, message, exc)
             return
         SINK.output.write(event)
+
+    return process
+
+
+def _fast_path(
+    min_level: int,
+    process: Callable[[str, Any], None],
+    renderer: JsonRenderer,
+    batches: LoopBatches | None,
+) -> Callable[[str, str, dict[str, Any]], None]:
+    processors = _State.processors
+
+    def run(method: str, message: str, event_dict: dict[str, Any]) -> None:
+        level = _LEVELS.get(method, 20)
+        if level < min_level:
+            return
+        event_dict["event"] = message
+        if (
+            batches is not None
+            and level <= _HELD_BACK_LEVEL
+            and "exc_info" not in event_dict  # names the exception being handled now
+            and processors[-1] is renderer  # not swapped for a capture (structlog.testing)
+        ):
+            event_dict[EMITTED_NS] = time.time_ns()
+            if batches.add(method, event_dict):  # processed later, in this moment's context
+                return
+        process(method, event_dict)
 
     return run
 
@@ -266,6 +303,9 @@ def shutdown(timeout_s: float | None = None) -> bool:
     Later events still reach stdout.
     """
     events.install_fast_path(None)
+    batches, _State.batches = _State.batches, None
+    if batches is not None:
+        batches.flush_all()  # through the shipper still attached
     shipper, _State.shipper = _State.shipper, None
     SINK.output = Output(_State.stream, None)
     if shipper is None:
@@ -276,7 +316,10 @@ def shutdown(timeout_s: float | None = None) -> bool:
 
 
 def _after_fork_in_child() -> None:
-    # The parent's journal, thread and lock are not ours: start a shipper of our own (new pid).
+    # The parent's journal, thread, lock and held-back events are not ours: start a shipper of
+    # our own (new pid).
+    if _State.batches is not None:
+        _State.batches.forget()
     shipper = _State.shipper
     if shipper is None or _State.settings is None:
         return
@@ -284,7 +327,7 @@ def _after_fork_in_child() -> None:
     if _State.base_fields is not None:
         _State.base_fields.refresh_pid()
     _State.shipper = _make_shipper(_State.settings)
-    SINK.output = Output(_State.stream, _State.shipper)
+    SINK.output = Output(_State.stream, _State.shipper, _State.batches)
 
 
 def _flush_then_terminate(signum: int, frame: FrameType | None) -> None:

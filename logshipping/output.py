@@ -22,15 +22,29 @@ class Shipper(Protocol):
         """Hands one rendered line on; must not block or raise."""
 
 
+class HeldBack(Protocol):
+    """What `Output` needs from the batches of held-back events (`logshipping.batch`)."""
+
+    def flush_thread(self) -> None:
+        """Writes the events this thread holds back."""
+
+
 class Output:
     """The process's stdout plus, optionally, the shipper."""
 
-    def __init__(self, stream: BinaryIO | None, shipper: Shipper | None) -> None:
+    def __init__(
+        self, stream: BinaryIO | None, shipper: Shipper | None, held: HeldBack | None = None
+    ) -> None:
         self.stream = stream
         self.shipper = shipper
+        self.held = held
 
     def write(self, line: bytes, *, ship: bool = True) -> None:
-        """Writes one line to stdout (flushed) and ships it; never raises into the caller."""
+        """Writes one line to stdout (flushed) and ships it, after the events this thread holds
+        back (their order kept); never raises into the caller."""
+        held = self.held
+        if held is not None:
+            held.flush_thread()
         stream = self.stream
         if stream is not None:
             try:

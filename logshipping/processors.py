@@ -40,15 +40,22 @@ _LOG_ACTION: Final = Action.LOG.value
 _SPECS: Final[Mapping[str, EventSpec]] = {action.value: spec for action, spec in CATALOGUE.items()}
 
 
+EMITTED_NS: Final = "_emitted_ns"
+"""An event's moment of emission (`time.time_ns()`) when it is processed later
+(`logshipping.batch`): its `@timestamp`."""
+
+
 class _SecondCache:
     """(second, its `YYYY-MM-DDTHH:MM:SS.`), replaced as one tuple so threads never mix them."""
 
     value: tuple[int, str] = (-1, "")
 
 
-def utc_timestamp() -> str:
-    """Now as ISO 8601 UTC with microseconds and `Z` (strftime only once per second: it is slow)."""
-    nanos = time.time_ns()
+def utc_timestamp(nanos: int | None = None) -> str:
+    """Now (or `nanos` since the epoch) as ISO 8601 UTC with microseconds and `Z` (strftime only
+    once per second: it is slow)."""
+    if nanos is None:
+        nanos = time.time_ns()
     seconds = nanos // 1_000_000_000
     cached_second, prefix = _SecondCache.value
     if seconds != cached_second:
@@ -87,7 +94,7 @@ class BaseFields:
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         return {
-            "@timestamp": utc_timestamp(),
+            "@timestamp": utc_timestamp(event_dict.pop(EMITTED_NS, None)),
             "log.level": _LEVELS.get(method_name, method_name),
             "message": event_dict.pop("event", ""),
             "event.id": str(uuid_utils.uuid7()),

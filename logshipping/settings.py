@@ -21,6 +21,14 @@ class Settings(AMF1Settings, ServiceIdentity, CacheDir, LogPipeline):
         "amf1.service", description="ECS `event.dataset` (amf1.service, amf1.watcher, amf1.cli)."
     )
     log_level: LevelName = Field("info", description="Lowest level written and shipped.")
+    log_render_delay_ms: float = Field(
+        5.0,
+        ge=0,
+        le=1000,
+        description="Info events emitted on an event loop are rendered and written in batches, "
+        "at most this long after they happened (a third of their CPU cost: "
+        "docs/logging.md); 0 writes each at once. Warnings and errors are never held back.",
+    )
     log_strict: bool = Field(
         False,
         description="Raise on a catalogue event missing a required field (tests); otherwise the "
