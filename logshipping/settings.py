@@ -25,9 +25,9 @@ class Settings(AMF1Settings, ServiceIdentity, CacheDir, LogPipeline):
         5.0,
         ge=0,
         le=1000,
-        description="Info events emitted on an event loop are rendered and written in batches, "
-        "at most this long after they happened (a third of their CPU cost: "
-        "docs/logging.md); 0 writes each at once. Warnings and errors are never held back.",
+        description="Info events emitted on an event loop are processed and written in "
+        "batches, at most this long after they happened (less CPU a request: docs/logging.md); "
+        "0 writes each at once. Warnings and errors are never held back.",
     )
     log_strict: bool = Field(
         False,
