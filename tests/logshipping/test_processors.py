@@ -29,6 +29,30 @@ def test_timestamp_is_utc_iso8601_with_microseconds_and_z() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", utc_timestamp())
 
 
+def test_values_json_cannot_hold_are_written_as_text(
+    settings_for: Callable[..., Settings], stdout: Captured
+) -> None:
+    """Non-string keys, integers beyond 64 bits, sets and other objects still make one JSON
+    line: keys and unknown objects as their text, sets as lists."""
+    logshipping.configure(settings_for(), stream=stdout)
+    emit(
+        Action.HTTP_ACCESS,
+        "GET /health 200",
+        {
+            **_HTTP,
+            "amf1.counts": {1: "one"},
+            "amf1.big": 2**70,
+            "amf1.path": Path("/var/models"),
+            "amf1.drivers": {"VER"},
+        },
+    )
+    [event] = stdout.events()
+    assert event["amf1.counts"] == {"1": "one"}
+    assert event["amf1.big"] == str(2**70)
+    assert event["amf1.path"] == "/var/models"
+    assert event["amf1.drivers"] == ["VER"]
+
+
 def test_every_event_carries_the_ecs_base_fields(
     settings_for: Callable[..., Settings], stdout: Captured
 ) -> None:
