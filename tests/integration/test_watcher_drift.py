@@ -66,19 +66,20 @@ def shipping(stack: StackEndpoints, tmp_path: Path) -> Iterator[None]:
     transport = logging.getLogger("elastic_transport")
     level = transport.level
     transport.setLevel(logging.ERROR)
-    logshipping.configure(
-        logshipping.Settings(
-            logstash_host=stack.log_tcp_host,
-            logstash_port=stack.log_tcp_port,
-            log_buffer_dir=tmp_path / "buffer",
-            service_name="amf1-watcher",
-            log_dataset="amf1.watcher",
-        ),
-        stream=(tmp_path / "stdout.jsonl").open("wb"),
-        extra_processors=[_signal_events_only],
-    )
-    yield
-    logshipping.shutdown(timeout_s=10)
+    with (tmp_path / "stdout.jsonl").open("wb") as stream:
+        logshipping.configure(
+            logshipping.Settings(
+                logstash_host=stack.log_tcp_host,
+                logstash_port=stack.log_tcp_port,
+                log_buffer_dir=tmp_path / "buffer",
+                service_name="amf1-watcher",
+                log_dataset="amf1.watcher",
+            ),
+            stream=stream,
+            extra_processors=[_signal_events_only],
+        )
+        yield
+        logshipping.shutdown(timeout_s=10)
     transport.setLevel(level)
 
 
