@@ -24,8 +24,10 @@ def _stringify(value: Any) -> Any:
         return {str(k): _stringify(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_stringify(v) for v in value]
-    if value is None or isinstance(value, bool | float | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, float):
+        return float(value)  # a subclass (numpy's float64) as the number it is
     if isinstance(value, int) and -(2**63) <= value < 2**64:
         return value
     return str(value)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import structlog
 
@@ -32,8 +33,8 @@ def test_timestamp_is_utc_iso8601_with_microseconds_and_z() -> None:
 def test_values_json_cannot_hold_are_written_as_text(
     settings_for: Callable[..., Settings], stdout: Captured
 ) -> None:
-    """Non-string keys, integers beyond 64 bits, sets and other objects still make one JSON
-    line: keys and unknown objects as their text, sets as lists."""
+    """Non-string keys, integers beyond 64 bits, numpy floats, sets and other objects still make
+    one JSON line: keys and unknown objects as their text, floats as numbers, sets as lists."""
     logshipping.configure(settings_for(), stream=stdout)
     emit(
         Action.HTTP_ACCESS,
@@ -44,6 +45,7 @@ def test_values_json_cannot_hold_are_written_as_text(
             "amf1.big": 2**70,
             "amf1.path": Path("/var/models"),
             "amf1.drivers": {"VER"},
+            "amf1.score": np.float64(0.25),
         },
     )
     [event] = stdout.events()
@@ -51,6 +53,7 @@ def test_values_json_cannot_hold_are_written_as_text(
     assert event["amf1.big"] == str(2**70)
     assert event["amf1.path"] == "/var/models"
     assert event["amf1.drivers"] == ["VER"]
+    assert event["amf1.score"] == 0.25
 
 
 def test_every_event_carries_the_ecs_base_fields(
