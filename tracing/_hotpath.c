@@ -14,7 +14,12 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <pthread.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <sys/random.h>
+#endif
 
 /* Objects from Python, handed over once by `init()` (see tracing/hotpath.py). */
 static PyObject *SpanContextType;    /* opentelemetry.trace.SpanContext (a tuple subclass) */
@@ -42,6 +47,8 @@ static PyObject *s_on_end, *s_keeps, *s_status_code, *s_slow_threshold_ns, *s_ke
     *s_route, *s_trace_flags, *s_sampled, *s_method_attr, *s_path_attr, *s_scheme_attr,
     *s_status_attr, *s_route_attr;
 static PyObject *header_name; /* b"x-trace-id" */
+static PyObject *EMPTY_TUPLE;
+static PyObject *span_names; /* route template -> {method: server span name} */
 
 #if PY_VERSION_HEX >= 0x030D0000
 #define GET_OPTIONAL_ATTR PyObject_GetOptionalAttr
@@ -50,6 +57,7 @@ static PyObject *header_name; /* b"x-trace-id" */
 #endif
 
 #define MAX_ATTRIBUTES 128
+#define MAX_METHODS 16
 
 static int64_t
 now_ns(void)
@@ -168,6 +176,53 @@ failed(SpanRecord *span)
     return is_error;
 }
 
+/* A time in nanoseconds as a C integer (`PyLong_AsLongLong` converts multi-digit ints through
+   a byte array in CPython 3.11; `PyLong_AsLong` reads their digits). */
+static inline long long
+as_nanoseconds(PyObject *value)
+{
+#if LONG_MAX >= LLONG_MAX
+    return PyLong_AsLong(value);
+#else
+    return PyLong_AsLongLong(value);
+#endif
+}
+
+/* The rules of the last `Sampling` read (a frozen dataclass, so they do not change; held so
+   that its address is not reused by another while cached). */
+static struct {
+    PyObject *sampling;
+    int has_threshold;
+    long long threshold_ns;
+    int keep_failed;
+} rules;
+
+/* Read the rules of `sampling` (a `Sampling`) into `rules`, unless they are there. */
+static int
+read_rules(PyObject *sampling)
+{
+    if (sampling == rules.sampling)
+        return 0;
+    PyObject *threshold = PyObject_GetAttr(sampling, s_slow_threshold_ns);
+    if (threshold == NULL)
+        return -1;
+    long long limit = threshold == Py_None ? 0 : PyLong_AsLongLong(threshold);
+    int has_threshold = threshold != Py_None;
+    Py_DECREF(threshold);
+    if (limit == -1 && PyErr_Occurred())
+        return -1;
+    PyObject *keep_failed = PyObject_GetAttr(sampling, s_keep_failed);
+    int check = keep_failed == NULL ? -1 : PyObject_IsTrue(keep_failed);
+    Py_XDECREF(keep_failed);
+    if (check < 0)
+        return -1;
+    Py_XSETREF(rules.sampling, Py_NewRef(sampling));
+    rules.has_threshold = has_threshold;
+    rules.threshold_ns = limit;
+    rules.keep_failed = check;
+    return 0;
+}
+
 /* Sampling.keeps(root, pending) (tracing.sampling: the rules at a dropped trace's end), read
    from the rules' fields; another sampling class is asked in Python. */
 static int
@@ -180,29 +235,18 @@ keeps(SpanRecord *root, PyObject *pending)
         Py_XDECREF(r);
         return kept;
     }
-    PyObject *threshold = PyObject_GetAttr(sampling, s_slow_threshold_ns);
-    if (threshold == NULL)
+    if (read_rules(sampling) < 0)
         return -1;
-    if (threshold != Py_None) {
-        long long limit = PyLong_AsLongLong(threshold);
-        long long start_ns = PyLong_AsLongLong(root->start_time);
-        long long end_ns = is_none(root->end_time) ? start_ns : PyLong_AsLongLong(root->end_time);
-        Py_DECREF(threshold);
+    if (rules.has_threshold) {
+        long long start_ns = as_nanoseconds(root->start_time);
+        long long end_ns = is_none(root->end_time) ? start_ns : as_nanoseconds(root->end_time);
         if (PyErr_Occurred())
             return -1;
-        if (end_ns - start_ns >= limit)
+        if (end_ns - start_ns >= rules.threshold_ns)
             return 1;
     }
-    else {
-        Py_DECREF(threshold);
-    }
-    PyObject *keep_failed = PyObject_GetAttr(sampling, s_keep_failed);
-    if (keep_failed == NULL)
-        return -1;
-    int check = PyObject_IsTrue(keep_failed);
-    Py_DECREF(keep_failed);
-    if (check <= 0)
-        return check;
+    if (!rules.keep_failed)
+        return 0;
     int f = failed(root);
     for (Py_ssize_t i = 0; f == 0 && i < PyList_GET_SIZE(pending); i++) {
         PyObject *span = PyList_GET_ITEM(pending, i);
@@ -360,7 +404,6 @@ typedef struct {
     PyObject *sink;
     PyObject *scope;
     PyObject *sampling;
-    PyObject *getrandbits;
     unsigned long long bound; /* head-sampled: low 64 bits of the trace id below this */
     int keep_all;             /* ratio 1: the bound is 2^64 */
     int tail;                 /* traces the head drops may be kept at their end */
@@ -374,7 +417,6 @@ Starter_traverse(Starter *self, visitproc visit, void *arg)
     Py_VISIT(self->sink);
     Py_VISIT(self->scope);
     Py_VISIT(self->sampling);
-    Py_VISIT(self->getrandbits);
     return 0;
 }
 
@@ -385,7 +427,6 @@ Starter_clear(Starter *self)
     Py_CLEAR(self->sink);
     Py_CLEAR(self->scope);
     Py_CLEAR(self->sampling);
-    Py_CLEAR(self->getrandbits);
     return 0;
 }
 
@@ -400,10 +441,10 @@ Starter_dealloc(Starter *self)
 static int
 Starter_init(Starter *self, PyObject *args, PyObject *kwds)
 {
-    static char *names[] = {"span_type", "sink", "scope", "sampling", "getrandbits", NULL};
-    PyObject *span_type, *sink, *scope, *sampling, *getrandbits;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOO:Starter", names, &PyType_Type,
-                                     &span_type, &sink, &scope, &sampling, &getrandbits))
+    static char *names[] = {"span_type", "sink", "scope", "sampling", NULL};
+    PyObject *span_type, *sink, *scope, *sampling;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOO:Starter", names, &PyType_Type,
+                                     &span_type, &sink, &scope, &sampling))
         return -1;
     if (SpanContextType == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "tracing._hotpath.init() was not called");
@@ -436,46 +477,110 @@ Starter_init(Starter *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->sink, Py_NewRef(sink));
     Py_XSETREF(self->scope, Py_NewRef(scope));
     Py_XSETREF(self->sampling, Py_NewRef(sampling));
-    Py_XSETREF(self->getrandbits, Py_NewRef(getrandbits));
     return 0;
 }
 
-/* random.getrandbits(bits) or 1 (ids are never zero); a new reference. */
-static PyObject *
-random_id(Starter *self, int bits)
+/* Span and trace ids: xoshiro256** (Blackman and Vigna), seeded from the OS's entropy when the
+   module loads and again in every forked child (workers must not repeat their parent's ids). As
+   random as the SDK's ids (`random.getrandbits`, a Mersenne Twister), without a Python call and
+   an int to convert back to bytes for the hex form; the pure-Python path keeps `random`. Callers
+   hold the GIL. */
+static uint64_t rng[4];
+
+static inline uint64_t
+rotl(uint64_t x, int k)
 {
-    PyObject *n = PyLong_FromLong(bits);
-    if (n == NULL)
-        return NULL;
-    PyObject *id = PyObject_CallOneArg(self->getrandbits, n);
-    Py_DECREF(n);
-    if (id != NULL && !PyObject_IsTrue(id))
-        Py_SETREF(id, PyLong_FromLong(1));
-    return id;
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+next_random(void)
+{
+    uint64_t result = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
+    rng[2] ^= rng[0];
+    rng[3] ^= rng[1];
+    rng[1] ^= rng[2];
+    rng[0] ^= rng[3];
+    rng[2] ^= t;
+    rng[3] = rotl(rng[3], 45);
+    return result;
+}
+
+static void
+seed_ids(void)
+{
+    if (getentropy(rng, sizeof rng) != 0) { /* no entropy source: the clock, pid and an address */
+        uint64_t x = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&x;
+        for (int i = 0; i < 4; i++) { /* splitmix64 */
+            uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+            rng[i] = z ^ (z >> 31);
+        }
+    }
+    if ((rng[0] | rng[1] | rng[2] | rng[3]) == 0)
+        rng[0] = 1;
+}
+
+/* The ids of a started span, big-endian (what the hex forms are written from). */
+typedef struct {
+    unsigned char trace[16];
+    unsigned char span[8];
+} Ids;
+
+static void
+put_u64(unsigned char *out, uint64_t value)
+{
+    for (int i = 7; i >= 0; i--, value >>= 8)
+        out[i] = (unsigned char)value;
+}
+
+static int
+int_bytes(PyObject *value, unsigned char *out, size_t n)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return _PyLong_AsByteArray((PyLongObject *)value, out, n, 0, 0, 1);
+#else
+    return _PyLong_AsByteArray((PyLongObject *)value, out, n, 0, 0);
+#endif
+}
+
+/* A new random trace id (never 0) as an int; its low 64 bits in `*low`, its bytes in `ids`. */
+static PyObject *
+new_trace_id(uint64_t *low, Ids *ids)
+{
+    unsigned char bytes[16];
+    uint64_t high = next_random();
+    *low = next_random();
+    if ((high | *low) == 0)
+        *low = 1;
+    put_u64(bytes, high);
+    put_u64(bytes + 8, *low);
+    if (ids != NULL)
+        memcpy(ids->trace, bytes, 16);
+    return _PyLong_FromByteArray(bytes, 16, 0, 0);
 }
 
 /* Head decision for a new trace: the ratio over the trace id's low 64 bits. */
 static int
-head_sampled(Starter *self, PyObject *trace_id)
+head_sampled(Starter *self, uint64_t low)
 {
-    if (self->keep_all)
-        return 1;
-    unsigned long long low = PyLong_AsUnsignedLongLongMask(trace_id);
-    if (low == (unsigned long long)-1 && PyErr_Occurred())
-        return -1;
-    return low < self->bound;
+    return self->keep_all || low < self->bound;
 }
 
 /* Items of a SpanContext tuple, borrowed. */
 #define CTX(c, i) PyTuple_GET_ITEM((c), (i))
 
-/* A new span under `parent` owning `attributes` (see Tracer.start_owned). */
+/* A new span under `parent` owning `attributes` (see Tracer.start_owned); its ids' bytes in
+   `ids` unless that is NULL. */
 static PyObject *
-start(Starter *self, PyObject *name, PyObject *kind, PyObject *attributes, PyObject *parent)
+start(Starter *self, PyObject *name, PyObject *kind, PyObject *attributes, PyObject *parent,
+      Ids *ids)
 {
     PyObject *trace_id = NULL, *trace_state, *parent_context = Py_None, *owned_context = NULL;
     SpanRecord *root = NULL;
-    int sampled;
+    uint64_t low;
+    int sampled, fresh = 0; /* fresh: a new trace id, its bytes already in `ids` */
     if (Py_TYPE(parent) == self->span_type) { /* a local parent: its root decides */
         SpanRecord *p = (SpanRecord *)parent;
         parent_context = p->context;
@@ -485,9 +590,10 @@ start(Starter *self, PyObject *name, PyObject *kind, PyObject *attributes, PyObj
         trace_state = CTX(p->context, 4);
     }
     else if (parent == INVALID_SPAN) { /* a new trace */
-        if ((trace_id = random_id(self, 128)) == NULL)
+        if ((trace_id = new_trace_id(&low, ids)) == NULL)
             return NULL;
-        sampled = head_sampled(self, trace_id);
+        fresh = 1;
+        sampled = head_sampled(self, low);
         trace_state = EMPTY_TRACE_STATE;
     }
     else { /* a caller's context (NonRecordingSpan), or another implementation's span */
@@ -506,23 +612,32 @@ start(Starter *self, PyObject *name, PyObject *kind, PyObject *attributes, PyObj
                 sampled = flags == -1 && PyErr_Occurred() ? -1 : (flags & 1) != 0;
             }
             else {
-                sampled = head_sampled(self, trace_id);
+                low = PyLong_AsUnsignedLongLongMask(trace_id);
+                sampled = low == (uint64_t)-1 && PyErr_Occurred() ? -1 : head_sampled(self, low);
             }
             trace_state = CTX(owned_context, 4);
             parent_context = owned_context;
         }
         else {
-            if ((trace_id = random_id(self, 128)) == NULL) {
+            if ((trace_id = new_trace_id(&low, ids)) == NULL) {
                 Py_DECREF(owned_context);
                 return NULL;
             }
-            sampled = head_sampled(self, trace_id);
+            fresh = 1;
+            sampled = head_sampled(self, low);
             trace_state = EMPTY_TRACE_STATE;
         }
     }
-    PyObject *span = NULL, *span_context = NULL;
-    PyObject *span_id = sampled < 0 ? NULL : random_id(self, 64);
-    if (span_id == NULL)
+    PyObject *span = NULL, *span_context = NULL, *span_id = NULL;
+    if (sampled < 0)
+        goto done;
+    if (ids != NULL && !fresh && int_bytes(trace_id, ids->trace, 16) < 0)
+        goto done; /* a parent's trace id */
+    uint64_t span_bits = next_random();
+    span_bits += span_bits == 0;
+    if (ids != NULL)
+        put_u64(ids->span, span_bits);
+    if ((span_id = PyLong_FromUnsignedLongLong(span_bits)) == NULL)
         goto done;
     /* The API's SpanContext layout, built directly: its `__new__` validates in Python, and
        these ids are valid by construction (tracing.tracer explains; a test pins the layout). */
@@ -590,13 +705,26 @@ Starter_call(Starter *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "attributes must be a dict");
         return NULL;
     }
-    return start(self, name, kind, attributes, parent);
+    return start(self, name, kind, attributes, parent, NULL);
 }
+
+static PyObject *server_span(PyObject *starter, PyObject *scope);
+static PyObject *span_scope(PyObject *starter, PyObject *const *args, Py_ssize_t nargs);
+
+static PyMethodDef Starter_methods[] = {
+    {"server_span", (PyCFunction)server_span, METH_O,
+     "server_span(scope): the SERVER span of the HTTP request `scope` (tracing.asgi.ServerSpan "
+     "in C), current until its `end`."},
+    {"span_scope", (PyCFunction)(void (*)(void))span_scope, METH_FASTCALL,
+     "span_scope(name, attributes, client_errors, current, record_error): a span around a block "
+     "(tracing.spans._SpanScope in C)."},
+    {NULL},
+};
 
 static PyTypeObject StarterType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tracing._hotpath.Starter",
-    .tp_doc = "Starter(span_type, sink, scope, sampling, getrandbits): "
+    .tp_doc = "Starter(span_type, sink, scope, sampling): "
               "Tracer.start_owned(name, kind, attributes, parent) in C.",
     .tp_basicsize = sizeof(Starter),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
@@ -606,6 +734,7 @@ static PyTypeObject StarterType = {
     .tp_traverse = (traverseproc)Starter_traverse,
     .tp_clear = (inquiry)Starter_clear,
     .tp_call = (ternaryfunc)Starter_call,
+    .tp_methods = Starter_methods,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -622,6 +751,8 @@ typedef struct {
     PyObject *header;     /* (b"x-trace-id", trace id bytes) */
     Starter *starter;
 } ServerSpan;
+
+static PyTypeObject ServerSpanType;
 
 static int
 ServerSpan_traverse(ServerSpan *self, visitproc visit, void *arg)
@@ -659,24 +790,15 @@ ServerSpan_dealloc(ServerSpan *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* `n` bytes of the non-negative int `value`, big-endian, as lowercase hex. */
-static PyObject *
-hex_id(PyObject *value, size_t n)
+/* `n` bytes as 2n lowercase hex digits into `text`. */
+static void
+hex_text(const unsigned char *bytes, size_t n, char *text)
 {
     static const char digits[] = "0123456789abcdef";
-    unsigned char bytes[16];
-    char text[32];
-#if PY_VERSION_HEX >= 0x030D0000
-    if (_PyLong_AsByteArray((PyLongObject *)value, bytes, n, 0, 0, 1) < 0)
-#else
-    if (_PyLong_AsByteArray((PyLongObject *)value, bytes, n, 0, 0) < 0)
-#endif
-        return NULL;
     for (size_t i = 0; i < n; i++) {
         text[2 * i] = digits[bytes[i] >> 4];
         text[2 * i + 1] = digits[bytes[i] & 0xF];
     }
-    return PyUnicode_DecodeASCII(text, (Py_ssize_t)(2 * n), NULL);
 }
 
 /* Make `span` the current span; returns the ContextVar token. */
@@ -686,17 +808,21 @@ attach_span(PyObject *span)
     PyObject *current;
     if (PyContextVar_Get(CURRENT, NULL, &current) < 0)
         return NULL;
-    PyObject *items = (current != NULL && PyDict_Check(current)) ? PyDict_Copy(current)
-                                                                  : PyDict_New();
+    /* A new Context holding the current one's items and the span: made by dict's `tp_new`
+       (Context has no `__init__`) and filled once, rather than a dict copy passed to
+       `Context(items)`, which copies it again through the type call. */
+    PyTypeObject *type = (PyTypeObject *)ContextType;
+    PyObject *context = type->tp_new(type, EMPTY_TUPLE, NULL);
+    int rc = context == NULL ? -1 : 0;
+    if (rc == 0 && current != NULL && PyDict_Check(current))
+        rc = PyDict_Merge(context, current, 1);
     Py_XDECREF(current);
-    if (items == NULL || PyDict_SetItem(items, SPAN_KEY, span) < 0) {
-        Py_XDECREF(items);
+    if (rc == 0)
+        rc = PyDict_SetItem(context, SPAN_KEY, span);
+    if (rc < 0) {
+        Py_XDECREF(context);
         return NULL;
     }
-    PyObject *context = PyObject_CallOneArg(ContextType, items);
-    Py_DECREF(items);
-    if (context == NULL)
-        return NULL;
     PyObject *token = PyContextVar_Set(CURRENT, context);
     Py_DECREF(context);
     return token;
@@ -715,12 +841,14 @@ detach(PyObject *token)
     return r == NULL ? -1 : 0;
 }
 
+/* The server span of the request `scope` (a dict), started by `starter`. */
 static PyObject *
-ServerSpan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+server_span(PyObject *starter, PyObject *scope)
 {
-    PyObject *starter, *scope;
-    if (!PyArg_ParseTuple(args, "O!O!:ServerSpan", &StarterType, &starter, &PyDict_Type, &scope))
+    if (!PyDict_Check(scope)) {
+        PyErr_SetString(PyExc_TypeError, "scope must be a dict");
         return NULL;
+    }
     PyObject *headers = PyDict_GetItemWithError(scope, s_headers);
     PyObject *method = PyDict_GetItemWithError(scope, s_method);
     PyObject *path = PyDict_GetItemWithError(scope, s_path);
@@ -765,13 +893,14 @@ ServerSpan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         goto fail_parent;
     }
     Starter *st = (Starter *)starter;
-    PyObject *span = start(st, method, SERVER_KIND, attributes, parent);
+    Ids ids;
+    PyObject *span = start(st, method, SERVER_KIND, attributes, parent, &ids);
     Py_DECREF(parent);
     if (span == NULL) {
         Py_DECREF(attributes);
         return NULL;
     }
-    ServerSpan *self = (ServerSpan *)type->tp_alloc(type, 0);
+    ServerSpan *self = (ServerSpan *)ServerSpanType.tp_alloc(&ServerSpanType, 0);
     if (self == NULL) {
         Py_DECREF(attributes);
         Py_DECREF(span);
@@ -785,19 +914,15 @@ ServerSpan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         self->attributes = attributes;
     else
         Py_DECREF(attributes);
-    PyObject *context = lean ? Py_NewRef(((SpanRecord *)span)->context)
-                             : PyObject_CallMethodNoArgs(span, s_get_span_context);
-    if (context == NULL)
-        goto fail;
-    self->trace_id = hex_id(CTX(context, 0), 16);
-    self->span_id = self->trace_id ? hex_id(CTX(context, 1), 8) : NULL;
-    Py_DECREF(context);
-    if (self->span_id == NULL)
-        goto fail;
-    PyObject *value = PyUnicode_AsASCIIString(self->trace_id);
+    char text[32];
+    hex_text(ids.trace, 16, text);
+    self->trace_id = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, text, 32);
+    PyObject *value = self->trace_id ? PyBytes_FromStringAndSize(text, 32) : NULL;
     self->header = value ? PyTuple_Pack(2, header_name, value) : NULL;
     Py_XDECREF(value);
-    if (self->header == NULL || (self->token = attach_span(span)) == NULL)
+    hex_text(ids.span, 8, text);
+    self->span_id = self->header ? PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, text, 16) : NULL;
+    if (self->span_id == NULL || (self->token = attach_span(span)) == NULL)
         goto fail;
     return (PyObject *)self;
 fail:
@@ -857,6 +982,32 @@ ServerSpan_response_started(ServerSpan *self, PyObject *message)
     Py_RETURN_NONE;
 }
 
+/* "METHOD template", the server span's name (a new reference): remembered per route template
+   (the app's routes) for its first `MAX_METHODS` methods (a client chooses the method). */
+static PyObject *
+span_name(PyObject *method, PyObject *template)
+{
+    if (span_names == NULL && (span_names = PyDict_New()) == NULL)
+        return NULL;
+    PyObject *by_method = PyDict_GetItemWithError(span_names, template);
+    if (by_method == NULL) {
+        if (PyErr_Occurred() || (by_method = PyDict_New()) == NULL)
+            return NULL;
+        int rc = PyDict_SetItem(span_names, template, by_method);
+        Py_DECREF(by_method); /* the cache holds it */
+        if (rc < 0)
+            return NULL;
+    }
+    PyObject *name = PyDict_GetItemWithError(by_method, method);
+    if (name != NULL)
+        return Py_NewRef(name);
+    if (PyErr_Occurred() || (name = PyUnicode_FromFormat("%U %U", method, template)) == NULL)
+        return NULL;
+    if (PyDict_GET_SIZE(by_method) < MAX_METHODS && PyDict_SetItem(by_method, method, name) < 0)
+        Py_CLEAR(name);
+    return name;
+}
+
 static PyObject *
 ServerSpan_end(ServerSpan *self, PyObject *scope)
 {
@@ -873,7 +1024,7 @@ ServerSpan_end(ServerSpan *self, PyObject *scope)
     if (route != NULL && GET_OPTIONAL_ATTR(route, s_path, &template) < 0)
         return NULL;
     if (template != NULL && PyUnicode_Check(template)) {
-        PyObject *name = PyUnicode_FromFormat("%U %U", self->method, template);
+        PyObject *name = span_name(self->method, template);
         int rc = name == NULL ? -1 : 0;
         if (rc == 0 && self->attributes != NULL && is_none(((SpanRecord *)span)->end_time)) {
             set_field(&((SpanRecord *)span)->name, Py_NewRef(name));
@@ -948,11 +1099,10 @@ static PyMemberDef ServerSpan_members[] = {
 static PyTypeObject ServerSpanType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tracing._hotpath.ServerSpan",
-    .tp_doc = "ServerSpan(starter, scope): the SERVER span of one HTTP request "
-              "(tracing.asgi.ServerSpan in C).",
+    .tp_doc = "The SERVER span of one HTTP request (tracing.asgi.ServerSpan in C), made by "
+              "Starter.server_span(scope).",
     .tp_basicsize = sizeof(ServerSpan),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_new = ServerSpan_new,
     .tp_dealloc = (destructor)ServerSpan_dealloc,
     .tp_traverse = (traverseproc)ServerSpan_traverse,
     .tp_clear = (inquiry)ServerSpan_clear,
@@ -974,6 +1124,8 @@ typedef struct {
     PyObject *token;
     int current;             /* the span is the active one inside the block */
 } SpanScope;
+
+static PyTypeObject SpanScopeType;
 
 static int
 SpanScope_traverse(SpanScope *self, visitproc visit, void *arg)
@@ -1009,27 +1161,33 @@ SpanScope_dealloc(SpanScope *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Starter.span_scope(name, attributes, client_errors, current, record_error): a span around a
+   block, started by the starter when the block is entered. */
 static PyObject *
-SpanScope_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+span_scope(PyObject *starter, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *starter, *name, *attributes, *client_errors, *record_error;
-    int current;
-    if (kwds != NULL && PyDict_GET_SIZE(kwds)) {
-        PyErr_SetString(PyExc_TypeError, "SpanScope() takes positional arguments only");
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "span_scope() takes five positional arguments: name, "
+                                         "attributes, client_errors, current, record_error");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "O!UO!O!pO:SpanScope", &StarterType, &starter, &name,
-                          &PyDict_Type, &attributes, &PyTuple_Type, &client_errors, &current,
-                          &record_error))
+    if (!PyUnicode_Check(args[0]) || !PyDict_Check(args[1]) || !PyTuple_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "span_scope() needs a str name, a dict of attributes and a tuple of "
+                        "client errors");
         return NULL;
-    SpanScope *self = (SpanScope *)type->tp_alloc(type, 0);
+    }
+    int current = PyObject_IsTrue(args[3]);
+    if (current < 0)
+        return NULL;
+    SpanScope *self = (SpanScope *)SpanScopeType.tp_alloc(&SpanScopeType, 0);
     if (self == NULL)
         return NULL;
     self->starter = (Starter *)Py_NewRef(starter);
-    self->name = Py_NewRef(name);
-    self->attributes = Py_NewRef(attributes);
-    self->client_errors = Py_NewRef(client_errors);
-    self->record_error = Py_NewRef(record_error);
+    self->name = Py_NewRef(args[0]);
+    self->attributes = Py_NewRef(args[1]);
+    self->client_errors = Py_NewRef(args[2]);
+    self->record_error = Py_NewRef(args[4]);
     self->current = current;
     return (PyObject *)self;
 }
@@ -1066,7 +1224,7 @@ SpanScope_enter(SpanScope *self, PyObject *Py_UNUSED(ignored))
     PyObject *parent = current_span();
     if (parent == NULL)
         return NULL;
-    PyObject *span = start(self->starter, self->name, INTERNAL_KIND, self->attributes, parent);
+    PyObject *span = start(self->starter, self->name, INTERNAL_KIND, self->attributes, parent, NULL);
     Py_DECREF(parent);
     if (span == NULL)
         return NULL;
@@ -1133,11 +1291,10 @@ static PyMethodDef SpanScope_methods[] = {
 static PyTypeObject SpanScopeType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tracing._hotpath.SpanScope",
-    .tp_doc = "SpanScope(starter, name, attributes, client_errors, current, record_error): "
-              "a span around a block (tracing.spans._SpanScope in C).",
+    .tp_doc = "A span around a block (tracing.spans._SpanScope in C), made by "
+              "Starter.span_scope(name, attributes, client_errors, current, record_error).",
     .tp_basicsize = sizeof(SpanScope),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_new = SpanScope_new,
     .tp_dealloc = (destructor)SpanScope_dealloc,
     .tp_traverse = (traverseproc)SpanScope_traverse,
     .tp_clear = (inquiry)SpanScope_clear,
@@ -1211,7 +1368,13 @@ PyInit__hotpath(void)
         intern(&s_slow_threshold_ns, "slow_threshold_ns") ||
         intern(&s_keep_failed, "keep_failed"))
         return NULL;
-    if ((header_name = PyBytes_FromString("x-trace-id")) == NULL)
+    seed_ids();
+    if (pthread_atfork(NULL, NULL, seed_ids) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "tracing._hotpath: pthread_atfork failed");
+        return NULL;
+    }
+    if ((header_name = PyBytes_FromString("x-trace-id")) == NULL ||
+        (EMPTY_TUPLE = PyTuple_New(0)) == NULL)
         return NULL;
     if (PyType_Ready(&SpanRecordType) < 0 || PyType_Ready(&StarterType) < 0 ||
         PyType_Ready(&ServerSpanType) < 0 || PyType_Ready(&SpanScopeType) < 0)

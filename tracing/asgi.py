@@ -59,8 +59,8 @@ class RequestSpan(Protocol):
 def server_spans(tracer: SpanStarter) -> Callable[[Scope], RequestSpan]:
     """What makes the server span of a request's `scope` for `tracer`: `ServerSpan`, or its C
     twin (`tracing.native`) for a tracer on the native path."""
-    if type(tracer) is Tracer and tracer.native and native.ServerSpan is not None:
-        return functools.partial(native.ServerSpan, tracer.start_owned)
+    if type(tracer) is Tracer and tracer.native:
+        return tracer.start_owned.server_span  # type: ignore[attr-defined, no-any-return]
     return functools.partial(ServerSpan, tracer)
 
 

@@ -3,12 +3,15 @@
 Per request the tracer starts and ends two spans, makes the server span current and writes its
 ids in hex. In Python that is ~57,000 instructions in the running service, most of them the
 interpreter's own dispatch and frames (`bench.request_cost`, tracing over the service without
-it); in C ~35,000, and the CPU time tracing adds to a request fell from 6.5 % to 2.9 % (medians
-of 20 interleaved pairs, bench/README.md). The C module does the same work: the span record's
-fields and hot methods (`NativeSpan`), `Tracer.start_owned` (`starter`), the ASGI server span
-(`ServerSpan`) and the inference span's block (`SpanScope`). What is rare (events, links,
-status, a caller's `traceparent`) stays in Python and is called from C; the sampling rules at a
-trace's end (`Sampling.keeps`) are read from their fields.
+it); in C ~15,500 (bench/README.md has the history and the CPU time it adds). The C module does
+the same work: the span record's fields and hot methods (`NativeSpan`), `Tracer.start_owned`
+(`starter`), and the starter's methods for the ASGI server span (`server_span`) and the
+inference span's block (`span_scope`). What is rare (events, links, status, a caller's
+`traceparent`) stays in Python and is called from C; the sampling rules at a trace's end
+(`Sampling.keeps`) are read from their fields. Its ids come from a generator of its own
+(xoshiro256**, seeded from the OS when loaded and again in every forked worker), not from
+`random.getrandbits` as on the pure path: no Python call per id, and the hex forms are written
+from the id's bytes.
 
 `uv sync` builds the module (`hatch_build.py`); without a C compiler it is not built,
 `AVAILABLE` is False and the tracer runs the same behaviour in pure Python (`PySpan`,
@@ -18,9 +21,7 @@ trace's end (`Sampling.keeps`) are read from their fields.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
-from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -67,15 +68,8 @@ if AVAILABLE:
         extract_parent=caller_span,
         detach=otel_context.detach,
     )
-    ServerSpan: Callable[..., Any] | None = _hotpath.ServerSpan
-    """`ServerSpan(starter, scope)`: `tracing.asgi.ServerSpan` in C, for a native tracer's
-    `start_owned` (`starter`)."""
-    SpanScope: Callable[..., Any] | None = _hotpath.SpanScope
-    """`SpanScope(starter, name, attributes, client_errors, current, record_error)`:
-    `tracing.spans._SpanScope` in C."""
     LEAN_SPANS: tuple[type[Span], ...] = (PySpan, NativeSpan)
 else:
-    ServerSpan = SpanScope = None
     LEAN_SPANS = (PySpan,)
 """The lean span classes here (for `type(span) in LEAN_SPANS`: cheaper than `isinstance`
 against the API's abstract class)."""
@@ -83,5 +77,7 @@ against the API's abstract class)."""
 
 def starter(sink: SpanSink, scope: Scope, sampling: Sampling) -> Callable[..., trace.Span]:
     """`Tracer.start_owned` in C, for spans of `scope` sampled by `sampling` and ended into
-    `sink` (call only when `AVAILABLE`)."""
-    return _hotpath.Starter(NativeSpan, sink, scope, sampling, random.getrandbits)  # type: ignore[no-any-return]
+    `sink` (call only when `AVAILABLE`). Its methods make the C twins of the per-request
+    wrappers: `server_span(scope)` (`tracing.asgi.ServerSpan`) and `span_scope(name, attributes,
+    client_errors, current, record_error)` (`tracing.spans._SpanScope`)."""
+    return _hotpath.Starter(NativeSpan, sink, scope, sampling)  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from tracing import _config, native
+from tracing import _config
 from tracing.current import attach_span, current_span, detach
 from tracing.tracer import SpanStarter, Tracer
 
@@ -46,7 +46,7 @@ class _SpanScope:
 
     A class over `start_owned` and `attach_span` rather than `start_as_current_span`: it is on
     every prediction's path, and the API's version stacks two generator context managers. A
-    tracer on the C hot path gets its C twin (`tracing.native.SpanScope`).
+    tracer on the C hot path gets its C twin (its `start_owned.span_scope`, `tracing.native`).
     """
 
     __slots__ = (
@@ -114,9 +114,9 @@ def _span_scope(
     if state is None:
         return _NO_SPAN
     tracer = state.tracer
-    if type(tracer) is Tracer and tracer.native and native.SpanScope is not None:
-        return native.SpanScope(  # type: ignore[no-any-return]
-            tracer.start_owned, name, attributes, client_errors, current, record_error
+    if type(tracer) is Tracer and tracer.native:
+        return tracer.start_owned.span_scope(  # type: ignore[attr-defined, no-any-return]
+            name, attributes, client_errors, current, record_error
         )
     return _SpanScope(tracer, name, attributes, client_errors, current)
 

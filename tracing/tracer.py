@@ -16,7 +16,8 @@ It is the OpenTelemetry *API* that the rest of the code and any instrumentation 
 (`trace.get_current_span()`, `trace.use_span()`, `Tracer.start_as_current_span()`, context
 propagation): only the implementation behind it is ours. The SDK still provides the `Resource`.
 The span record itself is `tracing.records.Span`. Where the C hot path is built (`tracing.native`),
-`start_owned` and the span's hot methods run in C, with the same behaviour.
+`start_owned` and the span's hot methods run in C, with the same behaviour (its ids from a
+generator of its own, seeded from the OS and again in each forked worker).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ context helpers) run against the lean paths alone.
 from __future__ import annotations
 
 import contextvars
+import json
+import os
 from typing import Any
 
 import pytest
@@ -234,6 +236,34 @@ def test_ratio_sampler_agrees_with_the_trace_id(impl: Implementation) -> None:
         assert span.is_recording() is expected
     kept = sum(span.is_recording() for span in spans)
     assert 350 < kept < 650
+
+
+def _ids(tracer: Any, count: int) -> set[tuple[int, int]]:
+    spans = [tracer.start_span("work") for _ in range(count)]
+    return {(s.get_span_context().trace_id, s.get_span_context().span_id) for s in spans}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_worker_makes_other_ids_than_its_parent(impl: Implementation) -> None:
+    """Pre-fork workers (`AMF1_WORKERS`) share no trace or span id with their parent: one id
+    generator state copied into both would merge their requests into the same traces."""
+    tracer = impl.tracer()
+    _ids(tracer, 3)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: its ids to the parent, then out without pytest's clean-up
+        try:
+            os.write(write, json.dumps(sorted(_ids(tracer, 50))).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        worker = {tuple(pair) for pair in json.loads(pipe.read())}
+    os.waitpid(pid, 0)
+    parent = _ids(tracer, 50)
+    assert len(worker) == len(parent) == 50
+    assert not {t for t, _ in worker} & {t for t, _ in parent}
+    assert not {s for _, s in worker} & {s for _, s in parent}
 
 
 def test_provider_names_the_scope_of_each_tracer(impl: Implementation) -> None:
