@@ -91,14 +91,14 @@ SPECS: tuple[Spec, ...] = (
         "bench.overhead",
         {arm: (f"cpu_per_request_us.{arm}",) for arm in OVERHEAD_ARMS},
         quick_args=("--pairs", "2", "--seconds", "3"),
-        timeout_s=4800.0,  # 20 pairs of six fresh processes: ~25 min on a quiet 2-core machine
+        timeout_s=7200.0,  # 40 pairs of six fresh processes: ~50 min on a quiet 2-core machine
     ),
     Spec(
         "overhead_pct",
         "bench.overhead",
         {arm: (f"overhead_pct.{arm}",) for arm in OVERHEAD_COMPARED},
         quick_args=("--pairs", "2", "--seconds", "3"),
-        timeout_s=4800.0,
+        timeout_s=7200.0,
     ),
     Spec(
         "pipeline",
