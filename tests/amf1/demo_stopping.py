@@ -9,6 +9,7 @@ the service and the watcher) and writes their pids to argv[1]; `_drive` prints a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,10 @@ def _drive(self: Demo) -> None:
 
 def main() -> int:
     """Run the stand-in demo until it is stopped."""
+    # Ctrl-C comes from a terminal, where SIGINT is not ignored; a test run started in the
+    # background (`make test &`, a runner under nohup) hands its children SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     Demo._prepare = _prepare  # type: ignore[method-assign]
     Demo._drive = _drive  # type: ignore[method-assign]
     work_dir = Path(sys.argv[1]).parent / "demo"
